@@ -1,0 +1,1 @@
+//! terrane-config
