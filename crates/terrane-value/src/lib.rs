@@ -1,0 +1,5 @@
+//! terrane-value: a go-cty compatible value model.
+
+pub mod number;
+
+pub use number::{ArithError, Number, ParseNumberError};
