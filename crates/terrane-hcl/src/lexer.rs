@@ -113,11 +113,22 @@ enum Mode {
     Normal { braces: usize, in_template: bool },
     Quoted,
     Heredoc { marker_start: u32, marker_end: u32 },
+    /// A bare template (no quotes or markers), e.g. a string value from a
+    /// JSON configuration file: literal text until the end of input.
+    TemplateOnly,
 }
 
 /// Scans `src` into tokens. The last token is always `Eof`.
 pub fn lex(src: &str) -> Vec<Token> {
     Lexer::new(src).run()
+}
+
+/// Scans `src` as the content of a template: literal text (as `StringLit`
+/// tokens) with `${...}` and `%{...}` sequences, up to the end of input.
+pub fn lex_template(src: &str) -> Vec<Token> {
+    let mut l = Lexer::new(src);
+    l.modes = vec![Mode::TemplateOnly];
+    l.run()
 }
 
 struct Lexer<'a> {
@@ -181,7 +192,8 @@ impl<'a> Lexer<'a> {
                 Mode::Heredoc {
                     marker_start,
                     marker_end,
-                } => self.heredoc(marker_start as usize, marker_end as usize),
+                } => self.heredoc(Some((marker_start as usize, marker_end as usize))),
+                Mode::TemplateOnly => self.heredoc(None),
             }
         }
     }
@@ -462,11 +474,11 @@ impl<'a> Lexer<'a> {
         self.push(TokenKind::QuotedLit, start, p.min(b.len()))
     }
 
-    fn heredoc(&mut self, marker_start: usize, marker_end: usize) {
+    fn heredoc(&mut self, marker: Option<(usize, usize)>) {
         let start = self.pos;
         let b = self.bytes;
         let at_line_start = start == 0 || b[start - 1] == b'\n';
-        if at_line_start {
+        if let (true, Some((marker_start, marker_end))) = (at_line_start, marker) {
             // Is this line the closing marker?
             let mut p = start;
             while p < b.len() && (b[p] == b' ' || b[p] == b'\t') {

@@ -54,6 +54,47 @@ pub fn parse_expression(file: &Arc<SourceFile>) -> (Option<Expr>, Diagnostics) {
     (if failed { None } else { Some(expr) }, p.diags)
 }
 
+/// Parses the content of a bare template (`src` holds no quotes), e.g. a
+/// string from a JSON configuration file. Spans are offset by `base` so they
+/// point into the file the text was taken from.
+pub fn parse_template(file: &Arc<SourceFile>, src: &str, base: usize) -> (Option<Expr>, Diagnostics) {
+    let mut tokens = crate::lexer::lex_template(src);
+    for t in &mut tokens {
+        t.span = Span::new(t.span.start as usize + base, t.span.end as usize + base);
+    }
+    // The parser reads token text from the file; when `src` is not a slice
+    // of the file at `base`, parse against a file of its own.
+    let own;
+    let file = if file.text.get(base..base + src.len()) == Some(src) {
+        file
+    } else {
+        own = SourceFile::new(file.name.clone(), format!("{}{}", " ".repeat(base), src));
+        &own
+    };
+    let mut p = Parser::new(file, &tokens);
+    let mut raw = Vec::new();
+    loop {
+        let t = p.raw_next();
+        match t.kind {
+            T::Eof => break,
+            T::StringLit => raw.push(RawPart::Lit(unescape_doubled(p.text(t.span)), t.span)),
+            T::TemplateInterp | T::TemplateControl => {
+                if !p.template_seq(t, &mut raw) {
+                    return (None, p.diags);
+                }
+            }
+            _ => {
+                p.error("Invalid template", "Unexpected token in template.", t.span);
+                return (None, p.diags);
+            }
+        }
+    }
+    let span = Span::new(base, base + src.len());
+    let e = p.finish_template(raw, span, false);
+    let failed = p.failed;
+    (if failed { None } else { Some(e) }, p.diags)
+}
+
 struct Parser<'a> {
     file: &'a Arc<SourceFile>,
     src: &'a str,
