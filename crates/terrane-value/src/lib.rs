@@ -1,5 +1,26 @@
-//! terrane-value: a go-cty compatible value model.
+//! terrane-value: a go-cty compatible value model for terrane.
+//!
+//! * [`Type`]: the type system (with `Dynamic` for "any").
+//! * [`Value`]: known/null/unknown values of any type, with [`Marks`]
+//!   (e.g. sensitive), cheap to clone.
+//! * [`Number`]: arbitrary-precision binary floats with go-cty's semantics
+//!   and Terraform's exact number formatting.
+//! * [`convert()`](convert::convert) / [`unify()`](convert::unify): type
+//!   conversion and unification as go-cty's `convert` package.
+//! * [`format_console`]: display exactly as `terraform console` prints.
+//! * [`json`] and [`msgpack`]: go-cty's JSON and msgpack codecs.
+//! * [`Path`]: addressing nested values.
 
+pub mod format;
 pub mod number;
+pub mod path;
+mod set;
+pub mod ty;
+pub mod value;
 
+pub use format::format_console;
 pub use number::{ArithError, Number, ParseNumberError};
+pub use path::{Path, PathError, PathStep};
+pub use set::set_hash;
+pub use ty::{Type, TypeJsonError};
+pub use value::{merged_marks, Kind, Mark, Marks, PathMarks, Value};
