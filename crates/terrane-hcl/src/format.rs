@@ -1,0 +1,758 @@
+//! `terraform fmt`: the token-level formatter plus Terraform's own rewrites.
+//!
+//! Formatting only ever changes the horizontal whitespace in front of tokens
+//! (plus a few token-level rewrites done before formatting), so it works on
+//! the scanner's token stream rather than on the syntax tree:
+//!
+//! 1. The file is parsed; a file with syntax errors is not formatted.
+//! 2. Terraform's legacy-syntax rewrites replace some token ranges found via
+//!    the syntax tree: block labels are re-emitted as quoted strings,
+//!    attribute values of the form `"${expr}"` become `expr`, and the `type`
+//!    of a top-level `variable` block loses its legacy forms.
+//! 3. The token stream is split into lines, each line into up to three
+//!    cells (lead, `= value`, trailing comment); lines are indented by open
+//!    bracket nesting, tokens inside cells are spaced by the kind of the
+//!    neighbouring tokens, and runs of consecutive lines align their `=` and
+//!    trailing comments.
+//!
+//! Everything is linear in the size of the input.
+
+use crate::ast::{Block, Body, Structure};
+use crate::diag::Diagnostics;
+use crate::lexer::{lex, Token, TokenKind};
+use crate::parser::parse_file;
+use crate::span::SourceFile;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// Formats a Terraform native-syntax file as `terraform fmt` v1.0.3 does
+/// (as `terraform fmt -` prints it: the result always ends in a newline).
+/// Errors = the file does not parse (the parser's diagnostics).
+pub fn format_terraform(file: &Arc<SourceFile>) -> Result<String, Diagnostics> {
+    let parsed = parse_file(file);
+    if parsed.diagnostics.has_errors() {
+        return Err(parsed.diagnostics);
+    }
+    let src = file.text.as_str();
+    let raw = lex(src);
+    let mut edits = Vec::new();
+    collect_body_edits(&parsed.body, src, &raw, &mut Vec::new(), &mut edits);
+    edits.sort_by_key(|e| e.start);
+    let toks = apply_edits(src, &raw, edits);
+    let mut out = render(toks);
+    // `terraform fmt -` prints the result as a line of output: a final
+    // newline is added when the formatted text lacks one.
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Only the whitespace formatting (HCL's own formatter, without Terraform's
+/// rewrites). The input is not required to parse; it should, though, since
+/// formatting unbalanced input gives odd results.
+pub fn format_tokens_only(src: &str) -> String {
+    let raw = lex(src);
+    let toks = apply_edits(src, &raw, Vec::new());
+    render(toks)
+}
+
+/// One token as the formatter sees it: kind, text and the number of spaces
+/// written before it.
+#[derive(Clone, Debug)]
+struct Tok<'a> {
+    kind: TokenKind,
+    text: Cow<'a, str>,
+    spaces: usize,
+}
+
+impl<'a> Tok<'a> {
+    fn new(kind: TokenKind, text: impl Into<Cow<'a, str>>) -> Tok<'a> {
+        Tok {
+            kind,
+            text: text.into(),
+            spaces: 0,
+        }
+    }
+}
+
+/// Replace raw tokens `start..end` with `toks`.
+struct Edit<'a> {
+    start: usize,
+    end: usize,
+    toks: Vec<Tok<'a>>,
+}
+
+fn render(mut toks: Vec<Tok<'_>>) -> String {
+    format_tokens(&mut toks);
+    let mut cap = 0;
+    for t in &toks {
+        cap += t.spaces + t.text.len();
+    }
+    let mut out = String::with_capacity(cap);
+    for t in &toks {
+        for _ in 0..t.spaces {
+            out.push(' ');
+        }
+        out.push_str(&t.text);
+    }
+    out
+}
+
+/// Builds the formatter's token list from the scanner's, splicing in the
+/// edits (sorted, non-overlapping). Spaces before each token are the width
+/// of the gap in the input; only the end-of-file token keeps that value.
+fn apply_edits<'a>(src: &'a str, raw: &[Token], edits: Vec<Edit<'a>>) -> Vec<Tok<'a>> {
+    let mut out = Vec::with_capacity(raw.len() + 8);
+    let mut prev_end = 0usize;
+    let mut edits = edits.into_iter().peekable();
+    let mut i = 0;
+    while i < raw.len() {
+        if let Some(e) = edits.peek() {
+            if e.start == i && e.end >= i && e.end <= raw.len() {
+                let e = edits.next().unwrap_or(Edit {
+                    start: i,
+                    end: i,
+                    toks: Vec::new(),
+                });
+                if e.end > i {
+                    prev_end = raw[e.end - 1].span.end as usize;
+                }
+                i = e.end.max(i);
+                out.extend(e.toks);
+                continue;
+            } else if e.start < i {
+                // Overlapping edit (should not happen): drop it.
+                edits.next();
+                continue;
+            }
+        }
+        let t = raw[i];
+        let r = t.span.range();
+        let gap = r.start.saturating_sub(prev_end);
+        out.push(Tok {
+            kind: t.kind,
+            text: Cow::Borrowed(src.get(r.clone()).unwrap_or("")),
+            spaces: gap,
+        });
+        prev_end = r.end;
+        i += 1;
+    }
+    // Edits at the very end (none in practice).
+    for e in edits {
+        out.extend(e.toks);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Terraform's rewrites
+// ---------------------------------------------------------------------------
+
+/// Index range of the raw tokens lying within `start..end` (byte offsets).
+fn token_range(raw: &[Token], start: u32, end: u32) -> (usize, usize) {
+    let a = raw.partition_point(|t| t.span.start < start);
+    let b = raw.partition_point(|t| t.span.start < end);
+    (a, b.max(a))
+}
+
+fn collect_body_edits<'a>(
+    body: &Body,
+    src: &'a str,
+    raw: &[Token],
+    path: &mut Vec<String>,
+    edits: &mut Vec<Edit<'a>>,
+) {
+    let in_variable = path.len() == 1 && path[0] == "variable";
+    for item in &body.items {
+        match item {
+            Structure::Attribute(attr) => {
+                let (a, b) = token_range(raw, attr.expr.span.start, attr.expr.span.end);
+                if a >= b {
+                    continue;
+                }
+                let toks = &raw[a..b];
+                let replacement = if in_variable && attr.name.as_str() == "type" {
+                    format_type_expr(src, toks)
+                } else {
+                    format_value_expr(src, toks)
+                };
+                if let Some(r) = replacement {
+                    edits.push(Edit {
+                        start: a,
+                        end: b,
+                        toks: r,
+                    });
+                }
+            }
+            Structure::Block(block) => {
+                if let Some(e) = label_edit(block, src, raw) {
+                    edits.push(e);
+                }
+                path.push(block.ident.as_str().to_string());
+                collect_body_edits(&block.body, src, raw, path, edits);
+                path.pop();
+            }
+        }
+    }
+}
+
+fn text<'a>(src: &'a str, t: &Token) -> &'a str {
+    src.get(t.span.range()).unwrap_or("")
+}
+
+fn borrowed<'a>(src: &'a str, toks: &[Token]) -> Vec<Tok<'a>> {
+    toks.iter().map(|t| Tok::new(t.kind, text(src, t))).collect()
+}
+
+/// `"${expr}"` → `expr` when the whole value is one interpolation (wrapped
+/// in parentheses when it spans lines). `None` = leave unchanged.
+fn format_value_expr<'a>(src: &'a str, toks: &[Token]) -> Option<Vec<Tok<'a>>> {
+    use TokenKind::*;
+    let n = toks.len();
+    if n < 5 {
+        return None;
+    }
+    if toks[0].kind != OQuote
+        || toks[1].kind != TemplateInterp
+        || toks[n - 2].kind != TemplateSeqEnd
+        || toks[n - 1].kind != CQuote
+    {
+        return None;
+    }
+    // Strip markers (`${~`, `~}`) make the template something other than a
+    // plain wrapper only in whitespace handling; Terraform checks token
+    // kinds only, so they unwrap too.
+    let inside = &toks[2..n - 2];
+    let mut quotes = 0i32;
+    for t in inside {
+        match t.kind {
+            OQuote => quotes += 1,
+            CQuote => quotes -= 1,
+            _ if quotes > 0 => {}
+            TemplateInterp | TemplateSeqEnd | QuotedLit => return None,
+            _ => {}
+        }
+    }
+    let mut s = 0;
+    let mut e = inside.len();
+    while s < e && inside[s].kind == Newline {
+        s += 1;
+    }
+    while e > s && inside[e - 1].kind == Newline {
+        e -= 1;
+    }
+    let trimmed = &inside[s..e];
+    let mut multi_line = false;
+    let mut lead_paren = false;
+    let mut trail_paren = false;
+    for (i, t) in trimmed.iter().enumerate() {
+        if i == 0 && t.kind == OParen {
+            lead_paren = true;
+        } else if t.kind == Newline {
+            multi_line = true;
+        } else if i + 1 == trimmed.len() && t.kind == CParen {
+            trail_paren = true;
+        }
+    }
+    let mut out = Vec::with_capacity(trimmed.len() + 2);
+    let wrap = multi_line && !(lead_paren && trail_paren);
+    if wrap {
+        out.push(Tok::new(OParen, "("));
+    }
+    out.extend(borrowed(src, trimmed));
+    if wrap {
+        out.push(Tok::new(CParen, ")"));
+    }
+    Some(out)
+}
+
+/// Legacy type constraints in `variable` blocks.
+fn format_type_expr<'a>(src: &'a str, toks: &[Token]) -> Option<Vec<Tok<'a>>> {
+    use TokenKind::*;
+    let call = |name: &'a str, arg: &'a str| {
+        vec![
+            Tok::new(Ident, name),
+            Tok::new(OParen, "("),
+            Tok::new(Ident, arg),
+            Tok::new(CParen, ")"),
+        ]
+    };
+    match toks {
+        [t] if t.kind == Ident => match text(src, t) {
+            "list" => Some(call("list", "any")),
+            "map" => Some(call("map", "any")),
+            "set" => Some(call("set", "any")),
+            _ => None,
+        },
+        [q1, lit, q2] if q1.kind == OQuote && lit.kind == QuotedLit && q2.kind == CQuote => {
+            match text(src, lit) {
+                "string" => Some(vec![Tok::new(Ident, "string")]),
+                "list" => Some(call("list", "string")),
+                "map" => Some(call("map", "string")),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Block labels are re-emitted as quoted strings; whatever lay between the
+/// first and the last label (comments) goes away. A quoted label that HCL's
+/// scanner would split into several literal tokens (one containing `$` or
+/// `%`) is dropped, as Terraform does.
+fn label_edit<'a>(block: &Block, src: &'a str, raw: &[Token]) -> Option<Edit<'a>> {
+    let first = block.labels.first()?;
+    let last = block.labels.last()?;
+    let (a, b) = token_range(raw, first.span.start, last.span.end);
+    let mut out: Vec<Tok<'a>> = Vec::new();
+    for label in &block.labels {
+        let value: Option<Cow<'a, str>> = if !label.quoted {
+            Some(Cow::Borrowed(src.get(label.span.range()).unwrap_or("")))
+        } else {
+            let (la, lb) = token_range(raw, label.span.start, label.span.end);
+            let lt = &raw[la..lb];
+            match lt {
+                [q1, q2] if q1.kind == TokenKind::OQuote && q2.kind == TokenKind::CQuote => {
+                    Some(Cow::Borrowed(""))
+                }
+                [q1, lit, q2]
+                    if q1.kind == TokenKind::OQuote
+                        && lit.kind == TokenKind::QuotedLit
+                        && q2.kind == TokenKind::CQuote =>
+                {
+                    let body = text(src, lit);
+                    if single_literal_token(body) {
+                        decode_quoted(body).map(Cow::Owned)
+                    } else {
+                        None
+                    }
+                }
+                _ => None,
+            }
+        };
+        if let Some(v) = value {
+            out.push(Tok::new(TokenKind::OQuote, "\""));
+            let esc = escape_quoted(&v);
+            if !esc.is_empty() {
+                out.push(Tok::new(TokenKind::QuotedLit, esc));
+            }
+            out.push(Tok::new(TokenKind::CQuote, "\""));
+        }
+    }
+    // Unchanged labels need no edit (keeps the common case allocation-light).
+    let same = out.len() == b - a
+        && out
+            .iter()
+            .zip(&raw[a..b])
+            .all(|(n, o)| n.kind == o.kind && n.text == text(src, o));
+    if same {
+        return None;
+    }
+    Some(Edit {
+        start: a,
+        end: b,
+        toks: out,
+    })
+}
+
+/// Whether HCL's scanner emits the literal text of a quoted string as one
+/// token: each `$`/`%` that is not an interpolation start is a token of its
+/// own (`$${` included), runs of other characters are one token.
+fn single_literal_token(s: &str) -> bool {
+    if s.is_empty() {
+        return false;
+    }
+    if !s.contains(['$', '%']) {
+        return true;
+    }
+    matches!(s, "$" | "%" | "$${" | "%%{")
+}
+
+/// Decodes the escapes of a quoted literal. `None` for an invalid escape.
+fn decode_quoted(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                'r' => out.push('\r'),
+                't' => out.push('\t'),
+                '"' => out.push('"'),
+                '\\' => out.push('\\'),
+                'u' => out.push(hex_char(&mut chars, 4)?),
+                'U' => out.push(hex_char(&mut chars, 8)?),
+                _ => return None,
+            },
+            '$' | '%' if chars.peek() == Some(&c) => {
+                // `$${` → `${`
+                let mut look = chars.clone();
+                look.next();
+                if look.peek() == Some(&'{') {
+                    chars.next();
+                }
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+fn hex_char(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, n: usize) -> Option<char> {
+    let mut v: u32 = 0;
+    for _ in 0..n {
+        let d = chars.next()?.to_digit(16)?;
+        v = v * 16 + d;
+    }
+    char::from_u32(v)
+}
+
+/// Escapes a string for a quoted literal as HCL's writer does.
+fn escape_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '$' | '%' => {
+                out.push(c);
+                if s.as_bytes().get(i + 1) == Some(&b'{') {
+                    out.push(c);
+                }
+            }
+            _ if !is_print(c) => {
+                let v = c as u32;
+                if v < 0x10000 {
+                    out.push_str(&format!("\\u{v:04x}"));
+                } else {
+                    out.push_str(&format!("\\U{v:08x}"));
+                }
+            }
+            _ => out.push(c),
+        }
+        let _ = it.peek();
+    }
+    out
+}
+
+/// An approximation of Go's `unicode.IsPrint`: graphic characters and the
+/// ASCII space; other spaces, controls and format characters are not.
+fn is_print(c: char) -> bool {
+    if c == ' ' {
+        return true;
+    }
+    if c.is_control() || c.is_whitespace() {
+        return false;
+    }
+    !matches!(c as u32,
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x180E
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0xFEFF
+        | 0xFFF9..=0xFFFB | 0xE000..=0xF8FF | 0xF0000..=0x10FFFF)
+}
+
+// ---------------------------------------------------------------------------
+// The whitespace formatter
+// ---------------------------------------------------------------------------
+
+/// One line of tokens, split into cells: `lead` is `start..assign`, the
+/// assignment cell (if any) `assign..comment`, the comment cell (if any)
+/// `comment..end`.
+#[derive(Clone, Copy, Debug)]
+struct Line {
+    start: usize,
+    assign: usize,
+    comment: usize,
+    end: usize,
+    has_assign: bool,
+    has_comment: bool,
+}
+
+fn bracket_change(k: TokenKind) -> i64 {
+    use TokenKind::*;
+    match k {
+        OBrace | OBrack | OParen | TemplateControl | TemplateInterp => 1,
+        CBrace | CBrack | CParen | TemplateSeqEnd => -1,
+        _ => 0,
+    }
+}
+
+fn ends_line(t: &Tok<'_>) -> bool {
+    match t.kind {
+        TokenKind::Newline => true,
+        TokenKind::Comment => t.text.ends_with('\n'),
+        _ => false,
+    }
+}
+
+/// Net bracket change over `toks`, stopping after a heredoc opener.
+fn net_brackets(toks: &[Tok<'_>]) -> i64 {
+    let mut n = 0;
+    for t in toks {
+        n += bracket_change(t.kind);
+        if t.kind == TokenKind::OHeredoc {
+            break;
+        }
+    }
+    n
+}
+
+fn split_lines(toks: &[Tok<'_>]) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let push = |s: usize, e: usize, lines: &mut Vec<Line>| {
+        lines.push(Line {
+            start: s,
+            assign: e,
+            comment: e,
+            end: e,
+            has_assign: false,
+            has_comment: false,
+        })
+    };
+    let mut done = false;
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind == TokenKind::Eof {
+            push(start, i, &mut lines);
+            done = true;
+            break;
+        }
+        if ends_line(t) {
+            push(start, i + 1, &mut lines);
+            start = i + 1;
+        }
+    }
+    if !done && start < toks.len() {
+        push(start, toks.len(), &mut lines);
+    }
+    for line in &mut lines {
+        let mut lead_end = line.end;
+        if lead_end - line.start > 1 && toks[lead_end - 1].kind == TokenKind::Comment {
+            lead_end -= 1;
+            line.has_comment = true;
+        }
+        line.comment = lead_end;
+        line.assign = lead_end;
+        for i in line.start + 1..lead_end {
+            if toks[i].kind == TokenKind::Equal {
+                if net_brackets(&toks[i..lead_end]) == 0 {
+                    line.assign = i;
+                    line.has_assign = true;
+                }
+                break;
+            }
+        }
+    }
+    lines
+}
+
+fn format_tokens(toks: &mut [Tok<'_>]) {
+    let lines = split_lines(toks);
+    format_indent(toks, &lines);
+    format_spaces(toks, &lines);
+    format_cells(toks, &lines);
+}
+
+fn format_indent(toks: &mut [Tok<'_>], lines: &[Line]) {
+    let mut indents: Vec<i64> = Vec::with_capacity(16);
+    for line in lines {
+        if line.assign == line.start {
+            // Empty lead: only at the end of the input.
+            continue;
+        }
+        if toks[line.start].kind == TokenKind::Newline {
+            toks[line.start].spaces = 0;
+            continue;
+        }
+        let net = net_brackets(&toks[line.start..line.assign])
+            + net_brackets(&toks[line.assign..line.comment]);
+        if net > 0 {
+            toks[line.start].spaces = 2 * indents.len();
+            indents.push(net);
+        } else if net < 0 {
+            let mut closed = -net;
+            while closed > 0 {
+                let Some(top) = indents.last_mut() else { break };
+                if closed > *top {
+                    closed -= *top;
+                    indents.pop();
+                } else if closed < *top {
+                    *top -= closed;
+                    closed = 0;
+                } else {
+                    indents.pop();
+                    closed = 0;
+                }
+            }
+            toks[line.start].spaces = 2 * indents.len();
+        } else {
+            toks[line.start].spaces = 2 * indents.len();
+        }
+    }
+}
+
+fn format_spaces(toks: &mut [Tok<'_>], lines: &[Line]) {
+    for line in lines {
+        space_cell(toks, line.start, line.assign);
+        if line.has_assign && line.assign < line.comment {
+            toks[line.assign].spaces = 1;
+            space_cell(toks, line.assign, line.comment);
+        }
+    }
+}
+
+/// Sets the spaces before every token of `toks[s..e]` but the first.
+fn space_cell(toks: &mut [Tok<'_>], s: usize, e: usize) {
+    if e <= s + 1 {
+        return;
+    }
+    for i in s..e - 1 {
+        let before = if i > s { Some(toks[i - 1].kind) } else { None };
+        let subject = (toks[i].kind, toks[i].text.as_ref() == "in");
+        let after = toks[i + 1].kind;
+        toks[i + 1].spaces = usize::from(space_after(subject, before, after));
+    }
+}
+
+/// Whether one space separates `subject` from the token `after` it on the
+/// same line (`before` is the token before `subject`, `None` at the start
+/// of the cell). `subject.1` says the subject is the identifier `in`.
+fn space_after(subject: (TokenKind, bool), before: Option<TokenKind>, after: TokenKind) -> bool {
+    use TokenKind::*;
+    let (s, subject_is_in) = subject;
+    if after == Newline {
+        return false;
+    }
+    if s == Ident && after == OParen {
+        return false;
+    }
+    if s == Dot || after == Dot {
+        return false;
+    }
+    if after == Comma || after == Ellipsis {
+        return false;
+    }
+    if s == Comma {
+        return true;
+    }
+    if matches!(s, QuotedLit | StringLit | OQuote | OHeredoc)
+        || matches!(after, QuotedLit | StringLit | CQuote | CHeredoc)
+    {
+        return false;
+    }
+    if s == Ident && subject_is_in && before == Some(Ident) {
+        return true;
+    }
+    if after == OBrack && (s == Ident || s == NumberLit || bracket_change(s) < 0) {
+        return false;
+    }
+    if s == Minus {
+        return !matches!(
+            before,
+            None | Some(
+                OParen
+                    | OBrace
+                    | OBrack
+                    | Equal
+                    | Colon
+                    | Comma
+                    | Question
+                    | Plus
+                    | Star
+                    | Slash
+                    | Percent
+                    | Minus
+                    | EqualOp
+                    | NotEqual
+                    | GreaterThan
+                    | GreaterThanEq
+                    | LessThan
+                    | LessThanEq
+                    | And
+                    | Or
+                    | Bang
+            )
+        );
+    }
+    if s == Bang {
+        return false;
+    }
+    if s == OBrace || after == CBrace {
+        return !(s == OBrace && after == CBrace);
+    }
+    if matches!(s, TemplateInterp | TemplateControl) && after == OBrace {
+        return true;
+    }
+    if s == CBrace && after == TemplateSeqEnd {
+        return true;
+    }
+    if s == TemplateSeqEnd && matches!(after, TemplateInterp | TemplateControl) {
+        return false;
+    }
+    if bracket_change(s) > 0 {
+        return false;
+    }
+    if bracket_change(after) < 0 {
+        return false;
+    }
+    true
+}
+
+fn columns(toks: &[Tok<'_>]) -> usize {
+    toks.iter()
+        .map(|t| {
+            t.spaces
+                + if t.text.is_ascii() {
+                    t.text.len()
+                } else {
+                    t.text.chars().count()
+                }
+        })
+        .sum()
+}
+
+fn format_cells(toks: &mut [Tok<'_>], lines: &[Line]) {
+    // `=` alignment over runs of consecutive lines with an assignment cell.
+    let mut i = 0;
+    while i < lines.len() {
+        if !lines[i].has_assign {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut max = 0;
+        while i < lines.len() && lines[i].has_assign {
+            max = max.max(columns(&toks[lines[i].start..lines[i].assign]));
+            i += 1;
+        }
+        for line in &lines[start..i] {
+            let c = columns(&toks[line.start..line.assign]);
+            if line.assign < toks.len() {
+                toks[line.assign].spaces = max - c + 1;
+            }
+        }
+    }
+    // Trailing comment alignment over runs of lines with a comment cell.
+    let mut i = 0;
+    while i < lines.len() {
+        if !lines[i].has_comment {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut max = 0;
+        while i < lines.len() && lines[i].has_comment {
+            max = max.max(columns(&toks[lines[i].start..lines[i].comment]));
+            i += 1;
+        }
+        for line in &lines[start..i] {
+            let c = columns(&toks[line.start..line.comment]);
+            toks[line.comment].spaces = max - c + 1;
+        }
+    }
+}
