@@ -11,6 +11,7 @@
 //! * [`json`] and [`msgpack`]: go-cty's JSON and msgpack codecs.
 //! * [`Path`]: addressing nested values.
 
+pub mod convert;
 pub mod format;
 pub mod number;
 pub mod path;
@@ -18,6 +19,7 @@ mod set;
 pub mod ty;
 pub mod value;
 
+pub use convert::{convert, unify, ConversionError};
 pub use format::format_console;
 pub use number::{ArithError, Number, ParseNumberError};
 pub use path::{Path, PathError, PathStep};
