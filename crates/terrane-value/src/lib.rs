@@ -13,6 +13,7 @@
 
 pub mod convert;
 pub mod format;
+pub mod json;
 pub mod number;
 pub mod path;
 mod set;
