@@ -14,6 +14,7 @@
 pub mod convert;
 pub mod format;
 pub mod json;
+pub mod msgpack;
 pub mod number;
 pub mod path;
 mod set;
