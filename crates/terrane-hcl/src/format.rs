@@ -36,9 +36,10 @@ pub fn format_terraform(file: &Arc<SourceFile>) -> Result<String, Diagnostics> {
     let src = file.text.as_str();
     let raw = lex(src);
     let mut edits = Vec::new();
-    collect_body_edits(&parsed.body, src, &raw, &mut Vec::new(), &mut edits);
+    let mut cursor = Cursor { raw: &raw, pos: 0 };
+    collect_body_edits(&parsed.body, src, &mut cursor, true, false, &mut edits);
     edits.sort_by_key(|e| e.start);
-    let toks = apply_edits(src, &raw, edits);
+    let toks = apply_edits(src, &raw, &edits);
     let mut out = render(toks);
     // `terraform fmt -` prints the result as a line of output: a final
     // newline is added when the formatted text lacks one.
@@ -53,25 +54,31 @@ pub fn format_terraform(file: &Arc<SourceFile>) -> Result<String, Diagnostics> {
 /// formatting unbalanced input gives odd results.
 pub fn format_tokens_only(src: &str) -> String {
     let raw = lex(src);
-    let toks = apply_edits(src, &raw, Vec::new());
+    let toks = apply_edits(src, &raw, &[]);
     render(toks)
 }
 
 /// One token as the formatter sees it: kind, text and the number of spaces
 /// written before it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Tok<'a> {
     kind: TokenKind,
-    text: Cow<'a, str>,
-    spaces: usize,
+    spaces: u32,
+    text: &'a str,
 }
 
-impl<'a> Tok<'a> {
-    fn new(kind: TokenKind, text: impl Into<Cow<'a, str>>) -> Tok<'a> {
-        Tok {
+/// A token made by a rewrite.
+#[derive(Clone, Debug)]
+struct NewTok<'a> {
+    kind: TokenKind,
+    text: Cow<'a, str>,
+}
+
+impl<'a> NewTok<'a> {
+    fn new(kind: TokenKind, text: impl Into<Cow<'a, str>>) -> NewTok<'a> {
+        NewTok {
             kind,
             text: text.into(),
-            spaces: 0,
         }
     }
 }
@@ -80,21 +87,25 @@ impl<'a> Tok<'a> {
 struct Edit<'a> {
     start: usize,
     end: usize,
-    toks: Vec<Tok<'a>>,
+    toks: Vec<NewTok<'a>>,
 }
 
 fn render(mut toks: Vec<Tok<'_>>) -> String {
     format_tokens(&mut toks);
     let mut cap = 0;
     for t in &toks {
-        cap += t.spaces + t.text.len();
+        cap += t.spaces as usize + t.text.len();
     }
+    const SPACES: &str = "                                                                ";
     let mut out = String::with_capacity(cap);
     for t in &toks {
-        for _ in 0..t.spaces {
-            out.push(' ');
+        let mut n = t.spaces as usize;
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            out.push_str(&SPACES[..k]);
+            n -= k;
         }
-        out.push_str(&t.text);
+        out.push_str(t.text);
     }
     out
 }
@@ -102,24 +113,25 @@ fn render(mut toks: Vec<Tok<'_>>) -> String {
 /// Builds the formatter's token list from the scanner's, splicing in the
 /// edits (sorted, non-overlapping). Spaces before each token are the width
 /// of the gap in the input; only the end-of-file token keeps that value.
-fn apply_edits<'a>(src: &'a str, raw: &[Token], edits: Vec<Edit<'a>>) -> Vec<Tok<'a>> {
+fn apply_edits<'b>(src: &'b str, raw: &[Token], edits: &'b [Edit<'_>]) -> Vec<Tok<'b>> {
+    let new = |t: &'b NewTok<'_>| Tok {
+        kind: t.kind,
+        spaces: 0,
+        text: &t.text,
+    };
     let mut out = Vec::with_capacity(raw.len() + 8);
     let mut prev_end = 0usize;
-    let mut edits = edits.into_iter().peekable();
+    let mut edits = edits.iter().peekable();
     let mut i = 0;
     while i < raw.len() {
         if let Some(e) = edits.peek() {
             if e.start == i && e.end >= i && e.end <= raw.len() {
-                let e = edits.next().unwrap_or(Edit {
-                    start: i,
-                    end: i,
-                    toks: Vec::new(),
-                });
                 if e.end > i {
                     prev_end = raw[e.end - 1].span.end as usize;
                 }
-                i = e.end.max(i);
-                out.extend(e.toks);
+                i = e.end;
+                out.extend(e.toks.iter().map(new));
+                edits.next();
                 continue;
             } else if e.start < i {
                 // Overlapping edit (should not happen): drop it.
@@ -132,15 +144,15 @@ fn apply_edits<'a>(src: &'a str, raw: &[Token], edits: Vec<Edit<'a>>) -> Vec<Tok
         let gap = r.start.saturating_sub(prev_end);
         out.push(Tok {
             kind: t.kind,
-            text: Cow::Borrowed(src.get(r.clone()).unwrap_or("")),
-            spaces: gap,
+            spaces: gap as u32,
+            text: src.get(r.clone()).unwrap_or(""),
         });
         prev_end = r.end;
         i += 1;
     }
     // Edits at the very end (none in practice).
     for e in edits {
-        out.extend(e.toks);
+        out.extend(e.toks.iter().map(new));
     }
     out
 }
@@ -149,29 +161,49 @@ fn apply_edits<'a>(src: &'a str, raw: &[Token], edits: Vec<Edit<'a>>) -> Vec<Tok
 // Terraform's rewrites
 // ---------------------------------------------------------------------------
 
-/// Index range of the raw tokens lying within `start..end` (byte offsets).
-fn token_range(raw: &[Token], start: u32, end: u32) -> (usize, usize) {
-    let a = raw.partition_point(|t| t.span.start < start);
-    let b = raw.partition_point(|t| t.span.start < end);
-    (a, b.max(a))
+/// Finds the raw tokens of source ranges visited in source order: a forward
+/// cursor keeps the walk linear in the number of tokens.
+struct Cursor<'t> {
+    raw: &'t [Token],
+    pos: usize,
+}
+
+impl<'t> Cursor<'t> {
+    /// Index range of the raw tokens lying within `start..end` (byte offsets).
+    fn range(&mut self, start: u32, end: u32) -> (usize, usize) {
+        let raw = self.raw;
+        if self.pos > raw.len() || (self.pos > 0 && raw[self.pos - 1].span.start >= start) {
+            // Out of order (not expected): search from scratch.
+            self.pos = raw.partition_point(|t| t.span.start < start);
+        }
+        while self.pos < raw.len() && raw[self.pos].span.start < start {
+            self.pos += 1;
+        }
+        let a = self.pos;
+        let mut b = a;
+        while b < raw.len() && raw[b].span.start < end {
+            b += 1;
+        }
+        (a, b)
+    }
 }
 
 fn collect_body_edits<'a>(
     body: &Body,
     src: &'a str,
-    raw: &[Token],
-    path: &mut Vec<String>,
+    raw: &mut Cursor<'_>,
+    top_level: bool,
+    in_variable: bool,
     edits: &mut Vec<Edit<'a>>,
 ) {
-    let in_variable = path.len() == 1 && path[0] == "variable";
     for item in &body.items {
         match item {
             Structure::Attribute(attr) => {
-                let (a, b) = token_range(raw, attr.expr.span.start, attr.expr.span.end);
+                let (a, b) = raw.range(attr.expr.span.start, attr.expr.span.end);
                 if a >= b {
                     continue;
                 }
-                let toks = &raw[a..b];
+                let toks = &raw.raw[a..b];
                 let replacement = if in_variable && attr.name.as_str() == "type" {
                     format_type_expr(src, toks)
                 } else {
@@ -189,9 +221,9 @@ fn collect_body_edits<'a>(
                 if let Some(e) = label_edit(block, src, raw) {
                     edits.push(e);
                 }
-                path.push(block.ident.as_str().to_string());
-                collect_body_edits(&block.body, src, raw, path, edits);
-                path.pop();
+                // Only the top-level `variable` block's own `type` is a type.
+                let is_variable = top_level && block.ident.as_str() == "variable";
+                collect_body_edits(&block.body, src, raw, false, is_variable, edits);
             }
         }
     }
@@ -201,13 +233,13 @@ fn text<'a>(src: &'a str, t: &Token) -> &'a str {
     src.get(t.span.range()).unwrap_or("")
 }
 
-fn borrowed<'a>(src: &'a str, toks: &[Token]) -> Vec<Tok<'a>> {
-    toks.iter().map(|t| Tok::new(t.kind, text(src, t))).collect()
+fn borrowed<'a>(src: &'a str, toks: &[Token]) -> Vec<NewTok<'a>> {
+    toks.iter().map(|t| NewTok::new(t.kind, text(src, t))).collect()
 }
 
 /// `"${expr}"` → `expr` when the whole value is one interpolation (wrapped
 /// in parentheses when it spans lines). `None` = leave unchanged.
-fn format_value_expr<'a>(src: &'a str, toks: &[Token]) -> Option<Vec<Tok<'a>>> {
+fn format_value_expr<'a>(src: &'a str, toks: &[Token]) -> Option<Vec<NewTok<'a>>> {
     use TokenKind::*;
     let n = toks.len();
     if n < 5 {
@@ -258,24 +290,24 @@ fn format_value_expr<'a>(src: &'a str, toks: &[Token]) -> Option<Vec<Tok<'a>>> {
     let mut out = Vec::with_capacity(trimmed.len() + 2);
     let wrap = multi_line && !(lead_paren && trail_paren);
     if wrap {
-        out.push(Tok::new(OParen, "("));
+        out.push(NewTok::new(OParen, "("));
     }
     out.extend(borrowed(src, trimmed));
     if wrap {
-        out.push(Tok::new(CParen, ")"));
+        out.push(NewTok::new(CParen, ")"));
     }
     Some(out)
 }
 
 /// Legacy type constraints in `variable` blocks.
-fn format_type_expr<'a>(src: &'a str, toks: &[Token]) -> Option<Vec<Tok<'a>>> {
+fn format_type_expr<'a>(src: &'a str, toks: &[Token]) -> Option<Vec<NewTok<'a>>> {
     use TokenKind::*;
     let call = |name: &'a str, arg: &'a str| {
         vec![
-            Tok::new(Ident, name),
-            Tok::new(OParen, "("),
-            Tok::new(Ident, arg),
-            Tok::new(CParen, ")"),
+            NewTok::new(Ident, name),
+            NewTok::new(OParen, "("),
+            NewTok::new(Ident, arg),
+            NewTok::new(CParen, ")"),
         ]
     };
     match toks {
@@ -287,7 +319,7 @@ fn format_type_expr<'a>(src: &'a str, toks: &[Token]) -> Option<Vec<Tok<'a>>> {
         },
         [q1, lit, q2] if q1.kind == OQuote && lit.kind == QuotedLit && q2.kind == CQuote => {
             match text(src, lit) {
-                "string" => Some(vec![Tok::new(Ident, "string")]),
+                "string" => Some(vec![NewTok::new(Ident, "string")]),
                 "list" => Some(call("list", "string")),
                 "map" => Some(call("map", "string")),
                 _ => None,
@@ -301,16 +333,17 @@ fn format_type_expr<'a>(src: &'a str, toks: &[Token]) -> Option<Vec<Tok<'a>>> {
 /// first and the last label (comments) goes away. A quoted label that HCL's
 /// scanner would split into several literal tokens (one containing `$` or
 /// `%`) is dropped, as Terraform does.
-fn label_edit<'a>(block: &Block, src: &'a str, raw: &[Token]) -> Option<Edit<'a>> {
+fn label_edit<'a>(block: &Block, src: &'a str, cur: &mut Cursor<'_>) -> Option<Edit<'a>> {
     let first = block.labels.first()?;
     let last = block.labels.last()?;
-    let (a, b) = token_range(raw, first.span.start, last.span.end);
-    let mut out: Vec<Tok<'a>> = Vec::new();
+    let (a, b) = cur.range(first.span.start, last.span.end);
+    let raw = cur.raw;
+    let mut out: Vec<NewTok<'a>> = Vec::new();
     for label in &block.labels {
         let value: Option<Cow<'a, str>> = if !label.quoted {
             Some(Cow::Borrowed(src.get(label.span.range()).unwrap_or("")))
         } else {
-            let (la, lb) = token_range(raw, label.span.start, label.span.end);
+            let (la, lb) = cur.range(label.span.start, label.span.end);
             let lt = &raw[la..lb];
             match lt {
                 [q1, q2] if q1.kind == TokenKind::OQuote && q2.kind == TokenKind::CQuote => {
@@ -332,12 +365,12 @@ fn label_edit<'a>(block: &Block, src: &'a str, raw: &[Token]) -> Option<Edit<'a>
             }
         };
         if let Some(v) = value {
-            out.push(Tok::new(TokenKind::OQuote, "\""));
+            out.push(NewTok::new(TokenKind::OQuote, "\""));
             let esc = escape_quoted(&v);
             if !esc.is_empty() {
-                out.push(Tok::new(TokenKind::QuotedLit, esc));
+                out.push(NewTok::new(TokenKind::QuotedLit, esc));
             }
-            out.push(Tok::new(TokenKind::CQuote, "\""));
+            out.push(NewTok::new(TokenKind::CQuote, "\""));
         }
     }
     // Unchanged labels need no edit (keeps the common case allocation-light).
@@ -572,7 +605,7 @@ fn format_indent(toks: &mut [Tok<'_>], lines: &[Line]) {
         let net = net_brackets(&toks[line.start..line.assign])
             + net_brackets(&toks[line.assign..line.comment]);
         if net > 0 {
-            toks[line.start].spaces = 2 * indents.len();
+            toks[line.start].spaces = 2 * indents.len() as u32;
             indents.push(net);
         } else if net < 0 {
             let mut closed = -net;
@@ -589,9 +622,9 @@ fn format_indent(toks: &mut [Tok<'_>], lines: &[Line]) {
                     closed = 0;
                 }
             }
-            toks[line.start].spaces = 2 * indents.len();
+            toks[line.start].spaces = 2 * indents.len() as u32;
         } else {
-            toks[line.start].spaces = 2 * indents.len();
+            toks[line.start].spaces = 2 * indents.len() as u32;
         }
     }
 }
@@ -613,9 +646,9 @@ fn space_cell(toks: &mut [Tok<'_>], s: usize, e: usize) {
     }
     for i in s..e - 1 {
         let before = if i > s { Some(toks[i - 1].kind) } else { None };
-        let subject = (toks[i].kind, toks[i].text.as_ref() == "in");
+        let subject = (toks[i].kind, toks[i].text == "in");
         let after = toks[i + 1].kind;
-        toks[i + 1].spaces = usize::from(space_after(subject, before, after));
+        toks[i + 1].spaces = u32::from(space_after(subject, before, after));
     }
 }
 
@@ -706,7 +739,7 @@ fn space_after(subject: (TokenKind, bool), before: Option<TokenKind>, after: Tok
 fn columns(toks: &[Tok<'_>]) -> usize {
     toks.iter()
         .map(|t| {
-            t.spaces
+            t.spaces as usize
                 + if t.text.is_ascii() {
                     t.text.len()
                 } else {
@@ -717,6 +750,7 @@ fn columns(toks: &[Tok<'_>]) -> usize {
 }
 
 fn format_cells(toks: &mut [Tok<'_>], lines: &[Line]) {
+    let mut cols: Vec<usize> = Vec::new();
     // `=` alignment over runs of consecutive lines with an assignment cell.
     let mut i = 0;
     while i < lines.len() {
@@ -725,16 +759,14 @@ fn format_cells(toks: &mut [Tok<'_>], lines: &[Line]) {
             continue;
         }
         let start = i;
-        let mut max = 0;
+        cols.clear();
         while i < lines.len() && lines[i].has_assign {
-            max = max.max(columns(&toks[lines[i].start..lines[i].assign]));
+            cols.push(columns(&toks[lines[i].start..lines[i].assign]));
             i += 1;
         }
-        for line in &lines[start..i] {
-            let c = columns(&toks[line.start..line.assign]);
-            if line.assign < toks.len() {
-                toks[line.assign].spaces = max - c + 1;
-            }
+        let max = cols.iter().copied().max().unwrap_or(0);
+        for (line, c) in lines[start..i].iter().zip(&cols) {
+            toks[line.assign].spaces = (max - c + 1) as u32;
         }
     }
     // Trailing comment alignment over runs of lines with a comment cell.
@@ -745,14 +777,14 @@ fn format_cells(toks: &mut [Tok<'_>], lines: &[Line]) {
             continue;
         }
         let start = i;
-        let mut max = 0;
+        cols.clear();
         while i < lines.len() && lines[i].has_comment {
-            max = max.max(columns(&toks[lines[i].start..lines[i].comment]));
+            cols.push(columns(&toks[lines[i].start..lines[i].comment]));
             i += 1;
         }
-        for line in &lines[start..i] {
-            let c = columns(&toks[line.start..line.comment]);
-            toks[line.comment].spaces = max - c + 1;
+        let max = cols.iter().copied().max().unwrap_or(0);
+        for (line, c) in lines[start..i].iter().zip(&cols) {
+            toks[line.comment].spaces = (max - c + 1) as u32;
         }
     }
 }
