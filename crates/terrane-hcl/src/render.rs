@@ -96,7 +96,7 @@ fn source_lines(subject: &SourceRange, context: Option<&SourceRange>) -> Vec<Sni
         Some(c) if c.span.start <= subject.span.start && c.span.end >= subject.span.end => {
             (file.pos(c.span.start).line, file.pos(c.span.end).line)
         }
-        _ => (start.line, file.pos(subject.span.end).line),
+        _ => (start.line, end_line(file, subject.span)),
     };
     for line in from..=to.max(from) {
         let text = file.line_text(line);
@@ -120,6 +120,17 @@ fn source_lines(subject: &SourceRange, context: Option<&SourceRange>) -> Vec<Sni
         });
     }
     out
+}
+
+/// The last line a span covers: a span ending just after a newline ends on
+/// the line that newline terminates.
+fn end_line(file: &SourceFile, span: crate::span::Span) -> usize {
+    let end = if span.end > span.start && file.text.as_bytes().get(span.end as usize - 1) == Some(&b'\n') {
+        span.end - 1
+    } else {
+        span.end
+    };
+    file.pos(end).line
 }
 
 /// The header of the top-level block containing `offset`, e.g.
@@ -162,7 +173,11 @@ pub fn context_string(file: &SourceFile, offset: u32) -> Option<String> {
                 TokenKind::QuotedLit if collecting => header.push(format!("{text:?}")),
                 TokenKind::OQuote | TokenKind::CQuote if collecting => {}
                 TokenKind::OBrace if collecting => {
-                    current = Some((header.join(" "), t.span.start));
+                    // Only items inside the braces are "in" the block; a
+                    // subject on the header line itself gets no context.
+                    if t.span.start < offset {
+                        current = Some((header.join(" "), t.span.start));
+                    }
                 }
                 _ => collecting = false,
             }
@@ -239,7 +254,7 @@ pub fn json(d: &Diagnostic) -> Value {
             Some(c) if c.span.start <= s.span.start && c.span.end >= s.span.end => {
                 (file.pos(c.span.start).line, file.pos(c.span.end).line)
             }
-            _ => (start.line, end.line),
+            _ => (start.line, end_line(file, s.span)),
         };
         let code: Vec<&str> = (code_from..=code_to.max(code_from))
             .map(|l| file.line_text(l))

@@ -1,0 +1,41 @@
+//! Output to the terminal: colour only when standard error is a terminal
+//! and `-no-color` was not given, and diagnostics in Terraform's layouts.
+
+use std::io::{IsTerminal, Write};
+use terrane_hcl::render;
+use terrane_hcl::Diagnostic;
+
+pub struct Ui {
+    pub color: bool,
+    /// Columns to wrap diagnostic details at (Terraform uses 78 when the
+    /// width is unknown).
+    pub width: usize,
+}
+
+impl Ui {
+    pub fn new(args: &[String]) -> Ui {
+        let no_color = args.iter().any(|a| a == "-no-color" || a == "--no-color");
+        let color = !no_color && std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse::<usize>().ok())
+            .filter(|w| *w > 20)
+            .map(|w| w - 1)
+            .unwrap_or(78);
+        Ui { color, width }
+    }
+
+    /// Prints diagnostics to standard error.
+    pub fn diagnostics<'a>(&self, diags: impl IntoIterator<Item = &'a Diagnostic>) {
+        let mut err = std::io::stderr().lock();
+        for d in diags {
+            let text = if self.color {
+                render::colored(d, self.width)
+            } else {
+                render::plain(d, self.width)
+            };
+            let _ = err.write_all(text.as_bytes());
+        }
+        let _ = err.flush();
+    }
+}
