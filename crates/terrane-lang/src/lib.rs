@@ -1,1 +1,17 @@
-//! terrane-lang
+//! terrane-lang: evaluation of Terraform expressions.
+//!
+//! * [`Scope`]: what references (`var.*`, `local.*`, resources, ...) resolve
+//!   to; locals given as expressions are evaluated lazily with cycle
+//!   detection.
+//! * [`eval_expr`]: evaluates any expression with Terraform 1.0.3's
+//!   semantics and diagnostics.
+//! * [`console`]: `terraform console` (piped and interactive modes).
+
+pub mod console;
+pub mod eval;
+mod funcs_adapter;
+pub mod scope;
+
+pub use console::{console_batch, console_interactive, render_diagnostics};
+pub use eval::{check_references, eval_expr, EvalContext};
+pub use scope::{LocalDef, Scope};
