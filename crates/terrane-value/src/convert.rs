@@ -88,17 +88,23 @@ pub fn conversion_exists(from: &Type, to: &Type, unsafe_: bool) -> bool {
             conversion_exists(ie, oe, unsafe_)
         }
         (Type::Map(ie), Type::Map(oe)) => conversion_exists(ie, oe, unsafe_),
-        (Type::Tuple(es), Type::List(oe) | Type::Set(oe)) => seq_to_collection_ety(es, oe, unsafe_, false).is_some(),
+        (Type::Tuple(es), Type::List(oe) | Type::Set(oe)) => {
+            seq_to_collection_ety(es, oe, unsafe_, false).is_some()
+        }
         (Type::Object { attrs, .. }, Type::Map(oe)) => {
             let es: Vec<Type> = attrs.values().cloned().collect();
             seq_to_collection_ety(&es, oe, unsafe_, true).is_some()
         }
-        (Type::Object { attrs: ia, .. }, Type::Object { attrs: oa, optional }) => {
-            oa.iter().all(|(name, ot)| match ia.get(name) {
-                Some(it) => conversion_exists(it, ot, unsafe_),
-                None => optional.contains(name),
-            })
-        }
+        (
+            Type::Object { attrs: ia, .. },
+            Type::Object {
+                attrs: oa,
+                optional,
+            },
+        ) => oa.iter().all(|(name, ot)| match ia.get(name) {
+            Some(it) => conversion_exists(it, ot, unsafe_),
+            None => optional.contains(name),
+        }),
         (Type::Map(ie), Type::Object { attrs: oa, .. }) => {
             unsafe_ && oa.values().all(|ot| conversion_exists(ie, ot, unsafe_))
         }
@@ -160,8 +166,12 @@ fn result_type_with(from: &Type, to: &Type, unsafe_: bool) -> Type {
         return to.without_optional_attrs_deep();
     }
     match (from, to) {
-        (Type::List(ie) | Type::Set(ie), Type::List(oe)) => Type::list(result_type_with(ie, oe, unsafe_)),
-        (Type::List(ie) | Type::Set(ie), Type::Set(oe)) => Type::set(result_type_with(ie, oe, unsafe_)),
+        (Type::List(ie) | Type::Set(ie), Type::List(oe)) => {
+            Type::list(result_type_with(ie, oe, unsafe_))
+        }
+        (Type::List(ie) | Type::Set(ie), Type::Set(oe)) => {
+            Type::set(result_type_with(ie, oe, unsafe_))
+        }
         (Type::Map(ie), Type::Map(oe)) => Type::map(result_type_with(ie, oe, unsafe_)),
         (Type::Tuple(es), Type::List(oe) | Type::Set(oe)) => {
             let ety = elems_result_type(es, oe, unsafe_, false);
@@ -175,13 +185,18 @@ fn result_type_with(from: &Type, to: &Type, unsafe_: bool) -> Type {
             let es: Vec<Type> = attrs.values().cloned().collect();
             Type::map(elems_result_type(&es, oe, unsafe_, true))
         }
-        (Type::Object { attrs: ia, .. }, Type::Object { attrs: oa, .. }) => Type::object(
-            oa.iter()
-                .map(|(k, ot)| (k.clone(), result_type_with(ia.get(k).unwrap_or(&Type::Dynamic), ot, unsafe_))),
-        ),
-        (Type::Map(ie), Type::Object { attrs: oa, .. }) => {
-            Type::object(oa.iter().map(|(k, ot)| (k.clone(), result_type_with(ie, ot, unsafe_))))
+        (Type::Object { attrs: ia, .. }, Type::Object { attrs: oa, .. }) => {
+            Type::object(oa.iter().map(|(k, ot)| {
+                (
+                    k.clone(),
+                    result_type_with(ia.get(k).unwrap_or(&Type::Dynamic), ot, unsafe_),
+                )
+            }))
         }
+        (Type::Map(ie), Type::Object { attrs: oa, .. }) => Type::object(
+            oa.iter()
+                .map(|(k, ot)| (k.clone(), result_type_with(ie, ot, unsafe_))),
+        ),
         (Type::Tuple(ies), Type::Tuple(oes)) => Type::Tuple(
             ies.iter()
                 .zip(oes)
@@ -197,7 +212,10 @@ fn elems_result_type(es: &[Type], oe: &Type, unsafe_: bool, for_map: bool) -> Ty
         Some(t) => t,
         None => return oe.clone(),
     };
-    let rts: Vec<Type> = es.iter().map(|e| result_type_with(e, &target, unsafe_)).collect();
+    let rts: Vec<Type> = es
+        .iter()
+        .map(|e| result_type_with(e, &target, unsafe_))
+        .collect();
     if rts.is_empty() {
         return target.without_optional_attrs_deep();
     }
@@ -248,7 +266,9 @@ fn conv_unmarked(
                 path,
                 match s.to_lowercase().as_str() {
                     "true" => "a bool is required; to convert from string, use lowercase \"true\"",
-                    "false" => "a bool is required; to convert from string, use lowercase \"false\"",
+                    "false" => {
+                        "a bool is required; to convert from string, use lowercase \"false\""
+                    }
                     _ => "a bool is required",
                 },
             )),
@@ -332,7 +352,10 @@ fn conv_unmarked(
                     continue;
                 }
                 if optional.contains(name) {
-                    out.insert(name.clone(), Value::null(result_type_with(&ie, at, unsafe_)));
+                    out.insert(
+                        name.clone(),
+                        Value::null(result_type_with(&ie, at, unsafe_)),
+                    );
                 } else {
                     return Err(ConversionError::new(
                         path,
@@ -395,7 +418,11 @@ fn conv_map_elems(
 
 /// Makes all element types equal (unifying when the target contained
 /// `Dynamic` and elements came out with different types).
-fn harmonize(ety: Type, elems: Vec<Value>, path: &Path) -> Result<(Type, Vec<Value>), ConversionError> {
+fn harmonize(
+    ety: Type,
+    elems: Vec<Value>,
+    path: &Path,
+) -> Result<(Type, Vec<Value>), ConversionError> {
     let Some(first) = elems.first() else {
         return Ok((ety, elems));
     };
@@ -405,7 +432,10 @@ fn harmonize(ety: Type, elems: Vec<Value>, path: &Path) -> Result<(Type, Vec<Val
     }
     let tys: Vec<Type> = elems.iter().map(|e| e.ty().clone()).collect();
     let Some(u) = unify(&tys) else {
-        return Err(ConversionError::new(path, "all elements must have the same type"));
+        return Err(ConversionError::new(
+            path,
+            "all elements must have the same type",
+        ));
     };
     let mut out = Vec::with_capacity(elems.len());
     for e in elems {
@@ -467,7 +497,14 @@ pub fn mismatch_message(got: &Type, want: &Type) -> String {
 }
 
 fn mismatch_objects(got: &Type, want: &Type) -> String {
-    let (Type::Object { attrs: ga, .. }, Type::Object { attrs: wa, optional }) = (got, want) else {
+    let (
+        Type::Object { attrs: ga, .. },
+        Type::Object {
+            attrs: wa,
+            optional,
+        },
+    ) = (got, want)
+    else {
         return format!("{} required", want.friendly_name_for_constraint());
     };
     let mut missing: Vec<&String> = Vec::new();
@@ -489,7 +526,12 @@ fn mismatch_objects(got: &Type, want: &Type) -> String {
     match missing.len() {
         0 => {}
         1 => return format!("attribute {:?} is required", missing[0]),
-        2 => return format!("attributes {:?} and {:?} are required", missing[0], missing[1]),
+        2 => {
+            return format!(
+                "attributes {:?} and {:?} are required",
+                missing[0], missing[1]
+            )
+        }
         n => {
             let head: Vec<String> = missing[..n - 1].iter().map(|m| format!("{m:?}")).collect();
             return format!(
@@ -531,7 +573,10 @@ fn mismatch_structural_to_collection(got: &Type, want: &Type) -> String {
         }
         _ => {}
     }
-    format!("all elements must be {}", wety.friendly_name_for_constraint())
+    format!(
+        "all elements must be {}",
+        wety.friendly_name_for_constraint()
+    )
 }
 
 fn mismatch_collections(got: &Type, want: &Type) -> String {
@@ -671,7 +716,11 @@ fn unify_objects(types: &[Type], unsafe_: bool) -> Option<Type> {
 fn unify_objects_to_map(types: &[Type], unsafe_: bool) -> Option<Type> {
     let atys: Vec<Type> = types
         .iter()
-        .flat_map(|t| t.attribute_types().map(|a| a.values().cloned().collect::<Vec<_>>()).unwrap_or_default())
+        .flat_map(|t| {
+            t.attribute_types()
+                .map(|a| a.values().cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
         .collect();
     if atys.is_empty() {
         return Some(Type::map(Type::Dynamic));
@@ -686,7 +735,11 @@ fn unify_objects_to_map(types: &[Type], unsafe_: bool) -> Option<Type> {
 }
 
 fn unify_tuples(types: &[Type], unsafe_: bool) -> Option<Type> {
-    let elems = |t: &Type| t.tuple_element_types().map(<[Type]>::to_vec).unwrap_or_default();
+    let elems = |t: &Type| {
+        t.tuple_element_types()
+            .map(<[Type]>::to_vec)
+            .unwrap_or_default()
+    };
     let first = elems(&types[0]);
     if types.iter().all(|t| elems(t).len() == first.len()) {
         let mut out = Vec::with_capacity(first.len());
@@ -717,9 +770,9 @@ fn compare_generality(a: &Type, b: &Type) -> i32 {
         (_, Type::Dynamic) => -1,
         (Type::String, t) if t.is_primitive() && t != &Type::String => -1,
         (t, Type::String) if t.is_primitive() && t != &Type::String => 1,
-        (Type::List(x), Type::List(y)) | (Type::Set(x), Type::Set(y)) | (Type::Map(x), Type::Map(y)) => {
-            compare_generality(x, y)
-        }
+        (Type::List(x), Type::List(y))
+        | (Type::Set(x), Type::Set(y))
+        | (Type::Map(x), Type::Map(y)) => compare_generality(x, y),
         (Type::List(_), Type::Tuple(_)) | (Type::Map(_), Type::Object { .. }) => -1,
         (Type::Tuple(_), Type::List(_)) | (Type::Object { .. }, Type::Map(_)) => 1,
         (Type::Set(_), Type::Tuple(_)) => -1,
@@ -789,17 +842,30 @@ mod tests {
 
     #[test]
     fn primitives() {
-        assert_eq!(convert(&n("1.5"), &Type::String).unwrap().as_str(), Some("1.5"));
-        assert_eq!(convert(&Value::bool(true), &Type::String).unwrap().as_str(), Some("true"));
         assert_eq!(
-            convert(&s("1e3"), &Type::Number).unwrap().as_number().unwrap().to_text(),
+            convert(&n("1.5"), &Type::String).unwrap().as_str(),
+            Some("1.5")
+        );
+        assert_eq!(
+            convert(&Value::bool(true), &Type::String).unwrap().as_str(),
+            Some("true")
+        );
+        assert_eq!(
+            convert(&s("1e3"), &Type::Number)
+                .unwrap()
+                .as_number()
+                .unwrap()
+                .to_text(),
             "1000"
         );
         let e = convert(&s("0x10"), &Type::Number).unwrap_err();
         assert_eq!(e.to_string(), "a number is required");
         let e = convert(&s("yes"), &Type::Bool).unwrap_err();
         assert_eq!(e.to_string(), "a bool is required");
-        assert_eq!(convert(&s("false"), &Type::Bool).unwrap().as_bool(), Some(false));
+        assert_eq!(
+            convert(&s("false"), &Type::Bool).unwrap().as_bool(),
+            Some(false)
+        );
         let e = convert(&Value::bool(true), &Type::Number).unwrap_err();
         assert_eq!(e.to_string(), "number required");
         let e = convert(&Value::tuple(vec![n("1")]), &Type::Number).unwrap_err();
@@ -839,10 +905,7 @@ mod tests {
             format_console(&convert(&t, &any_list).unwrap()),
             "tolist([\n  tomap({\n    \"a\" = 1\n  }),\n  tomap({\n    \"b\" = 2\n  }),\n])"
         );
-        let t = Value::tuple(vec![
-            Value::tuple(vec![n("1")]),
-            Value::tuple(vec![s("a")]),
-        ]);
+        let t = Value::tuple(vec![Value::tuple(vec![n("1")]), Value::tuple(vec![s("a")])]);
         assert_eq!(
             format_console(&convert(&t, &any_list).unwrap()),
             "tolist([\n  [\n    \"1\",\n  ],\n  [\n    \"a\",\n  ],\n])"
@@ -883,7 +946,10 @@ mod tests {
             &Type::map(Type::Dynamic),
         )
         .unwrap();
-        assert_eq!(format_console(&m), "tomap({\n  \"a\" = \"1\"\n  \"b\" = \"x\"\n})");
+        assert_eq!(
+            format_console(&m),
+            "tomap({\n  \"a\" = \"1\"\n  \"b\" = \"x\"\n})"
+        );
         let m = convert(
             &obj(vec![
                 ("id", obj(vec![("env", s("x"))])),
@@ -902,9 +968,15 @@ mod tests {
         assert_eq!(format_console(&l), "tolist([])");
         // list -> list(any) keeps element type
         let l = Value::list(Type::String, vec![s("x")]);
-        assert_eq!(convert(&l, &any_list).unwrap().ty(), &Type::list(Type::String));
+        assert_eq!(
+            convert(&l, &any_list).unwrap().ty(),
+            &Type::list(Type::String)
+        );
         // map of number -> list(any): static mismatch
-        let m = Value::map(Type::Number, [("a".to_string(), n("1"))].into_iter().collect());
+        let m = Value::map(
+            Type::Number,
+            [("a".to_string(), n("1"))].into_iter().collect(),
+        );
         assert!(convert(&m, &any_list).is_err());
         // nested tolist of tuples containing mixed: [[..strings..], [4294967296]]
         let t = Value::tuple(vec![
@@ -937,7 +1009,11 @@ mod tests {
             mismatch_message(&Type::empty_object(), &want),
             "attributes \"bar\" and \"foo\" are required"
         );
-        let want3 = Type::object([("a", Type::String), ("b", Type::String), ("c", Type::String)]);
+        let want3 = Type::object([
+            ("a", Type::String),
+            ("b", Type::String),
+            ("c", Type::String),
+        ]);
         assert_eq!(
             mismatch_message(&Type::empty_object(), &want3),
             "attributes \"a\", \"b\", and \"c\" are required"
@@ -953,7 +1029,11 @@ mod tests {
             mismatch_message(&Type::list(Type::Bool), &Type::list(Type::Number)),
             "incorrect list element type: number required"
         );
-        let e = convert(&obj(vec![("a", s("x"))]), &Type::object([("a", Type::Number)])).unwrap_err();
+        let e = convert(
+            &obj(vec![("a", s("x"))]),
+            &Type::object([("a", Type::Number)]),
+        )
+        .unwrap_err();
         assert_eq!(e.to_string(), ".a: a number is required");
         let e = convert(
             &Value::tuple(vec![n("1"), s("z")]),
@@ -968,9 +1048,18 @@ mod tests {
     fn objects() {
         let want = Type::object_with_optional([("a", Type::String), ("b", Type::Number)], ["b"]);
         let v = convert(&obj(vec![("a", n("1")), ("z", Value::bool(true))]), &want).unwrap();
-        assert_eq!(format_console(&v), "{\n  \"a\" = \"1\"\n  \"b\" = tonumber(null)\n}");
-        assert_eq!(v.ty(), &Type::object([("a", Type::String), ("b", Type::Number)]));
-        let m = Value::map(Type::String, [("a".to_string(), s("x"))].into_iter().collect());
+        assert_eq!(
+            format_console(&v),
+            "{\n  \"a\" = \"1\"\n  \"b\" = tonumber(null)\n}"
+        );
+        assert_eq!(
+            v.ty(),
+            &Type::object([("a", Type::String), ("b", Type::Number)])
+        );
+        let m = Value::map(
+            Type::String,
+            [("a".to_string(), s("x"))].into_iter().collect(),
+        );
         let v = convert(&m, &Type::object([("a", Type::String)])).unwrap();
         assert_eq!(v.ty(), &Type::object([("a", Type::String)]));
         assert!(convert_safe(&m, &Type::object([("a", Type::String)])).is_err());
@@ -982,7 +1071,10 @@ mod tests {
         assert_eq!(unify(&[Type::Bool, Type::String]), Some(Type::String));
         assert_eq!(unify(&[Type::Number, Type::Bool]), None);
         assert_eq!(unify(&[Type::Dynamic, Type::Number]), Some(Type::Number));
-        assert_eq!(unify_safe(&[Type::Dynamic, Type::Number]), Some(Type::Dynamic));
+        assert_eq!(
+            unify_safe(&[Type::Dynamic, Type::Number]),
+            Some(Type::Dynamic)
+        );
         // true ? [1] : []
         assert_eq!(
             unify(&[Type::tuple(vec![Type::Number]), Type::tuple(vec![])]),
@@ -1004,10 +1096,7 @@ mod tests {
             ]),
             Some(Type::object([("a", Type::String)]))
         );
-        assert_eq!(
-            unify(&[Type::tuple(vec![]), Type::empty_object()]),
-            None
-        );
+        assert_eq!(unify(&[Type::tuple(vec![]), Type::empty_object()]), None);
         // true ? ["db", true] : [[...]]
         assert_eq!(
             unify(&[

@@ -193,7 +193,10 @@ pub fn parse(s: &str) -> Result<Json, JsonError> {
     let v = p.value(0)?;
     p.ws();
     if p.i != p.b.len() {
-        return err(format!("invalid character after top-level value at offset {}", p.i));
+        return err(format!(
+            "invalid character after top-level value at offset {}",
+            p.i
+        ));
     }
     Ok(v)
 }
@@ -344,7 +347,11 @@ impl Parser<'_> {
         let mut out = String::new();
         loop {
             let start = self.i;
-            while self.i < self.b.len() && self.b[self.i] != b'"' && self.b[self.i] != b'\\' && self.b[self.i] >= 0x20 {
+            while self.i < self.b.len()
+                && self.b[self.i] != b'"'
+                && self.b[self.i] != b'\\'
+                && self.b[self.i] >= 0x20
+            {
                 self.i += 1;
             }
             out.push_str(&self.s[start..self.i]);
@@ -356,7 +363,10 @@ impl Parser<'_> {
                 }
                 Some(b'\\') => {
                     self.i += 1;
-                    let c = *self.b.get(self.i).ok_or_else(|| JsonError("bad escape".into()))?;
+                    let c = *self
+                        .b
+                        .get(self.i)
+                        .ok_or_else(|| JsonError("bad escape".into()))?;
                     self.i += 1;
                     match c {
                         b'"' => out.push('"'),
@@ -408,7 +418,12 @@ fn implied_type_of(j: &Json) -> Result<Type, JsonError> {
         Json::Bool(_) => Type::Bool,
         Json::Number(_) => Type::Number,
         Json::String(_) => Type::String,
-        Json::Array(items) => Type::Tuple(items.iter().map(implied_type_of).collect::<Result<_, _>>()?),
+        Json::Array(items) => Type::Tuple(
+            items
+                .iter()
+                .map(implied_type_of)
+                .collect::<Result<_, _>>()?,
+        ),
         Json::Object(items) => {
             let mut attrs = BTreeMap::new();
             for (k, v) in items {
@@ -456,7 +471,9 @@ pub fn from_json(j: &Json, ty: &Type) -> Result<Value, JsonError> {
         Type::String => match j {
             Json::String(s) => Ok(Value::string(s.clone())),
             Json::Number(n) => Ok(Value::string(
-                Number::parse(n).map(|x| x.to_text()).unwrap_or_else(|_| n.clone()),
+                Number::parse(n)
+                    .map(|x| x.to_text())
+                    .unwrap_or_else(|_| n.clone()),
             )),
             Json::Bool(b) => Ok(Value::string(if *b { "true" } else { "false" })),
             _ => err("string is required"),
@@ -524,7 +541,8 @@ pub fn from_json(j: &Json, ty: &Type) -> Result<Value, JsonError> {
                 m.insert(k.clone(), from_json(v, at)?);
             }
             for (k, at) in attrs {
-                m.entry(k.clone()).or_insert_with(|| Value::null(at.clone()));
+                m.entry(k.clone())
+                    .or_insert_with(|| Value::null(at.clone()));
             }
             Ok(Value::object(m))
         }
@@ -541,7 +559,11 @@ pub fn json_to_serde(j: &Json) -> serde_json::Value {
         Json::Number(n) => serde_json::from_str::<S>(n).unwrap_or(S::Null),
         Json::String(s) => S::String(s.clone()),
         Json::Array(a) => S::Array(a.iter().map(json_to_serde).collect()),
-        Json::Object(o) => S::Object(o.iter().map(|(k, v)| (k.clone(), json_to_serde(v))).collect()),
+        Json::Object(o) => S::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), json_to_serde(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -554,7 +576,11 @@ pub fn serde_to_json(s: &serde_json::Value) -> Json {
         S::Number(n) => Json::Number(n.to_string()),
         S::String(s) => Json::String(s.clone()),
         S::Array(a) => Json::Array(a.iter().map(serde_to_json).collect()),
-        S::Object(o) => Json::Object(o.iter().map(|(k, v)| (k.clone(), serde_to_json(v))).collect()),
+        S::Object(o) => Json::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), serde_to_json(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -584,19 +610,28 @@ mod tests {
         assert_eq!(encode(&Value::null_dynamic()).unwrap(), "null");
         let t = Value::tuple(vec![n("1"), Value::string("a"), Value::null_dynamic()]);
         assert_eq!(encode(&t).unwrap(), r#"[1,"a",null]"#);
-        let o = Value::object_from([
-            ("b", n("1")),
-            ("a", Value::tuple(vec![Value::bool(true)])),
-        ]);
+        let o = Value::object_from([("b", n("1")), ("a", Value::tuple(vec![Value::bool(true)]))]);
         assert_eq!(encode(&o).unwrap(), r#"{"a":[true],"b":1}"#);
         assert_eq!(encode(&Value::string("\u{2028}")).unwrap(), r#""\u2028""#);
-        assert_eq!(encode(&Value::string("tab\there")).unwrap(), r#""tab\there""#);
-        assert_eq!(encode(&Value::string("<a&b>")).unwrap(), r#""\u003ca\u0026b\u003e""#);
-        assert_eq!(encode(&n("1e100")).unwrap(), format!("1{}", "0".repeat(100)));
+        assert_eq!(
+            encode(&Value::string("tab\there")).unwrap(),
+            r#""tab\there""#
+        );
+        assert_eq!(
+            encode(&Value::string("<a&b>")).unwrap(),
+            r#""\u003ca\u0026b\u003e""#
+        );
+        assert_eq!(
+            encode(&n("1e100")).unwrap(),
+            format!("1{}", "0".repeat(100))
+        );
         assert_eq!(encode(&n("-0.5")).unwrap(), "-0.5");
         assert_eq!(
             encode(&Value::number(
-                Number::parse("1").unwrap().div(&Number::parse("3").unwrap()).unwrap()
+                Number::parse("1")
+                    .unwrap()
+                    .div(&Number::parse("3").unwrap())
+                    .unwrap()
             ))
             .unwrap(),
             format!("0.{}5", "3".repeat(154))
@@ -611,14 +646,30 @@ mod tests {
             v.ty(),
             &Type::object([
                 ("a", Type::object([("c", Type::Number)])),
-                ("b", Type::tuple(vec![Type::Number, Type::String, Type::Dynamic]))
+                (
+                    "b",
+                    Type::tuple(vec![Type::Number, Type::String, Type::Dynamic])
+                )
             ])
         );
         assert_eq!(encode(&v).unwrap(), r#"{"a":{"c":1.5},"b":[1,"x",null]}"#);
         let big = decode("123456789012345678901234567890.5").unwrap();
-        assert_eq!(big.as_number().unwrap().to_text(), "123456789012345678901234567890.5");
+        assert_eq!(
+            big.as_number().unwrap().to_text(),
+            "123456789012345678901234567890.5"
+        );
         assert_eq!(decode(r#""\ud83d\ude00""#).unwrap().as_str(), Some("😀"));
-        for bad in ["", "{", "[1,]", "01", "1.", "tru", "{\"a\":1,\"a\":2}", "\"a", "1 2"] {
+        for bad in [
+            "",
+            "{",
+            "[1,]",
+            "01",
+            "1.",
+            "tru",
+            "{\"a\":1,\"a\":2}",
+            "\"a",
+            "1 2",
+        ] {
             assert!(decode(bad).is_err(), "{bad}");
         }
     }
@@ -637,7 +688,10 @@ mod tests {
             ("s", Value::set(Type::Number, vec![n("2"), n("1")])),
             (
                 "m",
-                Value::map(Type::Bool, [("k".to_string(), Value::bool(true))].into_iter().collect()),
+                Value::map(
+                    Type::Bool,
+                    [("k".to_string(), Value::bool(true))].into_iter().collect(),
+                ),
             ),
             ("d", Value::tuple(vec![n("1"), Value::string("a")])),
             ("n", Value::null(Type::String)),
@@ -654,7 +708,11 @@ mod tests {
         assert!(from_serde(&sj, &ty).unwrap().raw_equal(&v));
         assert!(unmarshal(r#"{"zzz":1}"#, &ty).is_err());
         assert_eq!(
-            unmarshal(r#""12""#, &Type::Number).unwrap().as_number().unwrap().to_text(),
+            unmarshal(r#""12""#, &Type::Number)
+                .unwrap()
+                .as_number()
+                .unwrap()
+                .to_text(),
             "12"
         );
     }

@@ -11,11 +11,14 @@
 //! * [`json`] and [`msgpack`]: go-cty's JSON and msgpack codecs.
 //! * [`Path`]: addressing nested values.
 
+#![warn(missing_docs)]
+
 pub mod convert;
 pub mod format;
 pub mod json;
 pub mod msgpack;
 pub mod number;
+pub mod ops;
 pub mod path;
 mod set;
 pub mod ty;

@@ -281,11 +281,11 @@ impl<'a> Reader<'a> {
             0xc0 => Scalar::Nil,
             0xc2 => Scalar::Bool(false),
             0xc3 => Scalar::Bool(true),
-            0xc4 | 0xc5 | 0xc6 => {
+            0xc4..=0xc6 => {
                 let n = self.be(1 << (c - 0xc4))? as usize;
                 Scalar::Bin(self.take(n)?)
             }
-            0xc7 | 0xc8 | 0xc9 => {
+            0xc7..=0xc9 => {
                 let n = self.be(1 << (c - 0xc7))? as usize;
                 self.take(1 + n)?;
                 Scalar::Ext
@@ -301,7 +301,7 @@ impl<'a> Reader<'a> {
                 self.take(1 + (1 << (c - 0xd4)))?;
                 Scalar::Ext
             }
-            0xd9 | 0xda | 0xdb => {
+            0xd9..=0xdb => {
                 let n = self.be(1 << (c - 0xd9))? as usize;
                 Scalar::Str(self.take(n)?)
             }
@@ -354,7 +354,8 @@ impl<'a> Reader<'a> {
                     Value::from_f64(f).ok_or_else(|| MsgpackError("NaN is not a number".into()))
                 }
                 Scalar::Str(b) => {
-                    let t = std::str::from_utf8(b).map_err(|_| MsgpackError("invalid number".into()))?;
+                    let t = std::str::from_utf8(b)
+                        .map_err(|_| MsgpackError("invalid number".into()))?;
                     Number::parse(t)
                         .map(Value::number)
                         .map_err(|_| MsgpackError("a number is required".into()))
@@ -418,7 +419,8 @@ impl<'a> Reader<'a> {
                     m.insert(k, v);
                 }
                 for (k, at) in attrs {
-                    m.entry(k.clone()).or_insert_with(|| Value::null(at.clone()));
+                    m.entry(k.clone())
+                        .or_insert_with(|| Value::null(at.clone()));
                 }
                 Ok(Value::object(m))
             }
@@ -449,14 +451,38 @@ mod tests {
             [vec![0xcb], 1.5f64.to_bits().to_be_bytes().to_vec()].concat()
         );
         // 0.1 at 512 bits is not an f64: sent as a string
-        assert_eq!(encode(&n("0.1"), &Type::Number).unwrap(), b"\xa30.1".to_vec());
-        assert_eq!(encode(&Value::unknown(Type::String), &Type::String).unwrap(), vec![0xd4, 0, 0]);
-        assert_eq!(encode(&Value::null(Type::String), &Type::String).unwrap(), vec![0xc0]);
-        assert_eq!(encode(&Value::string("hi"), &Type::String).unwrap(), b"\xa2hi".to_vec());
-        for s in ["0", "-0.5", "1e400", "18446744073709551615", "-9223372036854775808", "0.1", "123.456"] {
+        assert_eq!(
+            encode(&n("0.1"), &Type::Number).unwrap(),
+            b"\xa30.1".to_vec()
+        );
+        assert_eq!(
+            encode(&Value::unknown(Type::String), &Type::String).unwrap(),
+            vec![0xd4, 0, 0]
+        );
+        assert_eq!(
+            encode(&Value::null(Type::String), &Type::String).unwrap(),
+            vec![0xc0]
+        );
+        assert_eq!(
+            encode(&Value::string("hi"), &Type::String).unwrap(),
+            b"\xa2hi".to_vec()
+        );
+        for s in [
+            "0",
+            "-0.5",
+            "1e400",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "0.1",
+            "123.456",
+        ] {
             let v = n(s);
             let back = roundtrip(&v, &Type::Number);
-            assert_eq!(back.as_number().unwrap().to_text(), v.as_number().unwrap().to_text(), "{s}");
+            assert_eq!(
+                back.as_number().unwrap().to_text(),
+                v.as_number().unwrap().to_text(),
+                "{s}"
+            );
         }
         assert!(encode(&n("1").mark_sensitive(), &Type::Number).is_err());
     }
@@ -474,11 +500,22 @@ mod tests {
         ]);
         let v = Value::object_from([
             ("a", Value::list(Type::String, vec![Value::string("x")])),
-            ("l", Value::list(Type::String, vec![Value::string("y"), Value::unknown(Type::String)])),
+            (
+                "l",
+                Value::list(
+                    Type::String,
+                    vec![Value::string("y"), Value::unknown(Type::String)],
+                ),
+            ),
             ("s", Value::set(Type::Number, vec![n("3"), n("1")])),
             (
                 "m",
-                Value::map(Type::Bool, [("k".to_string(), Value::bool(false))].into_iter().collect()),
+                Value::map(
+                    Type::Bool,
+                    [("k".to_string(), Value::bool(false))]
+                        .into_iter()
+                        .collect(),
+                ),
             ),
             ("t", Value::tuple(vec![Value::string("a"), n("2")])),
             ("u", Value::unknown(Type::String)),
@@ -498,8 +535,14 @@ mod tests {
 
     #[test]
     fn reads_other_int_forms() {
-        assert_eq!(decode(&[0xd0, 0x85], &Type::Number).unwrap(), Value::from_i64(-123));
-        assert_eq!(decode(&[0xcc, 200], &Type::Number).unwrap(), Value::from_i64(200));
+        assert_eq!(
+            decode(&[0xd0, 0x85], &Type::Number).unwrap(),
+            Value::from_i64(-123)
+        );
+        assert_eq!(
+            decode(&[0xcc, 200], &Type::Number).unwrap(),
+            Value::from_i64(200)
+        );
         assert!(!decode(&[0xc7, 0, 0], &Type::String).unwrap().is_known());
         assert!(!decode(&[0xd4, 0, 0], &Type::Dynamic).unwrap().is_known());
     }

@@ -904,7 +904,7 @@ fn round_exact(neg: bool, mant: BigUint, exp: i64, prec: u32, sticky: bool) -> N
 const EXACT_EXP10_LIMIT: i64 = 20_000;
 
 fn decimal_to_number(neg: bool, mant: BigUint, exp10: i64, exp2: i64, prec: u32) -> Number {
-    if exp10 >= 0 && exp10 <= EXACT_EXP10_LIMIT {
+    if (0..=EXACT_EXP10_LIMIT).contains(&exp10) {
         let m = mant * num_traits::pow::pow(BigUint::from(10u32), exp10 as usize);
         return round_exact(neg, m, exp2, prec, false);
     }
@@ -1063,12 +1063,21 @@ mod tests {
         );
         assert_eq!(p("0.1").add(&p("0.2")).unwrap().to_text(), "0.3");
         assert_eq!(p("0.1").mul(&three).unwrap().to_text(), "0.3");
-        assert_eq!(p("1e20").add(&one).unwrap().to_text(), "100000000000000000001");
+        assert_eq!(
+            p("1e20").add(&one).unwrap().to_text(),
+            "100000000000000000001"
+        );
         assert_eq!(p("0").mul(&p("-1")).unwrap().to_text(), "-0");
         assert_eq!(one.div(&p("0")).unwrap().to_text(), "+Inf");
         assert!(p("0").div(&p("0")).is_err());
         // 1 + 2 - 3 * 4 / 5 % 6
-        let t = p("3").mul(&p("4")).unwrap().div(&p("5")).unwrap().rem(&p("6")).unwrap();
+        let t = p("3")
+            .mul(&p("4"))
+            .unwrap()
+            .div(&p("5"))
+            .unwrap()
+            .rem(&p("6"))
+            .unwrap();
         let r = p("1").add(&p("2")).unwrap().sub(&t).unwrap();
         assert_eq!(r.to_text(), format!("0.5{}", "9".repeat(153)));
         assert_eq!(
@@ -1080,7 +1089,13 @@ mod tests {
                 .to_text(),
             "425.94678000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000003"
         );
-        let s = p("12").add(&p("0.1")).unwrap().add(&p("0.1")).unwrap().add(&p("3")).unwrap();
+        let s = p("12")
+            .add(&p("0.1"))
+            .unwrap()
+            .add(&p("0.1"))
+            .unwrap()
+            .add(&p("3"))
+            .unwrap();
         assert_eq!(s.to_text(), "15.200000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001");
         assert_eq!(p("65535").add(&p("0.1")).unwrap().to_text(), "65535.1");
         let mut s = p("1");
@@ -1153,7 +1168,9 @@ mod tests {
 
     #[test]
     fn parse_rejects() {
-        for s in ["", " 5", "0x10", "abc", "NaN", "1e", "1.2.3", ".", "+", "5 "] {
+        for s in [
+            "", " 5", "0x10", "abc", "NaN", "1e", "1.2.3", ".", "+", "5 ",
+        ] {
             assert!(Number::parse(s).is_err(), "{s}");
         }
         for (s, want) in [

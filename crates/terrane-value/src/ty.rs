@@ -186,7 +186,9 @@ impl Type {
                     .collect(),
                 optional: BTreeSet::new(),
             },
-            Type::Tuple(es) => Type::Tuple(es.iter().map(Type::without_optional_attrs_deep).collect()),
+            Type::Tuple(es) => {
+                Type::Tuple(es.iter().map(Type::without_optional_attrs_deep).collect())
+            }
             t => t.clone(),
         }
     }
@@ -347,7 +349,9 @@ impl Type {
                 "number" => Ok(Type::Number),
                 "bool" => Ok(Type::Bool),
                 "dynamic" => Ok(Type::Dynamic),
-                other => Err(TypeJsonError(format!("invalid primitive type name {other:?}"))),
+                other => Err(TypeJsonError(format!(
+                    "invalid primitive type name {other:?}"
+                ))),
             },
             Json::Array(items) => {
                 let kind = items
@@ -370,22 +374,22 @@ impl Type {
                         })
                     }
                     "object" => {
-                        let obj = arg
-                            .as_object()
-                            .ok_or_else(|| TypeJsonError("object attributes must be a JSON object".into()))?;
+                        let obj = arg.as_object().ok_or_else(|| {
+                            TypeJsonError("object attributes must be a JSON object".into())
+                        })?;
                         let mut attrs = BTreeMap::new();
                         for (k, v) in obj {
                             attrs.insert(k.clone(), Type::from_json(v)?);
                         }
                         let mut optional = BTreeSet::new();
                         if let Some(opt) = items.get(2) {
-                            let arr = opt
-                                .as_array()
-                                .ok_or_else(|| TypeJsonError("optional attributes must be an array".into()))?;
+                            let arr = opt.as_array().ok_or_else(|| {
+                                TypeJsonError("optional attributes must be an array".into())
+                            })?;
                             for o in arr {
-                                let name = o
-                                    .as_str()
-                                    .ok_or_else(|| TypeJsonError("optional attribute name must be a string".into()))?;
+                                let name = o.as_str().ok_or_else(|| {
+                                    TypeJsonError("optional attribute name must be a string".into())
+                                })?;
                                 if !attrs.contains_key(name) {
                                     return Err(TypeJsonError(format!(
                                         "optional attribute {name:?} is not declared"
@@ -400,9 +404,9 @@ impl Type {
                         Ok(Type::Object { attrs, optional })
                     }
                     "tuple" => {
-                        let arr = arg
-                            .as_array()
-                            .ok_or_else(|| TypeJsonError("tuple element types must be an array".into()))?;
+                        let arr = arg.as_array().ok_or_else(|| {
+                            TypeJsonError("tuple element types must be an array".into())
+                        })?;
                         if items.len() != 2 {
                             return Err(TypeJsonError("tuple takes one argument".into()));
                         }
@@ -474,7 +478,10 @@ mod tests {
             Type::set(Type::map(Type::Bool)).friendly_name(),
             "set of map of bool"
         );
-        assert_eq!(Type::object([("a", Type::String)]).friendly_name(), "object");
+        assert_eq!(
+            Type::object([("a", Type::String)]).friendly_name(),
+            "object"
+        );
         assert_eq!(Type::tuple(vec![]).friendly_name(), "tuple");
         assert_eq!(Type::Dynamic.friendly_name(), "dynamic");
         assert_eq!(Type::Dynamic.friendly_name_for_constraint(), "any type");
@@ -532,7 +539,13 @@ mod tests {
             assert_eq!(t.to_json_string(), s);
             assert_eq!(Type::from_json_str(s).unwrap(), t);
         }
-        for bad in [r#""foo""#, r#"["list"]"#, r#"["object",[]]"#, "1", r#"["tuple","x"]"#] {
+        for bad in [
+            r#""foo""#,
+            r#"["list"]"#,
+            r#"["object",[]]"#,
+            "1",
+            r#"["tuple","x"]"#,
+        ] {
             assert!(Type::from_json_str(bad).is_err(), "{bad}");
         }
     }

@@ -390,7 +390,7 @@ impl Value {
     }
 
     /// Number of elements/attributes of a known collection or structural
-    /// value, or the character count is *not* returned for strings.
+    /// value (`None` for anything else, including strings).
     pub fn length(&self) -> Option<usize> {
         match &self.inner.repr {
             Repr::Seq(es) => Some(es.len()),
@@ -694,8 +694,9 @@ impl Value {
                     return None;
                 }
                 let contains = |s: &[Value], x: &Value| {
-                    s.iter()
-                        .any(|y| y.unmark_deep_value().equals_inner(&x.unmark_deep_value()) == Some(true))
+                    s.iter().any(|y| {
+                        y.unmark_deep_value().equals_inner(&x.unmark_deep_value()) == Some(true)
+                    })
                 };
                 Some(
                     a.len() == b.len()
@@ -752,9 +753,9 @@ impl Value {
 fn types_could_match(a: &Type, b: &Type) -> bool {
     match (a, b) {
         (Type::Dynamic, _) | (_, Type::Dynamic) => true,
-        (Type::List(x), Type::List(y)) | (Type::Set(x), Type::Set(y)) | (Type::Map(x), Type::Map(y)) => {
-            types_could_match(x, y)
-        }
+        (Type::List(x), Type::List(y))
+        | (Type::Set(x), Type::Set(y))
+        | (Type::Map(x), Type::Map(y)) => types_could_match(x, y),
         (Type::Object { attrs: x, .. }, Type::Object { attrs: y, .. }) => {
             x.len() == y.len()
                 && x.iter()
@@ -784,7 +785,8 @@ fn retype_elems(ety: &Type, elems: Vec<Value>) -> Vec<Value> {
 
 /// Union of the marks of several values (for results of operations).
 pub fn merged_marks<'a>(vals: impl IntoIterator<Item = &'a Value>) -> Marks {
-    vals.into_iter().fold(Marks::NONE, |m, v| m.union(v.marks()))
+    vals.into_iter()
+        .fold(Marks::NONE, |m, v| m.union(v.marks()))
 }
 
 impl PartialEq for Value {
@@ -893,7 +895,10 @@ mod tests {
             ("a", Value::string("x").mark_sensitive()),
             (
                 "b",
-                Value::tuple(vec![Value::from_i64(1), Value::from_i64(2).mark_sensitive()]),
+                Value::tuple(vec![
+                    Value::from_i64(1),
+                    Value::from_i64(2).mark_sensitive(),
+                ]),
             ),
         ]);
         assert!(!v.is_sensitive());
@@ -920,9 +925,17 @@ mod tests {
                 Value::string("B"),
             ],
         );
-        let got: Vec<&str> = s.as_seq().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let got: Vec<&str> = s
+            .as_seq()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
         assert_eq!(got, ["10", "9", "B", "a", "b"]);
-        let s = Value::set(Type::Number, vec![n("1.5"), n("-1"), n("0"), n("-0"), n("1.5")]);
+        let s = Value::set(
+            Type::Number,
+            vec![n("1.5"), n("-1"), n("0"), n("-0"), n("1.5")],
+        );
         let got: Vec<String> = s
             .as_seq()
             .unwrap()
@@ -930,13 +943,20 @@ mod tests {
             .map(|v| v.as_number().unwrap().to_text())
             .collect();
         assert_eq!(got, ["-1", "0", "1.5"]);
-        let s = Value::set(Type::Bool, vec![Value::bool(true), Value::bool(false), Value::bool(true)]);
+        let s = Value::set(
+            Type::Bool,
+            vec![Value::bool(true), Value::bool(false), Value::bool(true)],
+        );
         assert_eq!(s.length(), Some(2));
         assert_eq!(s.get_index(0).unwrap().as_bool(), Some(false));
         // unknowns are never merged
         let s = Value::set(
             Type::String,
-            vec![Value::unknown(Type::String), Value::unknown(Type::String), Value::string("a")],
+            vec![
+                Value::unknown(Type::String),
+                Value::unknown(Type::String),
+                Value::string("a"),
+            ],
         );
         assert_eq!(s.length(), Some(3));
         assert_eq!(s.get_index(0).unwrap().as_str(), Some("a"));
@@ -960,6 +980,13 @@ mod tests {
         let r = u.get_path(&p).unwrap();
         assert!(!r.is_known());
         assert_eq!(r.ty(), &Type::String);
-        assert_eq!(Path::root().attr("a").index_key("k").index_int(0).to_string(), ".a[\"k\"][0]");
+        assert_eq!(
+            Path::root()
+                .attr("a")
+                .index_key("k")
+                .index_int(0)
+                .to_string(),
+            ".a[\"k\"][0]"
+        );
     }
 }

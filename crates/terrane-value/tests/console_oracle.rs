@@ -35,7 +35,12 @@ fn set(ety: Type, v: Vec<Value>) -> Value {
     Value::set(ety, v)
 }
 fn map(ety: Type, v: Vec<(&str, Value)>) -> Value {
-    Value::map(ety, v.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>())
+    Value::map(
+        ety,
+        v.into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect::<BTreeMap<_, _>>(),
+    )
 }
 fn num(x: &str) -> Number {
     Number::parse(x).expect("number")
@@ -54,7 +59,10 @@ fn cases() -> Vec<(&'static str, Value)> {
         .and_then(|x| x.div(&num("5")))
         .and_then(|x| x.rem(&num("6")))
         .expect("arith");
-    let s18 = num("1").add(&num("2")).and_then(|x| x.sub(&t)).expect("arith");
+    let s18 = num("1")
+        .add(&num("2"))
+        .and_then(|x| x.sub(&t))
+        .expect("arith");
     vec![
         ("s00001", n("3")),
         ("s00018", Value::number(s18)),
@@ -84,7 +92,10 @@ fn cases() -> Vec<(&'static str, Value)> {
         ("s00253", set(Type::Bool, vec![b(true), b(false), b(true)])),
         (
             "s00254",
-            conv(tup(vec![tup(vec![n("1")]), tup(vec![n("1")])]), any_set.clone()),
+            conv(
+                tup(vec![tup(vec![n("1")]), tup(vec![n("1")])]),
+                any_set.clone(),
+            ),
         ),
         (
             "s00255",
@@ -127,10 +138,7 @@ fn cases() -> Vec<(&'static str, Value)> {
                 ],
             ),
         ),
-        (
-            "s00516",
-            s(&json::encode(&s("\u{2028}")).expect("json")),
-        ),
+        ("s00516", s(&json::encode(&s("\u{2028}")).expect("json"))),
         ("s00560", Value::unknown_dynamic()),
         ("s00647", n("2").mark_sensitive()),
         ("s00687", s("\n")),
@@ -139,12 +147,18 @@ fn cases() -> Vec<(&'static str, Value)> {
             "s00805",
             obj(vec![
                 ("env", null()),
-                ("region", tup(vec![b(false), s("Hello World"), n("4294967296")])),
+                (
+                    "region",
+                    tup(vec![b(false), s("Hello World"), n("4294967296")]),
+                ),
             ]),
         ),
         (
             "s00811",
-            obj(vec![("env", n("100")), ("count", tup(vec![s("line\nbreak")]))]),
+            obj(vec![
+                ("env", n("100")),
+                ("count", tup(vec![s("line\nbreak")])),
+            ]),
         ),
         (
             "s00834",
@@ -229,23 +243,23 @@ fn cases() -> Vec<(&'static str, Value)> {
                 any_map.clone(),
             ),
         ),
-        (
-            "s01584",
-            Value::null(Type::tuple(vec![Type::Number; 5])),
-        ),
+        ("s01584", Value::null(Type::tuple(vec![Type::Number; 5]))),
         ("s02076", conv(tup(vec![b(true), null()]), any_list.clone())),
         ("s02117", conv(tup(vec![null(), n("10")]), any_list.clone())),
         (
             "s02373",
             conv(
-                tup(vec![s("line\nbreak"), s("true"), s("123"), s("123"), s("web")]),
+                tup(vec![
+                    s("line\nbreak"),
+                    s("true"),
+                    s("123"),
+                    s("123"),
+                    s("web"),
+                ]),
                 any_set,
             ),
         ),
-        (
-            "s02864",
-            tup(vec![tup(vec![b(true), null(), b(true)])]),
-        ),
+        ("s02864", tup(vec![tup(vec![b(true), null(), b(true)])])),
         ("s00093", s("caf\u{e9}")),
         ("s00091", s("e\u{301}")),
     ]
@@ -272,12 +286,17 @@ fn console_format_matches_oracle() {
     assert!(cases.len() >= 40);
     let mut failures = Vec::new();
     for (id, v) in &cases {
-        let entry = oracle.get(*id).unwrap_or_else(|| panic!("{id} not in corpus"));
+        let entry = oracle
+            .get(*id)
+            .unwrap_or_else(|| panic!("{id} not in corpus"));
         assert_eq!(entry["ok"], serde_json::Value::Bool(true), "{id}");
         let want = entry["output"].as_str().unwrap_or_default();
         let got = format!("{}\n", format_console(v));
         if got != want {
-            failures.push(format!("{id}: {}\n got: {got:?}\nwant: {want:?}", entry["expr"]));
+            failures.push(format!(
+                "{id}: {}\n got: {got:?}\nwant: {want:?}",
+                entry["expr"]
+            ));
         }
         // jsonencode output of the same value, when recorded and encodable
         if let Some(j) = entry.get("json").and_then(|j| j["output"].as_str()) {
@@ -308,10 +327,16 @@ fn number_literals_match_oracle() {
             continue;
         }
         let lit = expr.strip_prefix('-').unwrap_or(expr);
-        if lit.is_empty() || !lit.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b'e') {
+        if lit.is_empty()
+            || !lit
+                .bytes()
+                .all(|c| c.is_ascii_digit() || c == b'.' || c == b'e')
+        {
             continue;
         }
-        let Ok(num) = Number::parse(expr) else { continue };
+        let Ok(num) = Number::parse(expr) else {
+            continue;
+        };
         let want = e["output"].as_str().unwrap_or_default();
         assert_eq!(format!("{}\n", num.to_text()), want, "{expr}");
         checked += 1;
