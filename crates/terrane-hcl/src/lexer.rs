@@ -480,19 +480,18 @@ impl<'a> Lexer<'a> {
         let at_line_start = start == 0 || b[start - 1] == b'\n';
         if let (true, Some((marker_start, marker_end))) = (at_line_start, marker) {
             // Is this line the closing marker?
-            let mut p = start;
-            while p < b.len() && (b[p] == b' ' || b[p] == b'\t') {
-                p += 1;
-            }
+            // As in HCL, the line is the marker when it equals the marker
+            // once surrounding whitespace is trimmed, and it must end with a
+            // newline (a marker at the very end of the input closes nothing).
+            let p = start + leading_space(&self.src[start..]);
             let marker = &self.src[marker_start..marker_end];
             if self.src[p..].starts_with(marker) {
                 let after = p + marker.len();
-                let ends = after == b.len()
-                    || b[after] == b'\n'
-                    || (b[after] == b'\r' && b.get(after + 1) == Some(&b'\n'));
-                if ends {
+                let nl = after + leading_space(&self.src[after..]);
+                if b.get(nl) == Some(&b'\n') {
+                    let end = if nl > after && b[nl - 1] == b'\r' { nl - 1 } else { nl };
                     self.modes.pop();
-                    return self.push(TokenKind::CHeredoc, start, after);
+                    return self.push(TokenKind::CHeredoc, start, end);
                 }
             }
         }
@@ -538,6 +537,14 @@ fn preceded_by_even_run(b: &[u8], start: usize, p: usize) -> bool {
         q -= 1;
     }
     n % 2 == 0
+}
+
+/// Length of the leading whitespace of `s` other than `\n` (Unicode
+/// white space, as Go's `bytes.TrimSpace` strips it).
+fn leading_space(s: &str) -> usize {
+    s.char_indices()
+        .find(|&(_, c)| c == '\n' || !c.is_whitespace())
+        .map_or(s.len(), |(i, _)| i)
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
@@ -616,6 +623,17 @@ mod tests {
                 Eof
             ]
         );
+    }
+
+    #[test]
+    fn heredoc_close_marker_whitespace() {
+        // Trailing white space after the marker belongs to the marker token.
+        let src = "x = <<EOT\nhi\n\tEOT \t\r\ny = 1\n";
+        let toks = lex(src);
+        let close = toks.iter().find(|t| t.kind == CHeredoc).map(|t| &src[t.span.range()]);
+        assert_eq!(close, Some("\tEOT \t"));
+        // A marker without a following newline does not close the heredoc.
+        assert!(!kinds("x = <<EOT\nhi\nEOT").contains(&CHeredoc));
     }
 
     #[test]
