@@ -94,8 +94,16 @@ pub fn eval_input(input: &str, scope: &Scope) -> LineResult {
         _ => {}
     }
     let file = SourceFile::new(CONSOLE_INPUT, text.to_string());
-    let (expr, pdiags) = terrane_hcl::parse_expression(&file);
+    let (expr, mut pdiags) = terrane_hcl::parse_expression(&file);
     if pdiags.has_errors() {
+        // Terraform's console reports a missing expression at the end of
+        // its input as an invalid token.
+        for d in pdiags.0.iter_mut() {
+            if d.summary == "Missing expression" && d.detail.ends_with("found the end of the file.") {
+                d.summary = "Invalid expression".into();
+                d.detail = "Expected the start of an expression, but found an invalid expression token.".into();
+            }
+        }
         if is_incomplete(&file, &pdiags) {
             return LineResult::Incomplete(pdiags);
         }
