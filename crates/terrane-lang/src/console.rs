@@ -84,8 +84,31 @@ pub enum LineResult {
     Failed(Diagnostics),
 }
 
-/// Evaluates one console input (possibly spanning lines).
+/// Evaluates one console input (possibly spanning lines). Parsing and
+/// evaluation run on a thread with a large stack, so deeply nested input
+/// cannot overflow the caller's stack.
 pub fn eval_input(input: &str, scope: &Scope) -> LineResult {
+    std::thread::scope(|s| {
+        let job = std::thread::Builder::new()
+            .name("terrane-eval".into())
+            .stack_size(256 << 20)
+            .spawn_scoped(s, || eval_input_here(input, scope));
+        match job {
+            Ok(h) => h.join().unwrap_or_else(|_| {
+                LineResult::Failed(
+                    Diagnostic::error(
+                        "Internal error",
+                        "The expression could not be evaluated.",
+                    )
+                    .into(),
+                )
+            }),
+            Err(_) => eval_input_here(input, scope),
+        }
+    })
+}
+
+fn eval_input_here(input: &str, scope: &Scope) -> LineResult {
     let text = input.trim();
     match text {
         "" => return LineResult::Empty,
@@ -93,21 +116,21 @@ pub fn eval_input(input: &str, scope: &Scope) -> LineResult {
         "help" => return LineResult::Output(HELP.to_string()),
         _ => {}
     }
-    let file = SourceFile::new(CONSOLE_INPUT, text.to_string());
-    let (expr, mut pdiags) = terrane_hcl::parse_expression(&file);
+    let mut file = SourceFile::new(CONSOLE_INPUT, text.to_string());
+    let (mut expr, mut pdiags) = terrane_hcl::parse_expression(&file);
+    if pdiags.has_errors() && text.contains("<<") {
+        // A heredoc's closing marker needs its line ending.
+        let f2 = SourceFile::new(CONSOLE_INPUT, format!("{text}\n"));
+        let (e2, d2) = terrane_hcl::parse_expression(&f2);
+        if !d2.has_errors() {
+            (file, expr, pdiags) = (f2, e2, d2);
+        }
+    }
     if pdiags.has_errors() {
-        // Terraform's console reports a missing expression at the end of
-        // its input as an invalid token.
-        for d in pdiags.0.iter_mut() {
-            if d.summary == "Missing expression" && d.detail.ends_with("found the end of the file.") {
-                d.summary = "Invalid expression".into();
-                d.detail = "Expected the start of an expression, but found an invalid expression token.".into();
-            }
-        }
         if is_incomplete(&file, &pdiags) {
-            return LineResult::Incomplete(pdiags);
+            return LineResult::Incomplete(console_wording(pdiags));
         }
-        return LineResult::Failed(pdiags);
+        return LineResult::Failed(console_wording(pdiags));
     }
     let Some(expr) = expr else {
         return LineResult::Failed(pdiags);
@@ -132,10 +155,33 @@ pub fn eval_value(
     Ok(v)
 }
 
+/// Terraform's console reports a missing expression at the end of its
+/// input as an invalid token.
+fn console_wording(mut diags: Diagnostics) -> Diagnostics {
+    for d in diags.0.iter_mut() {
+        if d.summary == "Missing expression" && d.detail.ends_with("found the end of the file.") {
+            d.summary = "Invalid expression".into();
+            d.detail =
+                "Expected the start of an expression, but found an invalid expression token.".into();
+        }
+    }
+    diags
+}
+
 /// A parse failure that more input could fix: an error at the very end of
 /// the input, or an unterminated string/heredoc.
 fn is_incomplete(file: &SourceFile, diags: &Diagnostics) -> bool {
     let end = file.text.len() as u32;
+    let last = file.text.lines().last().unwrap_or("");
+    if let Some(pos) = last.rfind("<<") {
+        let id = last[pos + 2..].trim_start_matches('-');
+        if !id.is_empty()
+            && id.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            && !id.starts_with(|c: char| c.is_ascii_digit() || c == '-')
+        {
+            return true;
+        }
+    }
     diags.iter().filter(|d| d.is_error()).any(|d| {
         d.summary.starts_with("Unterminated")
             || d.summary.starts_with("Unclosed")

@@ -7,10 +7,9 @@
 //! any order) and cached. A local that (indirectly) refers to itself yields
 //! a "Cycle" error instead of recursing forever.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use terrane_hcl::ast::Expr;
 use terrane_hcl::{Diagnostic, Diagnostics, SourceFile};
@@ -57,8 +56,14 @@ pub struct Scope {
     pub workspace: String,
     /// Directory relative paths of file functions are resolved against.
     pub base_dir: PathBuf,
-    cache: RefCell<BTreeMap<String, Value>>,
-    active: RefCell<Vec<String>>,
+    cache: Mutex<BTreeMap<String, Value>>,
+    active: Mutex<Vec<String>>,
+}
+
+/// Locks a mutex, ignoring poisoning (the data stays consistent: every
+/// update is a single insert/push/pop).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Scope {
@@ -112,7 +117,7 @@ impl Scope {
 
     /// Adds a local defined by an expression.
     pub fn set_local_expr(&mut self, name: &str, file: &Arc<SourceFile>, expr: Expr) {
-        self.cache.borrow_mut().remove(name);
+        lock(&self.cache).remove(name);
         self.locals.insert(
             name.to_string(),
             LocalDef::Expr {
@@ -143,13 +148,11 @@ impl Scope {
             Some(LocalDef::Value(v)) => return (Some(v.clone()), Diagnostics::new()),
             Some(LocalDef::Expr { file, expr }) => (file, expr),
         };
-        if let Some(v) = self.cache.borrow().get(name) {
+        if let Some(v) = lock(&self.cache).get(name) {
             return (Some(v.clone()), Diagnostics::new());
         }
-        if self.active.borrow().iter().any(|n| n == name) {
-            let mut chain: Vec<String> = self
-                .active
-                .borrow()
+        if lock(&self.active).iter().any(|n| n == name) {
+            let mut chain: Vec<String> = lock(&self.active)
                 .iter()
                 .map(|n| format!("local.{n}"))
                 .collect();
@@ -158,16 +161,16 @@ impl Scope {
                 .with_subject(def.0, def.1.span);
             return (Some(Value::unknown_dynamic()), d.into());
         }
-        self.active.borrow_mut().push(name.to_string());
+        lock(&self.active).push(name.to_string());
         let ctx = crate::eval::EvalContext::new(self).with_file(def.0);
         let (v, diags) = crate::eval::eval_expr(def.1, &ctx);
-        self.active.borrow_mut().pop();
+        lock(&self.active).pop();
         let v = if diags.has_errors() {
             Value::unknown_dynamic()
         } else {
             v
         };
-        self.cache.borrow_mut().insert(name.to_string(), v.clone());
+        lock(&self.cache).insert(name.to_string(), v.clone());
         (Some(v), diags)
     }
 }
