@@ -14,5 +14,5 @@ pub mod typeexpr;
 pub mod validate;
 
 pub use decode::literal_string;
-pub use loader::{load_module, load_tree};
+pub use loader::{load_module, load_source, load_tree};
 pub use model::*;

@@ -252,3 +252,21 @@ pub(crate) fn has_attr(body: &Body, name: &str) -> bool {
         .iter()
         .any(|i| matches!(i, Structure::Attribute(a) if a.name.as_str() == name))
 }
+
+/// Decodes one in-memory file as a whole module (used by tests, the fuzz
+/// target and the console). `name` decides the syntax: `.json` → JSON.
+pub fn load_source(name: &str, text: &str) -> (Module, Diagnostics) {
+    let file = SourceFile::new(name, text);
+    let (body, mut diags) = if name.ends_with(".json") {
+        crate::json::parse_json_body(&file)
+    } else {
+        let p = parse_file(&file);
+        (p.body, p.diagnostics)
+    };
+    let mut m = Module::default();
+    let mut dec = Decoder::new(&file);
+    dec.file(&body, &mut m);
+    diags.extend(dec.diags);
+    m.files.push(file);
+    (m, diags)
+}
