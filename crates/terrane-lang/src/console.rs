@@ -30,6 +30,10 @@ Type in the interpolation to test and hit <enter> to see the result.
 To exit the console, type \"exit\" and hit <enter>, or use Control-C or
 Control-D.";
 
+/// Terraform's console wraps diagnostic details to 77 columns when not on
+/// a terminal.
+const WRAP: usize = 77;
+
 const LOCALS_WARNING: &str =
     "\nWarning: Due to the problems above, some expressions may produce unexpected results.\n\n\n";
 
@@ -50,14 +54,14 @@ pub fn render_diagnostic(d: &Diagnostic) -> String {
             );
             if !d.detail.is_empty() {
                 out.push('\n');
-                out.push_str(&terrane_hcl::render::wrap(&d.detail, 78));
+                out.push_str(&terrane_hcl::render::wrap(&d.detail, WRAP));
                 out.push('\n');
             }
             out.push('\n');
             out
         }
         _ => {
-            let mut s = terrane_hcl::render::plain(d, 78);
+            let mut s = terrane_hcl::render::plain(d, WRAP);
             s.push('\n');
             s
         }

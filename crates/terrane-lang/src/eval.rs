@@ -111,6 +111,15 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// An error about `subject`, shown within the lines of `context`.
+    fn error_in(&mut self, summary: &str, detail: impl Into<String>, subject: Span, context: Span) {
+        let mut d = self.diag(summary, detail.into(), subject);
+        if let Some(f) = &self.file {
+            d = d.with_context(f, context);
+        }
+        self.diags.push(d);
+    }
+
     fn error(&mut self, summary: &str, detail: impl Into<String>, span: Span) {
         let d = self.diag(summary, detail.into(), span);
         self.diags.push(d);
@@ -397,7 +406,7 @@ impl<'a> Evaluator<'a> {
             },
             ExprKind::Bool(b) => Value::bool(*b),
             ExprKind::Null => Value::null_dynamic(),
-            ExprKind::Template { parts, .. } => self.template(parts),
+            ExprKind::Template { parts, .. } => self.template(parts, e.span),
             ExprKind::TemplateWrap(inner) => self.eval(inner),
             ExprKind::Parens(inner) => self.eval(inner),
             ExprKind::Traversal { root, steps } => {
@@ -452,7 +461,7 @@ impl<'a> Evaluator<'a> {
 
     // ----- templates -----
 
-    fn template(&mut self, parts: &[TemplatePart]) -> Value {
+    fn template(&mut self, parts: &[TemplatePart], whole: Span) -> Value {
         let mut buf = String::new();
         let mut known = true;
         let mut marks = Marks::NONE;
@@ -468,7 +477,7 @@ impl<'a> Evaluator<'a> {
                     then,
                     otherwise,
                     span,
-                } => (self.template_if(cond, then, otherwise, *span), *span),
+                } => (self.template_if(cond, then, otherwise, *span, whole), *span),
                 TemplatePart::For {
                     key_var,
                     value_var,
@@ -476,12 +485,12 @@ impl<'a> Evaluator<'a> {
                     body,
                     span,
                 } => (
-                    self.template_for(key_var.as_ref(), value_var, collection, body, *span),
+                    self.template_for(key_var.as_ref(), value_var, collection, body, *span, whole),
                     *span,
                 ),
             };
             if v.is_null() {
-                self.error("Invalid template interpolation value", NULL_INTERP, span);
+                self.error_in("Invalid template interpolation value", NULL_INTERP, span, whole);
                 continue;
             }
             if !v.is_known() {
@@ -499,10 +508,11 @@ impl<'a> Evaluator<'a> {
                         known = false;
                     }
                 }
-                Err(err) => self.error(
+                Err(err) => self.error_in(
                     "Invalid template interpolation value",
                     format!("Cannot include the given value in a string template: {}.", err.message),
                     span,
+                    whole,
                 ),
             }
         }
@@ -518,9 +528,10 @@ impl<'a> Evaluator<'a> {
         then: &[TemplatePart],
         otherwise: &[TemplatePart],
         span: Span,
+        whole: Span,
     ) -> Value {
-        let (tv, td) = self.isolated(|s| s.template(then));
-        let (fv, fd) = self.isolated(|s| s.template(otherwise));
+        let (tv, td) = self.isolated(|s| s.template(then, whole));
+        let (fv, fd) = self.isolated(|s| s.template(otherwise, whole));
         match self.condition(cond, span) {
             None => Value::unknown(Type::String),
             Some((b, marks)) => {
@@ -538,6 +549,7 @@ impl<'a> Evaluator<'a> {
         collection: &Expr,
         body: &[TemplatePart],
         span: Span,
+        whole: Span,
     ) -> Value {
         let coll = self.eval(collection);
         let Some((elems, marks)) = self.iterable(&coll, span) else {
@@ -552,7 +564,7 @@ impl<'a> Evaluator<'a> {
                 self.vars.push((kv.name.clone(), k));
             }
             self.vars.push((value_var.name.clone(), v));
-            let r = self.template(body);
+            let r = self.template(body, whole);
             self.vars.truncate(n);
             if !r.is_known() {
                 known = false;
@@ -591,10 +603,11 @@ impl<'a> Evaluator<'a> {
             return None;
         }
         if c.is_null() {
-            self.error(
+            self.error_in(
                 "Null condition",
                 "The condition value is null. Conditions must either be true or false.",
-                cond.span.to(span),
+                cond.span,
+                span,
             );
             return None;
         }
@@ -602,10 +615,11 @@ impl<'a> Evaluator<'a> {
             return None;
         }
         let Ok(c) = convert(&c, &Type::Bool) else {
-            self.error(
+            self.error_in(
                 "Incorrect condition type",
                 "The condition expression must be of type bool.",
                 cond.span,
+                span,
             );
             return None;
         };
@@ -792,14 +806,22 @@ impl<'a> Evaluator<'a> {
                 } else if n.is_sign_negative() && !n.is_zero() {
                     Some("a negative number is not a valid index for a sequence")
                 } else {
+                    // Terraform 1.0.3 explains only an index just past the
+                    // end; further out it gives the bare message.
                     match n.to_u64().and_then(|i| usize::try_from(i).ok()) {
                         Some(i) if i < elems.len() => return Some(elems[i].with_marks(marks)),
-                        _ if elems.is_empty() => Some("the collection has no elements"),
-                        _ => Some("the given index is greater than or equal to the length of the collection"),
+                        Some(i) if i == elems.len() && elems.is_empty() => {
+                            Some("the collection has no elements")
+                        }
+                        Some(i) if i == elems.len() => Some(
+                            "the given index is greater than or equal to the length of the collection",
+                        ),
+                        _ => None,
                     }
                 };
-                if let Some(r) = reason {
-                    self.error("Invalid index", format!("{NO_ELEM}: {r}."), span);
+                match reason {
+                    Some(r) => self.error("Invalid index", format!("{NO_ELEM}: {r}."), span),
+                    None => self.error("Invalid index", format!("{NO_ELEM}."), span),
                 }
                 None
             }
@@ -1190,13 +1212,14 @@ impl<'a> Evaluator<'a> {
             unify(&[tv.ty().clone(), fv.ty().clone()])
         };
         let Some(result_ty) = result_ty else {
-            self.error(
+            self.error_in(
                 "Inconsistent conditional result types",
                 format!(
                     "The true and false result expressions must have consistent types. The given expressions are {} and {}, respectively.",
                     ty_name(tv.ty()),
                     ty_name(fv.ty())
                 ),
+                then.span.to(otherwise.span),
                 span,
             );
             return Value::unknown_dynamic();
@@ -1225,14 +1248,15 @@ impl<'a> Evaluator<'a> {
 
     // ----- operators -----
 
-    fn operand(&mut self, v: Value, want: &Type, side: &str, span: Span) -> Option<Value> {
+    fn operand(&mut self, v: Value, want: &Type, side: &str, span: Span, whole: Span) -> Option<Value> {
         match convert(&v, want) {
             Ok(v) => Some(v),
             Err(err) => {
-                self.error(
+                self.error_in(
                     "Invalid operand",
                     format!("Unsuitable value for {side} operand: {}.", err.message),
                     span,
+                    whole,
                 );
                 None
             }
@@ -1266,8 +1290,8 @@ impl<'a> Evaluator<'a> {
             }
             return eq;
         }
-        let lc = self.operand(l, &param, "left", lhs.span);
-        let rc = self.operand(r, &param, "right", rhs.span);
+        let lc = self.operand(l, &param, "left", lhs.span, span);
+        let rc = self.operand(r, &param, "right", rhs.span, span);
         let (Some(l), Some(r)) = (lc, rc) else {
             return Value::unknown(result);
         };
@@ -1332,7 +1356,7 @@ impl<'a> Evaluator<'a> {
         if failed {
             return Value::unknown(result);
         }
-        let Some(v) = self.operand(v, &param, "unary", operand.span) else {
+        let Some(v) = self.operand(v, &param, "unary", operand.span, span) else {
             return Value::unknown(result);
         };
         if v.is_null() {
@@ -1482,10 +1506,11 @@ impl<'a> Evaluator<'a> {
             Err(CallError::Arg { index, message }) => {
                 let pname = sig.as_ref().map(|s| s.param_name(index)).unwrap_or_default();
                 let at = spans.get(index).copied().unwrap_or(span);
-                self.error(
+                self.error_in(
                     "Invalid function argument",
                     format!("Invalid value for {pname:?} parameter: {message}."),
                     at,
+                    span,
                 );
                 Value::unknown_dynamic()
             }

@@ -100,6 +100,8 @@ fn expressions_oracle() {
                 .unwrap_or_default();
             if r.err == want {
                 exact_errors += 1;
+            } else if std::env::var("ORACLE_SHOW_TEXT").is_ok() && summaries(&r.err) == want_s {
+                eprintln!("TEXT {:?}\n  want {:?}\n  got  {:?}", expr, want, r.err);
             }
             summaries(&r.err) == want_s
         };
