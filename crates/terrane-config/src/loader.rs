@@ -131,7 +131,7 @@ pub fn load_files(dir: &Path, prefix: &str, primary: &[PathBuf], overrides: &[Pa
         let (file, body, d) = parse_config_file(path, &display(path));
         diags.extend(d);
         let mut dec = Decoder::new(&file);
-        dec.file(&body, &mut m);
+        dec.file(body, &mut m);
         diags.extend(dec.diags);
         m.files.push(file);
     }
@@ -141,7 +141,8 @@ pub fn load_files(dir: &Path, prefix: &str, primary: &[PathBuf], overrides: &[Pa
         let mut patch = Module::default();
         let mut dec = Decoder::new(&file);
         dec.is_override = true;
-        dec.file(&body, &mut patch);
+        // Override merging needs to see which arguments the override set.
+        dec.file(body.clone(), &mut patch);
         crate::overrides::merge(&mut m, patch, &body, &mut dec);
         diags.extend(dec.diags);
         m.files.push(file);
@@ -265,7 +266,7 @@ pub fn load_source(name: &str, text: &str) -> (Module, Diagnostics) {
     };
     let mut m = Module::default();
     let mut dec = Decoder::new(&file);
-    dec.file(&body, &mut m);
+    dec.file(body, &mut m);
     diags.extend(dec.diags);
     m.files.push(file);
     (m, diags)

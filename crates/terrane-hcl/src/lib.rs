@@ -15,5 +15,5 @@ pub mod render;
 pub mod span;
 
 pub use diag::{Diagnostic, Diagnostics, Severity, SourceRange};
-pub use parser::{parse_expression, parse_file, parse_template, ParsedFile};
+pub use parser::{parse_expression, parse_file, parse_file_items, parse_template, ParsedFile};
 pub use span::{Pos, SourceFile, Span};

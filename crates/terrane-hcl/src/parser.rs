@@ -6,9 +6,13 @@ use crate::ast::*;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::lexer::{lex, Token, TokenKind};
 use crate::span::{SourceFile, Span};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use TokenKind as T;
+
+/// Strings longer than this are not interned (they are rarely repeated).
+const INTERN_MAX: usize = 64;
 
 /// Deeper nesting than this is reported instead of risking the stack.
 const MAX_DEPTH: usize = 400;
@@ -32,6 +36,16 @@ pub fn parse_file(file: &Arc<SourceFile>) -> ParsedFile {
         body,
         diagnostics: p.diags,
     }
+}
+
+/// Parses a file handing each top-level item to `sink` as soon as it is
+/// parsed, so a caller that does not keep them never holds the whole tree
+/// (`fmt` and `validate` of very large files). Returns the diagnostics.
+pub fn parse_file_items(file: &Arc<SourceFile>, sink: &mut dyn FnMut(Structure)) -> Diagnostics {
+    let tokens = lex(&file.text);
+    let mut p = Parser::new(file, &tokens);
+    p.body_items(false, 0, sink);
+    p.diags
 }
 
 /// Parses a standalone expression (console input, `-var` values, `-target`).
@@ -110,6 +124,9 @@ struct Parser<'a> {
     /// Set by `nest_parts` when an `if` branch ended at `else` (true) or
     /// `endif` (false).
     last_was_else: Option<bool>,
+    /// Names and short literals seen in this file: identical ones share one
+    /// allocation, which roughly halves the tree of a large file.
+    interned: HashSet<Arc<str>>,
 }
 
 impl<'a> Parser<'a> {
@@ -124,7 +141,20 @@ impl<'a> Parser<'a> {
             failed: false,
             depth: 0,
             last_was_else: None,
+            interned: HashSet::new(),
         }
+    }
+
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if s.len() > INTERN_MAX {
+            return Arc::from(s);
+        }
+        if let Some(a) = self.interned.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.interned.insert(a.clone());
+        a
     }
 
     fn newlines(&self) -> bool {
@@ -223,9 +253,9 @@ impl<'a> Parser<'a> {
         );
     }
 
-    fn ident(&self, t: Token) -> Ident {
+    fn ident(&mut self, t: Token) -> Ident {
         Ident {
-            name: Arc::from(self.text(t.span)),
+            name: self.intern(self.text(t.span)),
             span: t.span,
         }
     }
@@ -235,7 +265,15 @@ impl<'a> Parser<'a> {
     /// Parses body items until `}` (when `in_block`) or end of file.
     fn body(&mut self, in_block: bool, start: usize) -> Body {
         let mut items = Vec::new();
-        let mut seen_attrs: Vec<(Arc<str>, Span)> = Vec::new();
+        let span = self.body_items(in_block, start, &mut |s| items.push(s));
+        items.shrink_to_fit();
+        Body { items, span }
+    }
+
+    /// Parses body items until `}` (when `in_block`) or end of file, handing
+    /// each to `sink`; returns the body's span.
+    fn body_items(&mut self, in_block: bool, start: usize, sink: &mut dyn FnMut(Structure)) -> Span {
+        let mut seen_attrs: std::collections::HashMap<Arc<str>, Span> = Default::default();
         loop {
             let t = self.peek();
             match t.kind {
@@ -243,24 +281,16 @@ impl<'a> Parser<'a> {
                     self.next();
                 }
                 T::Eof => {
-                    return Body {
-                        items,
-                        span: Span::new(start, t.span.end as usize),
-                    };
+                    return Span::new(start, t.span.end as usize);
                 }
                 T::CBrace if in_block => {
-                    return Body {
-                        items,
-                        span: Span::new(start, t.span.start as usize),
-                    };
+                    return Span::new(start, t.span.start as usize);
                 }
                 T::Ident => {
                     self.failed = false;
                     match self.body_item() {
                         Some(Structure::Attribute(a)) => {
-                            if let Some((_, prev)) =
-                                seen_attrs.iter().find(|(n, _)| *n == a.name.name)
-                            {
+                            if let Some(prev) = seen_attrs.get(&a.name.name) {
                                 let pos = self.file.pos(prev.start);
                                 self.diags.push(
                                     Diagnostic::error(
@@ -277,11 +307,11 @@ impl<'a> Parser<'a> {
                                     .with_subject(self.file, a.name.span),
                                 );
                             } else {
-                                seen_attrs.push((a.name.name.clone(), a.name.span));
+                                seen_attrs.insert(a.name.name.clone(), a.name.span);
                             }
-                            items.push(Structure::Attribute(a))
+                            sink(Structure::Attribute(a))
                         }
-                        Some(s) => items.push(s),
+                        Some(s) => sink(s),
                         None => self.recover_line(),
                     }
                 }
@@ -411,7 +441,7 @@ impl<'a> Parser<'a> {
             match t.kind {
                 T::OBrace => break t,
                 T::Ident => labels.push(BlockLabel {
-                    value: Arc::from(self.text(t.span)),
+                    value: self.intern(self.text(t.span)),
                     span: t.span,
                     quoted: false,
                 }),
@@ -548,7 +578,7 @@ impl<'a> Parser<'a> {
                     let s = self.decode_quoted(t.span)?;
                     value.push_str(&s)
                 }
-                T::CQuote => return Some((Arc::from(value), open.span.to(t.span))),
+                T::CQuote => return Some((self.intern(&value), open.span.to(t.span))),
                 T::TemplateInterp | T::TemplateControl => {
                     self.error(
                         "Invalid string literal",
@@ -870,7 +900,7 @@ impl<'a> Parser<'a> {
             T::NumberLit => {
                 self.next();
                 Expr {
-                    kind: ExprKind::Number(Arc::from(self.text(t.span))),
+                    kind: ExprKind::Number(self.intern(self.text(t.span))),
                     span: t.span,
                 }
             }
@@ -879,7 +909,8 @@ impl<'a> Parser<'a> {
                 let name = self.text(t.span);
                 let after = self.peek();
                 if after.kind == T::OParen {
-                    return self.call(self.ident(t), t.span);
+                    let name = self.ident(t);
+                    return self.call(name, t.span);
                 }
                 if after.kind == T::DoubleColon {
                     return self.provider_call(t);
@@ -1111,6 +1142,7 @@ impl<'a> Parser<'a> {
             }
         };
         self.nl.pop();
+        items.shrink_to_fit();
         Expr {
             kind: ExprKind::Tuple(items),
             span: open.span.to(close.span),
@@ -1195,6 +1227,7 @@ impl<'a> Parser<'a> {
             }
         };
         self.nl.pop();
+        items.shrink_to_fit();
         Expr {
             kind: ExprKind::Object(items),
             span: open.span.to(close.span),
@@ -1625,7 +1658,7 @@ impl<'a> Parser<'a> {
                 RawPart::Lit(s, span) => {
                     if !s.is_empty() {
                         out.push(TemplatePart::Literal {
-                            value: Arc::from(s),
+                            value: self.intern(&s),
                             span,
                         })
                     }
