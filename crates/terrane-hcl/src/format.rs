@@ -234,7 +234,9 @@ fn text<'a>(src: &'a str, t: &Token) -> &'a str {
 }
 
 fn borrowed<'a>(src: &'a str, toks: &[Token]) -> Vec<NewTok<'a>> {
-    toks.iter().map(|t| NewTok::new(t.kind, text(src, t))).collect()
+    toks.iter()
+        .map(|t| NewTok::new(t.kind, text(src, t)))
+        .collect()
 }
 
 /// `"${expr}"` → `expr` when the whole value is one interpolation (wrapped
@@ -330,13 +332,15 @@ fn format_type_expr<'a>(src: &'a str, toks: &[Token]) -> Option<Vec<NewTok<'a>>>
 }
 
 /// Block labels are re-emitted as quoted strings; whatever lay between the
-/// first and the last label (comments) goes away. A quoted label that HCL's
+/// block type and the last label (comments) goes away. A quoted label that HCL's
 /// scanner would split into several literal tokens (one containing `$` or
 /// `%`) is dropped, as Terraform does.
 fn label_edit<'a>(block: &Block, src: &'a str, cur: &mut Cursor<'_>) -> Option<Edit<'a>> {
     let first = block.labels.first()?;
     let last = block.labels.last()?;
-    let (a, b) = cur.range(first.span.start, last.span.end);
+    // Everything from after the block type to the end of the last label
+    // is replaced (comments there go away).
+    let (a, b) = cur.range(block.ident.span.end.min(first.span.start), last.span.end);
     let raw = cur.raw;
     let mut out: Vec<NewTok<'a>> = Vec::new();
     for label in &block.labels {
@@ -786,5 +790,227 @@ fn format_cells(toks: &mut [Tok<'_>], lines: &[Line]) {
         for (line, c) in lines[start..i].iter().zip(&cols) {
             toks[line.comment].spaces = (max - c + 1) as u32;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each expected text is what `terraform fmt -` (v1.0.3) printed for
+    //! the input.
+    use super::*;
+
+    fn check(input: &str, expected: &str) {
+        let file = SourceFile::new("test.tf", input);
+        match format_terraform(&file) {
+            Ok(out) => assert_eq!(out, expected, "input:\n{input}"),
+            Err(d) => panic!("does not parse: {:?}", d.iter().next()),
+        }
+    }
+
+    #[test]
+    fn rejects_invalid_input() {
+        let file = SourceFile::new("test.tf", "a = \n");
+        assert!(format_terraform(&file).is_err());
+    }
+
+    #[test]
+    fn empty_input() {
+        check("", "\n");
+    }
+
+    #[test]
+    fn heredoc_close_marker_with_trailing_space() {
+        check(
+            "a = <<EOT\nx\nEOT \nbb    = 1\n",
+            "a  = <<EOT\nx\nEOT \nbb = 1\n",
+        );
+    }
+
+    #[test]
+    fn indent_nested_blocks() {
+        check(
+            "terraform {\nrequired_providers {\nfoo = { version = \"1.0.0\" }\n}\n}\n",
+            "terraform {\n  required_providers {\n    foo = { version = \"1.0.0\" }\n  }\n}\n",
+        );
+    }
+
+    #[test]
+    fn align_equals() {
+        check("a = 1\nbbb = 2\n\ncc = 3\n", "a   = 1\nbbb = 2\n\ncc = 3\n");
+    }
+
+    #[test]
+    fn align_comments() {
+        check(
+            "a = 1 # one\nbbb = \"x\" // two\nc {\n}\n",
+            "a   = 1   # one\nbbb = \"x\" // two\nc {\n}\n",
+        );
+    }
+
+    #[test]
+    fn no_alignment_across_blocks() {
+        check(
+            "a {\n  x = 1\n}\nlonger_name = 2\n",
+            "a {\n  x = 1\n}\nlonger_name = 2\n",
+        );
+    }
+
+    #[test]
+    fn multiline_value_breaks_alignment() {
+        check(
+            "a = 1\nlong_name = [\n  1,\n]\nb = 2\n",
+            "a = 1\nlong_name = [\n  1,\n]\nb = 2\n",
+        );
+    }
+
+    #[test]
+    fn spaces_in_expressions() {
+        check(
+            "a = foo( 1,2 )[ 0 ].b\nb = {a=1,b=[1,2]}\nc = x? -1 :y\n",
+            "a = foo(1, 2)[0].b\nb = { a = 1, b = [1, 2] }\nc = x ? -1 : y\n",
+        );
+    }
+
+    #[test]
+    fn unary_minus_and_bang() {
+        check(
+            "a = - 1\nb = x -1\nc = [ -1, ! true ]\n",
+            "a = -1\nb = x - 1\nc = [-1, !true]\n",
+        );
+    }
+
+    #[test]
+    fn for_expressions() {
+        check(
+            "a = [for x in [foo]: x if x]\nb = {for k,v in m: k=>v...}\n",
+            "a = [for x in [foo] : x if x]\nb = { for k, v in m : k => v... }\n",
+        );
+    }
+
+    #[test]
+    fn templates_are_compacted() {
+        check(
+            "a = \"x${ foo }y%{ if b }z%{ endif }\"\n",
+            "a = \"x${foo}y%{if b}z%{endif}\"\n",
+        );
+    }
+
+    #[test]
+    fn heredoc_verbatim() {
+        check(
+            "a = <<-EOT\n  keep   ${ x }   spacing\n    EOT\nbb = 2\n",
+            "a  = <<-EOT\n  keep   ${x}   spacing\n    EOT\nbb = 2\n",
+        );
+    }
+
+    #[test]
+    fn blank_lines_kept() {
+        check("a = 1\n\n\n   \nb = 2\n", "a = 1\n\n\n\nb = 2\n");
+    }
+
+    #[test]
+    fn crlf_kept() {
+        check(
+            "a=1\r\nb = {\r\nc=2\r\n}\r\n",
+            "a = 1\r\nb = {\r\n  c = 2\r\n}\r\n",
+        );
+    }
+
+    #[test]
+    fn final_newline_added() {
+        check("a=1", "a = 1\n");
+    }
+
+    #[test]
+    fn trailing_spaces_at_eof() {
+        check("a = 1\n  ", "a = 1\n  \n");
+    }
+
+    #[test]
+    fn unbalanced_lines() {
+        check(
+            "x = [\n  1,\n  2][0]\ny = foo(\n1)\n",
+            "x = [\n  1,\n2][0]\ny = foo(\n1)\n",
+        );
+    }
+
+    #[test]
+    fn unwrap_interpolation() {
+        check(
+            "a = \"${var.x}\"\nb = \"${var.x}-y\"\nc = \"${a}${b}\"\nd = \"${f(\"${x}\")}\"\nblk {\n  e = \"${x}\" # c\n}\n",
+            "a = var.x\nb = \"${var.x}-y\"\nc = \"${a}${b}\"\nd = f(\"${x}\")\nblk {\n  e = x # c\n}\n",
+        );
+    }
+
+    #[test]
+    fn unwrap_multiline_adds_parens() {
+        check(
+            "a = \"${x ? 1 :\n2}\"\nb = \"${(x ? 1 :\n2)}\"\nc = \"${\nfoo\n}\"\n",
+            "a = (x ? 1 :\n2)\nb = (x ? 1 :\n2)\nc = foo\n",
+        );
+    }
+
+    #[test]
+    fn unwrap_not_in_nested_values() {
+        check(
+            "a = [\"${x}\"]\nb = { c = \"${x}\" }\nc = (\"${x}\")\n",
+            "a = [\"${x}\"]\nb = { c = \"${x}\" }\nc = (\"${x}\")\n",
+        );
+    }
+
+    #[test]
+    fn variable_types() {
+        check(
+            "variable \"a\" {\n  type = list\n}\nvariable \"b\" {\n  type = \"map\"\n}\nvariable \"c\" {\n  type = \"string\"\n}\nvariable \"d\" {\n  type = set # s\n}\nvariable \"e\" {\n  type = \"list\"\n  nested {\n    type = map\n  }\n}\nother \"f\" {\n  type = list\n}\ntype = map\n",
+            "variable \"a\" {\n  type = list(any)\n}\nvariable \"b\" {\n  type = map(string)\n}\nvariable \"c\" {\n  type = string\n}\nvariable \"d\" {\n  type = set(any) # s\n}\nvariable \"e\" {\n  type = list(string)\n  nested {\n    type = map\n  }\n}\nother \"f\" {\n  type = list\n}\ntype = map\n",
+        );
+    }
+
+    #[test]
+    fn block_labels_quoted() {
+        check(
+            "resource aws_instance web {}\nresource \"a\" /* c */ \"b\" {\n}\nresource x /* kept */ {\n}\nblk {\n  inner label {}\n}\n",
+            "resource \"aws_instance\" \"web\" {}\nresource \"a\" \"b\" {\n}\nresource \"x\" /* kept */ {\n}\nblk {\n  inner \"label\" {}\n}\n",
+        );
+    }
+
+    #[test]
+    fn block_label_escapes() {
+        check(
+            "resource \"a\\u00e9\\t\" \"$\" \"\" {}\nresource \"a$b\" \"c\" {}\n",
+            "resource \"aé\\t\" \"$\" \"\" {}\nresource \"c\" {}\n",
+        );
+    }
+
+    #[test]
+    fn one_line_blocks_and_objects() {
+        check(
+            "a { b = 1 }\nc = {}\nd = { }\ne = {a=1}\n",
+            "a { b = 1 }\nc = {}\nd = {}\ne = { a = 1 }\n",
+        );
+    }
+
+    #[test]
+    fn comment_only_lines_indent() {
+        check(
+            "a {\n# c\n      // d\n  /* e */\nb = 1\n}\n",
+            "a {\n  # c\n  // d\n  /* e */\n  b = 1\n}\n",
+        );
+    }
+
+    #[test]
+    fn splat_and_index() {
+        check(
+            "a = b[*].c\nb = d.*.e\nc = f[0] [1]\nd = \"x\" [0]\n",
+            "a = b[*].c\nb = d.*.e\nc = f[0][1]\nd = \"x\" [0]\n",
+        );
+    }
+
+    #[test]
+    fn operators() {
+        check(
+            "a = 1+2*3/4%5\nb = a==b&&c!=d||e>=f\nc = a<b\n",
+            "a = 1 + 2 * 3 / 4 % 5\nb = a == b && c != d || e >= f\nc = a < b\n",
+        );
     }
 }

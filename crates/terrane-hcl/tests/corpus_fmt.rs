@@ -39,5 +39,59 @@ fn fmt_parity_with_terraform() {
     for d in &differing {
         println!("  {d}");
     }
-    assert!(fraction >= FLOOR, "identical fraction {fraction:.4} below floor {FLOOR}");
+    assert!(
+        fraction >= FLOOR,
+        "identical fraction {fraction:.4} below floor {FLOOR}"
+    );
+}
+
+/// A large file (20,000 blocks, about 8.6 MB) formats in time linear in its
+/// size: well under a second in release builds. Debug builds get a looser
+/// bound; the point there is to catch quadratic behaviour.
+#[test]
+fn large_file_formats_quickly() {
+    let mut src = String::new();
+    for i in 0..20_000 {
+        src.push_str(&format!(
+            r#"resource aws_instance "web_{i}" {{
+ami = "${{var.ami}}"
+  instance_type   = "t2.micro" # size
+  subnet_id = element(module.vpc.private_subnets, {i} % length(module.vpc.private_subnets))
+  tags = {{
+    Name = "web-${{count.index}}"
+      Environment= var.env
+    Owner       = "team-platform"
+  }}
+  list = [1, 2,3, local.x]
+  user_data = <<-EOT
+    #!/bin/bash
+    echo hello ${{var.name}}
+  EOT
+  root_block_device {{ volume_size = 20 }}
+  cond = var.a ? -1 : local.b[0].c
+}}
+
+"#
+        ));
+    }
+    assert!(src.len() > 8_000_000, "{} bytes", src.len());
+    let file = SourceFile::new("big.tf", src);
+    // Best of a few runs in release builds: the machine may be busy.
+    let runs = if cfg!(debug_assertions) { 1 } else { 3 };
+    let mut best = f64::MAX;
+    for _ in 0..runs {
+        let start = std::time::Instant::now();
+        let out = format_terraform(&file).expect("parses");
+        best = best.min(start.elapsed().as_secs_f64());
+        assert!(
+            out.contains("resource \"aws_instance\" \"web_19999\" {\n  ami           = var.ami\n")
+        );
+    }
+    println!(
+        "formatted {} bytes in {:.0} ms",
+        file.text.len(),
+        best * 1e3
+    );
+    let limit = if cfg!(debug_assertions) { 30.0 } else { 1.0 };
+    assert!(best < limit, "took {best:.3} s");
 }
