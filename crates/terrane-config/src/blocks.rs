@@ -840,7 +840,10 @@ impl<'f> Decoder<'f> {
         Some(p)
     }
 
-    fn add_resource(&mut self, r: Resource, m: &mut Module) {
+    fn add_resource(&mut self, mut r: Resource, m: &mut Module) {
+        if let Some(hook) = self.on_resource.as_mut() {
+            hook(&mut r);
+        }
         let key = r.addr();
         let map = match r.mode {
             ResourceMode::Managed => &mut m.managed_resources,

@@ -43,6 +43,9 @@ pub(crate) struct Decoder<'f> {
     /// The file uses JSON syntax, where static references and keywords are
     /// written as strings.
     pub json: bool,
+    /// Called with each decoded resource before it joins the module (the
+    /// streaming validator collects references here and drops the body).
+    pub on_resource: Option<&'f mut dyn FnMut(&mut Resource)>,
 }
 
 /// Terraform writes "1 labels" and "2 labels" alike.
@@ -57,6 +60,7 @@ impl<'f> Decoder<'f> {
             diags: Diagnostics::new(),
             is_override: false,
             json: file.name.ends_with(".json"),
+            on_resource: None,
         }
     }
 

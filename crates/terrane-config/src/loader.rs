@@ -92,12 +92,19 @@ pub fn parse_config_file(path: &Path, display: &str) -> (Arc<SourceFile>, Body, 
     (file, parsed.body, parsed.diagnostics)
 }
 
+/// Called with the module path and each resource as it is decoded.
+pub type ResourceHook<'c> = dyn FnMut(&[String], &mut Resource) + 'c;
+
 /// Loads one module directory (no children). File names in diagnostics are
 /// `prefix` joined with the file name (Terraform shows paths relative to the
 /// working directory).
 pub fn load_module(dir: &Path, prefix: &str) -> (Module, Diagnostics) {
+    load_module_with(dir, prefix, &[], None)
+}
+
+fn load_module_with(dir: &Path, prefix: &str, path: &[String], hook: Option<&mut ResourceHook<'_>>) -> (Module, Diagnostics) {
     match config_files(dir) {
-        Ok((primary, overrides)) => load_files(dir, prefix, &primary, &overrides),
+        Ok((primary, overrides)) => load_files_with(dir, prefix, &primary, &overrides, path, hook),
         Err(e) => {
             let m = Module {
                 dir: dir.to_path_buf(),
@@ -114,6 +121,17 @@ pub fn load_module(dir: &Path, prefix: &str) -> (Module, Diagnostics) {
 
 /// Loads a module from an explicit list of files (primary, then override).
 pub fn load_files(dir: &Path, prefix: &str, primary: &[PathBuf], overrides: &[PathBuf]) -> (Module, Diagnostics) {
+    load_files_with(dir, prefix, primary, overrides, &[], None)
+}
+
+fn load_files_with(
+    dir: &Path,
+    prefix: &str,
+    primary: &[PathBuf],
+    overrides: &[PathBuf],
+    path: &[String],
+    mut hook: Option<&mut ResourceHook<'_>>,
+) -> (Module, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut m = Module {
         dir: dir.to_path_buf(),
@@ -127,16 +145,41 @@ pub fn load_files(dir: &Path, prefix: &str, primary: &[PathBuf], overrides: &[Pa
             format!("{}/{}", prefix.trim_end_matches('/'), name)
         }
     };
-    for path in primary {
-        let (file, body, d) = parse_config_file(path, &display(path));
-        diags.extend(d);
+    for file_path in primary {
+        let shown = display(file_path);
+        let (file, text_diags) = read_source(file_path, &shown);
+        diags.extend(text_diags);
+        let Some(file) = file else { continue };
+        let mut on_resource = |r: &mut Resource| {
+            if let Some(h) = hook.as_mut() {
+                h(path, r)
+            }
+        };
         let mut dec = Decoder::new(&file);
-        dec.file(body, &mut m);
+        dec.on_resource = Some(&mut on_resource);
+        if shown.ends_with(".json") {
+            let (body, d) = crate::json::parse_json_body(&file);
+            diags.extend(d);
+            dec.file(body, &mut m);
+        } else {
+            // Decode each top-level block as soon as it is parsed, so a hook
+            // that drops bodies keeps memory bounded by the largest block.
+            let parse_diags = terrane_hcl::parse_file_items(&file, &mut |item| {
+                dec.file(
+                    Body {
+                        items: vec![item],
+                        span: terrane_hcl::Span::default(),
+                    },
+                    &mut m,
+                )
+            });
+            diags.extend(parse_diags);
+        }
         diags.extend(dec.diags);
         m.files.push(file);
     }
-    for path in overrides {
-        let (file, body, d) = parse_config_file(path, &display(path));
+    for file_path in overrides {
+        let (file, body, d) = parse_config_file(file_path, &display(file_path));
         diags.extend(d);
         let mut patch = Module::default();
         let mut dec = Decoder::new(&file);
@@ -150,14 +193,50 @@ pub fn load_files(dir: &Path, prefix: &str, primary: &[PathBuf], overrides: &[Pa
     (m, diags)
 }
 
+/// Reads a file as UTF-8 text.
+fn read_source(path: &Path, display: &str) -> (Option<Arc<SourceFile>>, Diagnostics) {
+    match std::fs::read(path) {
+        Err(e) => (
+            None,
+            Diagnostic::error(
+                "Failed to read file",
+                format!("The configuration file {display:?} could not be read: {e}."),
+            )
+            .into(),
+        ),
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => (Some(SourceFile::new(display, t)), Diagnostics::new()),
+            Err(e) => {
+                let file = SourceFile::new(display, String::from_utf8_lossy(e.as_bytes()).into_owned());
+                let at = e.utf8_error().valid_up_to();
+                (
+                    None,
+                    Diagnostic::error(
+                        "Invalid character encoding",
+                        "All input files must be UTF-8 encoded. Ensure that UTF-8 encoding is selected in your editor.",
+                    )
+                    .with_subject(&file, terrane_hcl::Span::new(at, at + 1))
+                    .into(),
+                )
+            }
+        },
+    }
+}
+
 /// Loads the root module in `dir` and every local module it calls,
 /// recursively. Remote module sources are recorded but not loaded (that is
 /// `init`'s job); modules already installed under `.terraform/modules` are
 /// loaded from there when their manifest lists them.
 pub fn load_tree(dir: &Path) -> (ModuleTree, Diagnostics) {
+    load_tree_with(dir, None)
+}
+
+/// Like [`load_tree`], calling `hook` with each resource as it is decoded
+/// (before it is stored, so the hook may take its body).
+pub fn load_tree_with(dir: &Path, mut hook: Option<&mut ResourceHook<'_>>) -> (ModuleTree, Diagnostics) {
     let mut diags = Diagnostics::new();
     let installed = crate::manifest::read_modules_manifest(dir);
-    let tree = load_node(dir, "", Vec::new(), &installed, &mut diags, &mut vec![]);
+    let tree = load_node(dir, "", Vec::new(), &installed, &mut diags, &mut vec![], &mut hook);
     (tree, diags)
 }
 
@@ -168,8 +247,9 @@ fn load_node(
     installed: &BTreeMap<String, PathBuf>,
     diags: &mut Diagnostics,
     stack: &mut Vec<PathBuf>,
+    hook: &mut Option<&mut ResourceHook<'_>>,
 ) -> ModuleTree {
-    let (module, d) = load_module(dir, prefix);
+    let (module, d) = load_module_with(dir, prefix, &path, hook.as_deref_mut());
     diags.extend(d);
     let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     stack.push(canonical);
@@ -217,7 +297,7 @@ fn load_node(
             );
             continue;
         }
-        let child = load_node(&child_dir, &child_prefix, child_path, installed, diags, stack);
+        let child = load_node(&child_dir, &child_prefix, child_path, installed, diags, stack, hook);
         children.insert(name.clone(), child);
     }
     stack.pop();

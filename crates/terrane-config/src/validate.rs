@@ -11,6 +11,17 @@ use terrane_hcl::{Diagnostic, Diagnostics, SourceFile};
 
 /// Validates every module of the tree.
 pub fn validate_tree(tree: &ModuleTree) -> Diagnostics {
+    validate_tree_with(tree, &RefIndex::new())
+}
+
+/// References collected ahead of time, by module path (see
+/// [`resource_body_refs`]).
+pub type RefIndex = BTreeMap<Vec<String>, Vec<RefRecord>>;
+
+/// Validates every module of the tree, also checking references that were
+/// collected from resource bodies while loading (whose bodies may since have
+/// been dropped to bound memory).
+pub fn validate_tree_with(tree: &ModuleTree, refs: &RefIndex) -> Diagnostics {
     let mut diags = Diagnostics::new();
     tree.walk(&mut |node| {
         let mut v = Validator {
@@ -18,17 +29,107 @@ pub fn validate_tree(tree: &ModuleTree) -> Diagnostics {
             diags: Diagnostics::new(),
         };
         v.module();
+        for r in refs.get(&node.path).map(Vec::as_slice).unwrap_or_default() {
+            v.reference(&r.file, &r.root, &r.steps, r.ctx);
+        }
         diags.extend(v.diags);
     });
     diags
 }
 
 /// What a reference may use where it appears.
-#[derive(Clone, Copy, Default)]
-struct Ctx {
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ctx {
     count: bool,
     each: bool,
     self_: bool,
+}
+
+/// One reference found in configuration, with what its context allows.
+#[derive(Clone, Debug)]
+pub struct RefRecord {
+    pub file: Arc<SourceFile>,
+    pub root: Ident,
+    /// The first steps only: enough for every check.
+    pub steps: Vec<TraversalStep>,
+    ctx: Ctx,
+}
+
+impl Ctx {
+    fn of_resource(r: &Resource) -> Ctx {
+        Ctx {
+            count: r.count.is_some(),
+            each: r.for_each.is_some(),
+            self_: false,
+        }
+    }
+}
+
+/// Appends the references in a resource's configuration bodies.
+pub fn resource_body_refs(r: &Resource, out: &mut Vec<RefRecord>) {
+    let ctx = Ctx::of_resource(r);
+    for b in std::iter::once(&r.config).chain(&r.config_overrides) {
+        body_refs(&b.file, &b.body, ctx, &mut Vec::new(), out);
+    }
+}
+
+/// Walks a body (nested and dynamic blocks included; provisioner and
+/// connection blocks may use `self`) and records every reference.
+fn body_refs(file: &Arc<SourceFile>, body: &Body, ctx: Ctx, bound: &mut Vec<String>, out: &mut Vec<RefRecord>) {
+    for item in &body.items {
+        match item {
+            Structure::Attribute(a) => {
+                if matches!(a.name.as_str(), "depends_on" | "provider") {
+                    continue;
+                }
+                expr_refs(file, &a.expr, ctx, bound, out)
+            }
+            Structure::Block(blk) => match blk.ident.as_str() {
+                "provisioner" | "connection" => {
+                    body_refs(file, &blk.body, Ctx { self_: true, ..ctx }, bound, out)
+                }
+                "lifecycle" => {}
+                "dynamic" => {
+                    let iterator = blk
+                        .body
+                        .attribute("iterator")
+                        .and_then(|a| match &a.expr.kind {
+                            ExprKind::Traversal { root, .. } => Some(root.as_str().to_string()),
+                            _ => None,
+                        })
+                        .or_else(|| blk.labels.first().map(|l| l.value.to_string()));
+                    for a in blk.body.attributes() {
+                        if a.name.as_str() != "iterator" {
+                            expr_refs(file, &a.expr, ctx, bound, out)
+                        }
+                    }
+                    let n = bound.len();
+                    if let Some(it) = iterator {
+                        bound.push(it);
+                    }
+                    for content in blk.body.blocks() {
+                        body_refs(file, &content.body, ctx, bound, out)
+                    }
+                    bound.truncate(n);
+                }
+                _ => body_refs(file, &blk.body, ctx, bound, out),
+            },
+        }
+    }
+}
+
+fn expr_refs(file: &Arc<SourceFile>, e: &Expr, ctx: Ctx, bound: &[String], out: &mut Vec<RefRecord>) {
+    e.walk_traversals(&mut |root, steps| {
+        if bound.iter().any(|b| b == root.as_str()) {
+            return;
+        }
+        out.push(RefRecord {
+            file: file.clone(),
+            root: root.clone(),
+            steps: steps.iter().take(3).cloned().collect(),
+            ctx,
+        })
+    });
 }
 
 struct Validator<'a> {
@@ -125,11 +226,7 @@ impl<'a> Validator<'a> {
     }
 
     fn resource(&mut self, r: &Resource) {
-        let ctx = Ctx {
-            count: r.count.is_some(),
-            each: r.for_each.is_some(),
-            self_: false,
-        };
+        let ctx = Ctx::of_resource(r);
         if let Some(c) = &r.count {
             self.expr(c, Ctx::default(), &[]);
         }
@@ -139,10 +236,9 @@ impl<'a> Validator<'a> {
         for d in &r.depends_on {
             self.depends_on(d);
         }
-        self.body(&r.config, ctx);
-        for o in &r.config_overrides {
-            self.body(o, ctx);
-        }
+        let mut out = Vec::new();
+        resource_body_refs(r, &mut out);
+        self.check_all(out);
         for p in &r.lifecycle.preconditions {
             self.rule(p, ctx);
         }
@@ -216,70 +312,22 @@ impl<'a> Validator<'a> {
         self.reference(&t.range.file, &t.root, &t.steps, Ctx::default());
     }
 
-    /// Checks every expression of a body, including nested and dynamic
-    /// blocks; provisioner and connection blocks may use `self`.
-    fn body(&mut self, b: &SrcBody, ctx: Ctx) {
-        let mut bound = Vec::new();
-        self.body_items(&b.file, &b.body, ctx, &mut bound);
+    fn check_all(&mut self, refs: Vec<RefRecord>) {
+        for r in refs {
+            self.reference(&r.file, &r.root, &r.steps, r.ctx);
+        }
     }
 
-    fn body_items(&mut self, file: &Arc<SourceFile>, body: &Body, ctx: Ctx, bound: &mut Vec<String>) {
-        for item in &body.items {
-            match item {
-                Structure::Attribute(a) => {
-                    if matches!(a.name.as_str(), "depends_on" | "provider") {
-                        continue;
-                    }
-                    self.expr_in(file, &a.expr, ctx, bound)
-                }
-                Structure::Block(blk) => match blk.ident.as_str() {
-                    "provisioner" | "connection" => {
-                        self.body_items(file, &blk.body, Ctx { self_: true, ..ctx }, bound)
-                    }
-                    "lifecycle" => {}
-                    "dynamic" => {
-                        let iterator = blk
-                            .body
-                            .attribute("iterator")
-                            .and_then(|a| match &a.expr.kind {
-                                ExprKind::Traversal { root, .. } => Some(root.as_str().to_string()),
-                                _ => None,
-                            })
-                            .or_else(|| blk.labels.first().map(|l| l.value.to_string()));
-                        for a in blk.body.attributes() {
-                            if a.name.as_str() != "iterator" {
-                                self.expr_in(file, &a.expr, ctx, bound)
-                            }
-                        }
-                        let n = bound.len();
-                        if let Some(it) = iterator {
-                            bound.push(it);
-                        }
-                        for content in blk.body.blocks() {
-                            self.body_items(file, &content.body, ctx, bound)
-                        }
-                        bound.truncate(n);
-                    }
-                    _ => self.body_items(file, &blk.body, ctx, bound),
-                },
-            }
-        }
+    fn body(&mut self, b: &SrcBody, ctx: Ctx) {
+        let mut out = Vec::new();
+        body_refs(&b.file, &b.body, ctx, &mut Vec::new(), &mut out);
+        self.check_all(out);
     }
 
     fn expr(&mut self, e: &SrcExpr, ctx: Ctx, bound: &[String]) {
-        let mut b = bound.to_vec();
-        self.expr_in(&e.file, &e.expr, ctx, &mut b)
-    }
-
-    fn expr_in(&mut self, file: &Arc<SourceFile>, e: &Expr, ctx: Ctx, bound: &mut Vec<String>) {
-        let mut refs: Vec<(&Ident, &[TraversalStep])> = Vec::new();
-        e.walk_traversals(&mut |root, steps| refs.push((root, steps)));
-        for (root, steps) in refs {
-            if bound.iter().any(|b| b == root.as_str()) {
-                continue;
-            }
-            self.reference(file, root, steps, ctx);
-        }
+        let mut out = Vec::new();
+        expr_refs(&e.file, &e.expr, ctx, bound, &mut out);
+        self.check_all(out);
     }
 
     fn reference(&mut self, file: &Arc<SourceFile>, root: &Ident, steps: &[TraversalStep], ctx: Ctx) {
@@ -475,3 +523,20 @@ impl<'a> Validator<'a> {
     }
 }
 
+
+/// Loads the configuration in `dir` (with local child modules) and validates
+/// it with bounded memory: each resource's body is checked for references
+/// as it is decoded and then dropped, so memory follows the declarations
+/// rather than the size of the configuration.
+pub fn validate_dir(dir: &std::path::Path) -> Diagnostics {
+    let mut refs = RefIndex::new();
+    let mut hook = |path: &[String], r: &mut Resource| {
+        resource_body_refs(r, refs.entry(path.to_vec()).or_default());
+        r.config.body = Body::default();
+    };
+    let (tree, mut diags) = crate::loader::load_tree_with(dir, Some(&mut hook));
+    if !diags.has_errors() {
+        diags.extend(validate_tree_with(&tree, &refs));
+    }
+    diags
+}

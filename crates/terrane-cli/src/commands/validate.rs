@@ -35,10 +35,7 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
     }
     let json = flags.bool("json", false).unwrap_or(false);
     let dir = flags.positional.first().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-    let (tree, mut diags) = terrane_config::load_tree(&dir);
-    if !diags.has_errors() {
-        diags.extend(terrane_config::validate::validate_tree(&tree));
-    }
+    let diags = terrane_config::validate::validate_dir(&dir);
     if json {
         print_json(&diags);
     } else {
