@@ -152,12 +152,7 @@ impl<'f> Decoder<'f> {
         let kind = b.ident.as_str();
         if b.labels.len() < names.len() {
             let missing = names[b.labels.len()];
-            let span = b
-                .labels
-                .last()
-                .map(|l| l.span)
-                .unwrap_or(b.ident.span)
-                .to(b.open_brace);
+            let span = b.open_brace;
             self.err(
                 &format!("Missing {missing} for {kind}"),
                 format!("All {kind} blocks must have {}.", labels_desc(names)),

@@ -341,12 +341,13 @@ impl<'a> Validator<'a> {
         };
         match root.as_str() {
             "var" => match first {
-                Some(name) if !m.variables.contains_key(name) => self.err(
-                    file,
-                    span_to(1),
-                    "Reference to undeclared input variable",
-                    format!("An input variable with the name {name:?} has not been declared. This variable can be declared with a variable {name:?} {{}} block."),
-                ),
+                Some(name) if !m.variables.contains_key(name) => {
+                    let detail = match suggest(name, m.variables.keys()) {
+                        Some(s) => format!("An input variable with the name {name:?} has not been declared. Did you mean {s:?}?"),
+                        None => format!("An input variable with the name {name:?} has not been declared. This variable can be declared with a variable {name:?} {{}} block."),
+                    };
+                    self.err(file, span_to(1), "Reference to undeclared input variable", detail)
+                }
                 None => self.err(file, root.span, "Invalid reference", "The \"var\" object cannot be accessed directly. Instead, access one of its attributes.".to_string()),
                 _ => {}
             },
@@ -355,7 +356,7 @@ impl<'a> Validator<'a> {
                     file,
                     span_to(1),
                     "Reference to undeclared local value",
-                    format!("A local value with the name {name:?} has not been declared."),
+                    format!("A local value with the name {name:?} has not been declared.{}", did_you_mean(name, m.locals.keys())),
                 ),
                 None => self.err(file, root.span, "Invalid reference", "The \"local\" object cannot be accessed directly. Instead, access one of its attributes.".to_string()),
                 _ => {}
@@ -365,7 +366,7 @@ impl<'a> Validator<'a> {
                     file,
                     span_to(1),
                     "Reference to undeclared module",
-                    format!("No module call named {name:?} is declared in {}.", self.where_()),
+                    format!("No module call named {name:?} is declared in {}.{}", self.where_(), did_you_mean(name, m.module_calls.keys())),
                 ),
                 Some(name) => {
                     // module.NAME[KEY].OUTPUT: check OUTPUT when the child is loaded.
@@ -396,11 +397,12 @@ impl<'a> Validator<'a> {
                 if !m.data_resources.contains_key(&format!("data.{t}.{n}"))
                     && !m.checks.values().any(|c| c.data.as_ref().is_some_and(|d| d.type_name == t && d.name == n))
                 {
+                    let same_type = m.data_resources.values().filter(|r| r.type_name == t).map(|r| &r.name);
                     self.err(
                         file,
                         span_to(2),
                         "Reference to undeclared resource",
-                        format!("A data resource {t:?} {n:?} has not been declared in {}.", self.where_()),
+                        format!("A data resource {t:?} {n:?} has not been declared in {}.{}", self.where_(), did_you_mean(n, same_type)),
                     );
                 }
             }
@@ -452,12 +454,14 @@ impl<'a> Validator<'a> {
     }
 
     fn managed(&mut self, file: &Arc<SourceFile>, t: &str, n: &str, span: terrane_hcl::Span) {
-        if !self.m().managed_resources.contains_key(&format!("{t}.{n}")) {
+        let m = self.m();
+        if !m.managed_resources.contains_key(&format!("{t}.{n}")) {
+            let same_type = m.managed_resources.values().filter(|r| r.type_name == t).map(|r| &r.name);
             self.err(
                 file,
                 span,
                 "Reference to undeclared resource",
-                format!("A managed resource {t:?} {n:?} has not been declared in {}.", self.where_()),
+                format!("A managed resource {t:?} {n:?} has not been declared in {}.{}", self.where_(), did_you_mean(n, same_type)),
             );
         }
     }
@@ -523,6 +527,33 @@ impl<'a> Validator<'a> {
     }
 }
 
+
+/// The first candidate (in sorted order) within edit distance 2 of
+/// `given`, as Terraform suggests names.
+fn suggest<'a>(given: &str, candidates: impl Iterator<Item = &'a String>) -> Option<&'a String> {
+    candidates.filter(|c| levenshtein(given, c) < 3).min()
+}
+
+/// ` Did you mean "x"?` or nothing.
+fn did_you_mean<'a>(given: &str, candidates: impl Iterator<Item = &'a String>) -> String {
+    suggest(given, candidates)
+        .map(|s| format!(" Did you mean {s:?}?"))
+        .unwrap_or_default()
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
 
 /// Loads the configuration in `dir` (with local child modules) and validates
 /// it with bounded memory: each resource's body is checked for references

@@ -141,6 +141,7 @@ pub fn context_string(file: &SourceFile, offset: u32) -> Option<String> {
     let mut line_start = true;
     let mut header: Vec<String> = Vec::new();
     let mut collecting = false;
+    let mut header_start = 0u32;
     let mut current: Option<(String, u32)> = None;
     for t in &tokens {
         if t.span.start > offset && depth == 0 {
@@ -167,15 +168,17 @@ pub fn context_string(file: &SourceFile, offset: u32) -> Option<String> {
             match t.kind {
                 TokenKind::Ident if line_start => {
                     collecting = true;
+                    header_start = t.span.start;
                     header = vec![text.to_string()];
                 }
                 TokenKind::Ident if collecting => header.push(format!("{text:?}")),
                 TokenKind::QuotedLit if collecting => header.push(format!("{text:?}")),
                 TokenKind::OQuote | TokenKind::CQuote if collecting => {}
                 TokenKind::OBrace if collecting => {
-                    // Only items inside the braces are "in" the block; a
-                    // subject on the header line itself gets no context.
-                    if t.span.start < offset {
+                    // A subject that starts exactly at the block type (its
+                    // declaration) is not "in" the block; anything after
+                    // it (labels, braces, body) is, as Terraform shows it.
+                    if header_start < offset {
                         current = Some((header.join(" "), t.span.start));
                     }
                 }

@@ -154,6 +154,8 @@ fn stdin(opts: &Options, ui: &Ui) -> i32 {
         }
         Err(diags) => {
             ui.diagnostics(diags.iter());
+            // Terraform's fmt ends its diagnostics with a blank line.
+            eprintln!();
             2
         }
     }
@@ -218,6 +220,7 @@ impl Run<'_> {
             Ok(o) => o,
             Err(diags) => {
                 self.ui.diagnostics(diags.iter());
+                eprintln!();
                 self.errors = true;
                 return;
             }
