@@ -25,6 +25,7 @@ Main commands:
   validate      Check whether the configuration is valid
 
 All other commands:
+  console       Try Terraform expressions at an interactive command prompt
   fmt           Reformat your configuration in the standard style
   version       Show the current terrane version
 
@@ -86,6 +87,7 @@ pub fn run(args: Vec<String>) -> i32 {
     let ui = Ui::new(&cmd_args);
     match command.as_str() {
         "version" => commands::version::run(&cmd_args),
+        "console" => commands::console::run(&cmd_args, &global),
         "fmt" => commands::fmt::run(&cmd_args, &ui),
         "validate" => commands::validate::run(&cmd_args, &ui),
         other => {

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod console;
 pub mod fmt;
 pub mod validate;
 pub mod version;
