@@ -9,6 +9,7 @@
 
 pub mod console;
 pub mod eval;
+pub mod functions;
 mod funcs_adapter;
 pub mod scope;
 
