@@ -1,0 +1,391 @@
+//! Terraform's built-in functions, with go-cty's function-call model.
+//!
+//! Every function has a [`Spec`]: typed parameters (each saying whether it
+//! accepts null, unknown, dynamically-typed and marked values), an optional
+//! variadic parameter, a return-type rule and an implementation. [`call`]
+//! does what cty's `Function.Call` (and HCL's argument handling) does:
+//!
+//! 1. arity check ("Not enough function arguments" / "Too many function
+//!    arguments");
+//! 2. each argument converted to its parameter's type (a failure is an
+//!    error on that argument, with the conversion error's text);
+//! 3. null arguments rejected unless the parameter allows them
+//!    ("argument must not be null");
+//! 4. the return type computed; an unknown argument (or, for most
+//!    functions, one containing unknowns) where the parameter does not
+//!    allow unknowns gives an unknown result of that type;
+//! 5. marks removed from arguments of parameters that do not handle marks
+//!    and their union re-applied to the result.
+//!
+//! Error messages are Terraform's, without the final period (the evaluator
+//! renders `Invalid value for "NAME" parameter: MESSAGE.` when
+//! [`FunctionError::arg`] is set and `Call to function "F" failed: MESSAGE.`
+//! otherwise).
+
+use std::path::PathBuf;
+
+use terrane_value::{convert, Marks, Type, Value};
+
+mod collection;
+mod crypto;
+mod datetime;
+mod encoding;
+mod filesystem;
+mod format;
+mod ip;
+mod json;
+mod numeric;
+mod string;
+mod typeconv;
+mod yaml;
+
+#[cfg(test)]
+mod oracle_tests;
+
+/// What file functions need from the caller.
+#[derive(Clone, Debug, Default)]
+pub struct FunctionContext {
+    /// Directory relative paths are resolved against (`path.module`).
+    pub base_dir: PathBuf,
+}
+
+/// A failed function call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionError {
+    /// Index of the offending argument (for `Invalid value for "x"
+    /// parameter: ...`); `None` for errors of the call as a whole.
+    pub arg: Option<usize>,
+    /// Terraform's message, without the trailing period.
+    pub message: String,
+}
+
+impl FunctionError {
+    /// An error of the call as a whole.
+    pub fn call(message: impl Into<String>) -> FunctionError {
+        FunctionError {
+            arg: None,
+            message: message.into(),
+        }
+    }
+
+    /// An error about argument `i`.
+    pub fn arg(i: usize, message: impl Into<String>) -> FunctionError {
+        FunctionError {
+            arg: Some(i),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FunctionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.arg {
+            Some(i) => write!(f, "argument {i}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for FunctionError {}
+
+pub(crate) type FnResult = Result<Value, FunctionError>;
+
+/// Shorthand for an error of the call as a whole.
+pub(crate) fn call_err<T>(message: impl Into<String>) -> Result<T, FunctionError> {
+    Err(FunctionError::call(message))
+}
+
+/// Shorthand for an error about argument `i`.
+pub(crate) fn arg_err<T>(i: usize, message: impl Into<String>) -> Result<T, FunctionError> {
+    Err(FunctionError::arg(i, message))
+}
+
+/// One parameter of a function.
+#[derive(Clone, Debug)]
+pub(crate) struct Param {
+    pub name: &'static str,
+    pub ty: Type,
+    pub allow_null: bool,
+    pub allow_unknown: bool,
+    pub allow_dynamic: bool,
+    pub allow_marked: bool,
+}
+
+impl Param {
+    pub fn new(name: &'static str, ty: Type) -> Param {
+        Param {
+            name,
+            ty,
+            allow_null: false,
+            allow_unknown: false,
+            allow_dynamic: false,
+            allow_marked: false,
+        }
+    }
+    pub fn null(mut self) -> Param {
+        self.allow_null = true;
+        self
+    }
+    pub fn unknown(mut self) -> Param {
+        self.allow_unknown = true;
+        self
+    }
+    pub fn dynamic(mut self) -> Param {
+        self.allow_dynamic = true;
+        self
+    }
+    pub fn marked(mut self) -> Param {
+        self.allow_marked = true;
+        self
+    }
+}
+
+/// Computes the return type from the converted arguments.
+pub(crate) type RetFn = fn(&[Value]) -> Result<Type, FunctionError>;
+/// The implementation: converted, known (see [`Spec::partial_unknown`]),
+/// unmarked arguments and the return type.
+pub(crate) type ImplFn = fn(&[Value], &Type, &FunctionContext) -> FnResult;
+
+#[derive(Clone, Copy)]
+pub(crate) enum Ret {
+    Fixed(fn() -> Type),
+    Compute(RetFn),
+}
+
+pub(crate) struct Spec {
+    pub params: Vec<Param>,
+    pub variadic: Option<Param>,
+    pub ret: Ret,
+    pub imp: ImplFn,
+    /// When false (the default), an argument of a parameter that does not
+    /// allow unknowns and that *contains* unknown values anywhere also makes
+    /// the result unknown, so implementations only see wholly known values.
+    pub partial_unknown: bool,
+}
+
+impl Spec {
+    pub fn new(params: Vec<Param>, ret: fn() -> Type, imp: ImplFn) -> Spec {
+        Spec {
+            params,
+            variadic: None,
+            ret: Ret::Fixed(ret),
+            imp,
+            partial_unknown: false,
+        }
+    }
+    pub fn computed(params: Vec<Param>, ret: RetFn, imp: ImplFn) -> Spec {
+        Spec {
+            params,
+            variadic: None,
+            ret: Ret::Compute(ret),
+            imp,
+            partial_unknown: false,
+        }
+    }
+    pub fn variadic(mut self, p: Param) -> Spec {
+        self.variadic = Some(p);
+        self
+    }
+    pub fn partial_unknown(mut self) -> Spec {
+        self.partial_unknown = true;
+        self
+    }
+}
+
+pub(crate) fn t_string() -> Type {
+    Type::String
+}
+pub(crate) fn t_number() -> Type {
+    Type::Number
+}
+pub(crate) fn t_bool() -> Type {
+    Type::Bool
+}
+pub(crate) fn t_dynamic() -> Type {
+    Type::Dynamic
+}
+pub(crate) fn t_list_string() -> Type {
+    Type::list(Type::String)
+}
+
+/// The spec of a built-in function.
+fn spec(name: &str) -> Option<Spec> {
+    string::spec(name)
+        .or_else(|| collection::spec(name))
+        .or_else(|| numeric::spec(name))
+        .or_else(|| encoding::spec(name))
+        .or_else(|| typeconv::spec(name))
+        .or_else(|| crypto::spec(name))
+        .or_else(|| ip::spec(name))
+        .or_else(|| datetime::spec(name))
+        .or_else(|| filesystem::spec(name))
+}
+
+/// Names of all built-in functions implemented here.
+pub const NAMES: &[&str] = &[
+    // numeric
+    "abs", "ceil", "floor", "log", "max", "min", "parseint", "pow", "signum",
+    // string
+    "chomp", "endswith", "format", "formatlist", "indent", "join", "lower", "regex",
+    "regexall", "replace", "split", "startswith", "strcontains", "strrev", "substr",
+    "title", "trim", "trimprefix", "trimspace", "trimsuffix", "upper",
+    // collection
+    "alltrue", "anytrue", "chunklist", "coalesce", "coalescelist", "compact", "concat",
+    "contains", "distinct", "element", "flatten", "index", "keys", "length", "list",
+    "lookup", "map", "matchkeys", "merge", "one", "range", "reverse", "setintersection",
+    "setproduct", "setsubtract", "setunion", "slice", "sort", "sum", "transpose",
+    "values", "zipmap",
+    // encoding
+    "base64decode", "base64encode", "base64gzip", "csvdecode", "jsondecode",
+    "jsonencode", "textdecodebase64", "textencodebase64", "urlencode", "yamldecode",
+    "yamlencode",
+    // filesystem
+    "abspath", "dirname", "pathexpand", "basename", "file", "fileexists", "fileset",
+    "filebase64",
+    // date and time
+    "formatdate", "timeadd", "timecmp", "timestamp", "plantimestamp",
+    // hash and crypto
+    "base64sha256", "base64sha512", "bcrypt", "filebase64sha256", "filebase64sha512",
+    "filemd5", "filesha1", "filesha256", "filesha512", "md5", "rsadecrypt", "sha1",
+    "sha256", "sha512", "uuid", "uuidv5",
+    // ip network
+    "cidrhost", "cidrnetmask", "cidrsubnet", "cidrsubnets",
+    // type conversion
+    "nonsensitive", "sensitive", "issensitive", "tobool", "tolist", "tomap",
+    "tonumber", "toset", "tostring",
+];
+
+/// Whether `name` is a built-in function implemented here.
+pub fn exists(name: &str) -> bool {
+    spec(name).is_some()
+}
+
+/// The fixed parameter names and the variadic parameter name of a
+/// function (for arity error messages).
+pub fn param_names(name: &str) -> Option<(Vec<&'static str>, Option<&'static str>)> {
+    let s = spec(name)?;
+    Some((
+        s.params.iter().map(|p| p.name).collect(),
+        s.variadic.as_ref().map(|p| p.name),
+    ))
+}
+
+/// Calls the built-in function `name` with already-evaluated arguments
+/// (a final `...` argument must already be expanded by the caller).
+pub fn call(name: &str, args: Vec<Value>, ctx: &FunctionContext) -> Result<Value, FunctionError> {
+    let Some(spec) = spec(name) else {
+        return call_err(format!("there is no function named \"{name}\""));
+    };
+    if args.len() < spec.params.len() {
+        return call_err("Not enough function arguments");
+    }
+    if args.len() > spec.params.len() && spec.variadic.is_none() {
+        return call_err("Too many function arguments");
+    }
+    let param_of = |i: usize| -> &Param {
+        if i < spec.params.len() {
+            &spec.params[i]
+        } else {
+            // arity checked above: a variadic parameter exists
+            spec.variadic.as_ref().unwrap_or(&spec.params[spec.params.len() - 1])
+        }
+    };
+
+    // 1. conversion (HCL's FunctionCallExpr)
+    let mut conv = Vec::with_capacity(args.len());
+    for (i, a) in args.iter().enumerate() {
+        let p = param_of(i);
+        match convert(a, &p.ty) {
+            Ok(v) => conv.push(v),
+            Err(e) => return arg_err(i, e.to_string()),
+        }
+    }
+
+    // 2. null and dynamic checks (cty's returnTypeForValues)
+    let mut dyn_typed = false;
+    for (i, v) in conv.iter().enumerate() {
+        let p = param_of(i);
+        if v.is_null() && !p.allow_null {
+            return arg_err(i, "argument must not be null");
+        }
+        if v.ty().is_dynamic() && !p.allow_dynamic {
+            dyn_typed = true;
+        }
+    }
+
+    // Marks: removed from arguments whose parameter does not handle them.
+    let mut marks = Marks::NONE;
+    let mut plain = Vec::with_capacity(conv.len());
+    for (i, v) in conv.into_iter().enumerate() {
+        let p = param_of(i);
+        if !p.allow_marked && v.has_marks_deep() {
+            let (u, pms) = v.unmark_deep();
+            for pm in pms {
+                marks = marks.union(pm.marks);
+            }
+            plain.push(u);
+        } else {
+            plain.push(v);
+        }
+    }
+
+    if dyn_typed {
+        return Ok(Value::unknown_dynamic().with_marks(marks));
+    }
+
+    // 3. return type
+    let ret = match spec.ret {
+        Ret::Fixed(f) => f(),
+        Ret::Compute(f) => f(&plain)?,
+    };
+
+    // 4. unknown arguments
+    for (i, v) in plain.iter().enumerate() {
+        let p = param_of(i);
+        if p.allow_unknown {
+            continue;
+        }
+        let unknown = if spec.partial_unknown {
+            !v.is_known()
+        } else {
+            !v.is_wholly_known()
+        };
+        if unknown {
+            return Ok(Value::unknown(ret).with_marks(marks));
+        }
+    }
+
+    // 5. implementation
+    let out = (spec.imp)(&plain, &ret, ctx)?;
+    Ok(out.with_marks(marks))
+}
+
+// ----- helpers shared by the implementations -----
+
+/// A known string argument (conversion guaranteed the type).
+pub(crate) fn str_arg(args: &[Value], i: usize) -> &str {
+    args.get(i).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A known number argument.
+pub(crate) fn num_arg(args: &[Value], i: usize) -> terrane_value::Number {
+    args.get(i)
+        .and_then(Value::as_number)
+        .cloned()
+        .unwrap_or_else(terrane_value::Number::zero)
+}
+
+/// go-cty's `gocty` conversion of a number to an `int` (Go's 64-bit int):
+/// whole numbers in range only.
+pub(crate) fn to_int(n: &terrane_value::Number) -> Result<i64, String> {
+    if !n.is_integer() {
+        return Err("value must be a whole number, between -9223372036854775808 and 9223372036854775807".into());
+    }
+    n.to_i64()
+        .ok_or_else(|| "value must be a whole number, between -9223372036854775808 and 9223372036854775807".into())
+}
+
+/// The elements of a known list, set or tuple (or empty).
+pub(crate) fn seq(v: &Value) -> &[Value] {
+    v.as_seq().unwrap_or(&[])
+}
