@@ -17,7 +17,7 @@
 //!
 //! Everything is linear in the size of the input.
 
-use crate::ast::{Block, Body, Structure};
+use crate::ast::{Block, Body, Expr, ExprKind, IndexKey, Structure, TemplatePart, TraversalStep};
 use crate::diag::Diagnostics;
 use crate::lexer::{lex, Token, TokenKind};
 use crate::parser::parse_file;
@@ -203,11 +203,25 @@ fn collect_body_edits<'a>(
                 if a >= b {
                     continue;
                 }
-                let toks = &raw.raw[a..b];
+                let mut toks = &raw.raw[a..b];
+                // HCL's writer loses the key of a `[true]`/`[false]`/`[null]`
+                // step of a reference; Terraform's output shows it.
+                let mut dropped = Vec::new();
+                lost_index_keys(&attr.expr, src, &mut Vec::new(), &mut dropped);
+                let kept: Vec<Token>;
+                if !dropped.is_empty() {
+                    dropped.sort_unstable();
+                    kept = without_ranges(toks, &dropped);
+                    toks = &kept;
+                }
                 let replacement = if in_variable && attr.name.as_str() == "type" {
                     format_type_expr(src, toks)
                 } else {
                     format_value_expr(src, toks)
+                };
+                let replacement = match replacement {
+                    None if !dropped.is_empty() => Some(borrowed(src, toks)),
+                    r => r,
                 };
                 if let Some(r) = replacement {
                     edits.push(Edit {
@@ -226,6 +240,187 @@ fn collect_body_edits<'a>(
                 collect_body_edits(&block.body, src, raw, false, is_variable, edits);
             }
         }
+    }
+}
+
+/// The tokens of `toks` outside the byte ranges `drop` (sorted).
+fn without_ranges(toks: &[Token], drop: &[(u32, u32)]) -> Vec<Token> {
+    let mut out = Vec::with_capacity(toks.len());
+    let mut d = drop.iter().peekable();
+    for t in toks {
+        while d.peek().is_some_and(|r| r.1 <= t.span.start) {
+            d.next();
+        }
+        match d.peek() {
+            Some(r) if t.span.start >= r.0 && t.span.end <= r.1 => {}
+            _ => out.push(*t),
+        }
+    }
+    out
+}
+
+/// Byte ranges of the keys that HCL's writer (hclwrite, which Terraform's
+/// fmt prints through) loses: in a reference (a traversal rooted at a name
+/// that no `for` binds), an index step whose key is `true`, `false` or
+/// `null` keeps its brackets but loses everything between them.
+fn lost_index_keys<'e>(
+    e: &'e Expr,
+    src: &str,
+    bound: &mut Vec<&'e str>,
+    out: &mut Vec<(u32, u32)>,
+) {
+    match &e.kind {
+        ExprKind::Number(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Null
+        | ExprKind::SplatItem
+        | ExprKind::Traversal { .. } => {}
+        ExprKind::Template { parts, .. } => lost_in_parts(parts, src, bound, out),
+        ExprKind::TemplateWrap(x) | ExprKind::Parens(x) => lost_index_keys(x, src, bound, out),
+        ExprKind::RelativeTraversal { source, .. } => lost_index_keys(source, src, bound, out),
+        ExprKind::Index {
+            collection,
+            key,
+            open_bracket,
+        } => {
+            if matches!(key.kind, ExprKind::Bool(_) | ExprKind::Null)
+                && is_reference_chain(collection, src, bound)
+            {
+                // Everything after `[` up to the closing `]`.
+                out.push((open_bracket.end, e.span.end.saturating_sub(1)));
+            } else {
+                lost_index_keys(key, src, bound, out);
+            }
+            lost_index_keys(collection, src, bound, out);
+        }
+        ExprKind::Splat { source, each, .. } => {
+            lost_index_keys(source, src, bound, out);
+            lost_index_keys(each, src, bound, out);
+        }
+        ExprKind::Call { args, .. } | ExprKind::Tuple(args) => {
+            for a in args {
+                lost_index_keys(a, src, bound, out);
+            }
+        }
+        ExprKind::Object(items) => {
+            for i in items {
+                if i.bare_key().is_none() {
+                    lost_index_keys(&i.key, src, bound, out);
+                }
+                lost_index_keys(&i.value, src, bound, out);
+            }
+        }
+        ExprKind::For(fe) => {
+            lost_index_keys(&fe.collection, src, bound, out);
+            let n = bound.len();
+            if let Some(k) = &fe.key_var {
+                bound.push(k.as_str());
+            }
+            bound.push(fe.value_var.as_str());
+            if let Some(k) = &fe.key_expr {
+                lost_index_keys(k, src, bound, out);
+            }
+            lost_index_keys(&fe.value_expr, src, bound, out);
+            if let Some(c) = &fe.cond {
+                lost_index_keys(c, src, bound, out);
+            }
+            bound.truncate(n);
+        }
+        ExprKind::Conditional {
+            cond,
+            then,
+            otherwise,
+        } => {
+            lost_index_keys(cond, src, bound, out);
+            lost_index_keys(then, src, bound, out);
+            lost_index_keys(otherwise, src, bound, out);
+        }
+        ExprKind::Binary { lhs, rhs, .. } => {
+            lost_index_keys(lhs, src, bound, out);
+            lost_index_keys(rhs, src, bound, out);
+        }
+        ExprKind::Unary { operand, .. } => lost_index_keys(operand, src, bound, out),
+    }
+}
+
+fn lost_in_parts<'e>(
+    parts: &'e [TemplatePart],
+    src: &str,
+    bound: &mut Vec<&'e str>,
+    out: &mut Vec<(u32, u32)>,
+) {
+    for p in parts {
+        match p {
+            TemplatePart::Literal { .. } => {}
+            TemplatePart::Interp { expr, .. } => lost_index_keys(expr, src, bound, out),
+            TemplatePart::If {
+                cond,
+                then,
+                otherwise,
+                ..
+            } => {
+                lost_index_keys(cond, src, bound, out);
+                lost_in_parts(then, src, bound, out);
+                lost_in_parts(otherwise, src, bound, out);
+            }
+            TemplatePart::For {
+                key_var,
+                value_var,
+                collection,
+                body,
+                ..
+            } => {
+                lost_index_keys(collection, src, bound, out);
+                let n = bound.len();
+                if let Some(k) = key_var {
+                    bound.push(k.as_str());
+                }
+                bound.push(value_var.as_str());
+                lost_in_parts(body, src, bound, out);
+                bound.truncate(n);
+            }
+        }
+    }
+}
+
+/// Whether `e` is, for HCL, one static traversal from a free root name:
+/// attribute steps and index steps with literal keys only. A string key
+/// counts only when HCL scans it as a single literal token.
+fn is_reference_chain(e: &Expr, src: &str, bound: &[&str]) -> bool {
+    let steps_static = |steps: &[TraversalStep]| {
+        steps.iter().all(|s| match s {
+            TraversalStep::Index {
+                key: IndexKey::String(_),
+                span,
+            } => {
+                let t = src.get(span.range()).unwrap_or("");
+                match (t.find('"'), t.rfind('"')) {
+                    (Some(i), Some(j)) if j > i => {
+                        let body = &t[i + 1..j];
+                        body.is_empty() || single_literal_token(body)
+                    }
+                    _ => true,
+                }
+            }
+            _ => true,
+        })
+    };
+    match &e.kind {
+        ExprKind::Traversal { root, steps } => {
+            !bound.contains(&root.as_str()) && steps_static(steps)
+        }
+        ExprKind::RelativeTraversal { source, steps } => {
+            steps_static(steps) && is_reference_chain(source, src, bound)
+        }
+        ExprKind::Index {
+            collection, key, ..
+        } => {
+            matches!(
+                key.kind,
+                ExprKind::Bool(_) | ExprKind::Null | ExprKind::Number(_)
+            ) && is_reference_chain(collection, src, bound)
+        }
+        _ => false,
     }
 }
 
@@ -1011,6 +1206,22 @@ mod tests {
         check(
             "a = 1+2*3/4%5\nb = a==b&&c!=d||e>=f\nc = a<b\n",
             "a = 1 + 2 * 3 / 4 % 5\nb = a == b && c != d || e >= f\nc = a < b\n",
+        );
+    }
+
+    #[test]
+    fn reference_bool_and_null_index_keys_are_lost() {
+        check(
+            "a = x[true]\nb = x.y[null].z\nc = [for v in x: v[false]]\nd = f(x)[true]\ne = \"${x[true]}\"\n",
+            "a = x[]\nb = x.y[].z\nc = [for v in x : v[false]]\nd = f(x)[true]\ne = x[]\n",
+        );
+    }
+
+    #[test]
+    fn comments_between_tokens_kept() {
+        check(
+            "a /* c */ = 1\nd = /* i */ \"${x}\" /* j */\nblk /* c */ { /* d */\n  x = 1 /* e */ # f\n} /* g */\n",
+            "a /* c */ = 1\nd         = /* i */ x /* j */\nblk /* c */ { /* d */\n  x = 1 /* e */ # f\n} /* g */\n",
         );
     }
 }
