@@ -52,7 +52,12 @@ pub fn run(args: Vec<String>) -> i32 {
             "-help" | "--help" | "-h" => help = true,
             "-version" | "--version" | "-v" => command = Some("version".to_string()),
             _ if a.starts_with("-chdir=") || a.starts_with("--chdir=") => {
-                global.chdir = Some(a.split_once('=').map(|x| x.1).unwrap_or_default().to_string())
+                global.chdir = Some(
+                    a.split_once('=')
+                        .map(|x| x.1)
+                        .unwrap_or_default()
+                        .to_string(),
+                )
             }
             "-chdir" | "--chdir" => {
                 eprintln!("The -chdir option requires a directory, given as -chdir=DIR.");
@@ -80,7 +85,10 @@ pub fn run(args: Vec<String>) -> i32 {
     }
     if let Some(dir) = &global.chdir {
         if let Err(e) = std::env::set_current_dir(dir) {
-            eprintln!("Error handling -chdir option: chdir {dir}: {}", io_reason(&e));
+            eprintln!(
+                "Error handling -chdir option: chdir {dir}: {}",
+                io_reason(&e)
+            );
             return 1;
         }
     }
@@ -165,7 +173,9 @@ impl Flags {
             Some((_, Some(v))) => match v.as_str() {
                 "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
                 "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
-                _ => Err(format!("invalid boolean value {v:?} for -{name}: parse error")),
+                _ => Err(format!(
+                    "invalid boolean value {v:?} for -{name}: parse error"
+                )),
             },
         }
     }

@@ -15,7 +15,8 @@ pub struct Ui {
 impl Ui {
     pub fn new(args: &[String]) -> Ui {
         let no_color = args.iter().any(|a| a == "-no-color" || a == "--no-color");
-        let color = !no_color && std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let color =
+            !no_color && std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         let width = std::env::var("COLUMNS")
             .ok()
             .and_then(|c| c.parse::<usize>().ok())

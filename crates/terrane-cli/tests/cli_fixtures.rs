@@ -31,7 +31,10 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             if p.is_dir() {
                 stack.push(p)
             } else {
-                let rel = p.strip_prefix(dir).map(Path::to_path_buf).unwrap_or_default();
+                let rel = p
+                    .strip_prefix(dir)
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
                 out.push((rel, fs::read(&p).unwrap_or_default()));
             }
         }
@@ -98,9 +101,14 @@ fn fixtures_match_terraform() {
             ));
         }
         if rc.trim() != String::from_utf8_lossy(&want("expected.rc")).trim() {
-            problems.push(format!("exit code: want {} got {rc}", String::from_utf8_lossy(&want("expected.rc")).trim()));
+            problems.push(format!(
+                "exit code: want {} got {rc}",
+                String::from_utf8_lossy(&want("expected.rc")).trim()
+            ));
         }
-        if fx.join("expected.files").is_dir() && snapshot(&work) != snapshot(&fx.join("expected.files")) {
+        if fx.join("expected.files").is_dir()
+            && snapshot(&work) != snapshot(&fx.join("expected.files"))
+        {
             problems.push("files after the command differ from expected.files/".to_string());
         }
         let _ = fs::remove_dir_all(&work);
@@ -109,5 +117,11 @@ fn fixtures_match_terraform() {
         }
     }
     assert!(names.len() >= 15, "only {} fixtures", names.len());
-    assert!(failures.is_empty(), "{} of {} fixtures differ:\n{}", failures.len(), names.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures differ:\n{}",
+        failures.len(),
+        names.len(),
+        failures.join("\n")
+    );
 }

@@ -135,7 +135,10 @@ impl<'f> Decoder<'f> {
                     }
                     Structure::Block(inner) => self.err(
                         "Unsupported block type",
-                        format!("Blocks of type {:?} are not expected here.", inner.ident.as_str()),
+                        format!(
+                            "Blocks of type {:?} are not expected here.",
+                            inner.ident.as_str()
+                        ),
                         inner.ident.span,
                     ),
                 }
@@ -209,7 +212,10 @@ impl<'f> Decoder<'f> {
             range,
         };
         for item in items {
-            let key = item.bare_key().map(str::to_string).or_else(|| literal_string(&item.key));
+            let key = item
+                .bare_key()
+                .map(str::to_string)
+                .or_else(|| literal_string(&item.key));
             match key.as_deref() {
                 Some("source") => match literal_string(&item.value) {
                     Some(s) => p.source = Some(s),
@@ -320,7 +326,9 @@ impl<'f> Decoder<'f> {
     }
 
     fn variable(&mut self, b: &Block, m: &mut Module) {
-        let Some(name) = self.name_label(b, "variable") else { return };
+        let Some(name) = self.name_label(b, "variable") else {
+            return;
+        };
         if RESERVED_VARIABLE_NAMES.contains(&name.as_str()) {
             self.err(
                 "Invalid variable name",
@@ -331,7 +339,14 @@ impl<'f> Decoder<'f> {
         let c = self.content(
             &b.body,
             &Schema {
-                attrs: &["description", "default", "type", "sensitive", "nullable", "ephemeral"],
+                attrs: &[
+                    "description",
+                    "default",
+                    "type",
+                    "sensitive",
+                    "nullable",
+                    "ephemeral",
+                ],
                 required: &[],
                 blocks: &[("validation", &[])],
                 any_attrs: false,
@@ -354,7 +369,10 @@ impl<'f> Decoder<'f> {
             if let Some(t) = &mut v.type_expr {
                 if let Some(s) = literal_string(&t.expr) {
                     let span = t.expr.span;
-                    let inner = terrane_hcl::SourceFile::new(self.file.name.clone(), format!("{}{}", " ".repeat(span.start as usize), s));
+                    let inner = terrane_hcl::SourceFile::new(
+                        self.file.name.clone(),
+                        format!("{}{}", " ".repeat(span.start as usize), s),
+                    );
                     if let (Some(mut e), _) = terrane_hcl::parse_expression(&inner) {
                         e.span = span;
                         t.expr = e;
@@ -432,7 +450,10 @@ impl<'f> Decoder<'f> {
                 }
                 Structure::Block(inner) => self.err(
                     "Unsupported block type",
-                    format!("Blocks of type {:?} are not expected here.", inner.ident.as_str()),
+                    format!(
+                        "Blocks of type {:?} are not expected here.",
+                        inner.ident.as_str()
+                    ),
                     inner.ident.span,
                 ),
             }
@@ -440,7 +461,9 @@ impl<'f> Decoder<'f> {
     }
 
     fn output(&mut self, b: &Block, m: &mut Module) {
-        let Some(name) = self.name_label(b, "output") else { return };
+        let Some(name) = self.name_label(b, "output") else {
+            return;
+        };
         let c = self.content(
             &b.body,
             &Schema {
@@ -489,7 +512,9 @@ impl<'f> Decoder<'f> {
     }
 
     fn module_call(&mut self, b: &Block, m: &mut Module) {
-        let Some(name) = self.name_label(b, "module") else { return };
+        let Some(name) = self.name_label(b, "module") else {
+            return;
+        };
         let c = self.content(
             &b.body,
             &Schema {
@@ -532,7 +557,10 @@ impl<'f> Decoder<'f> {
                 "providers" => self.passed_providers(a, &mut call),
                 "lifecycle" | "provider" => self.err(
                     "Reserved argument name in module block",
-                    format!("The name {:?} is reserved for use in a future version of Terraform.", a.name.as_str()),
+                    format!(
+                        "The name {:?} is reserved for use in a future version of Terraform.",
+                        a.name.as_str()
+                    ),
                     a.name.span,
                 ),
                 other => {
@@ -579,7 +607,9 @@ impl<'f> Decoder<'f> {
             return;
         };
         for item in items {
-            let (Some(child), Some(parent)) = (self.provider_ref(&item.key), self.provider_ref(&item.value)) else {
+            let (Some(child), Some(parent)) =
+                (self.provider_ref(&item.key), self.provider_ref(&item.value))
+            else {
                 continue;
             };
             call.providers.push(PassedProvider {
@@ -664,7 +694,10 @@ impl<'f> Decoder<'f> {
                     }
                     "provisioner" | "connection" => self.err(
                         "Unsupported block type",
-                        format!("Blocks of type {:?} are not expected here.", blk.ident.as_str()),
+                        format!(
+                            "Blocks of type {:?} are not expected here.",
+                            blk.ident.as_str()
+                        ),
                         blk.ident.span,
                     ),
                     "dynamic" => {
@@ -727,7 +760,12 @@ impl<'f> Decoder<'f> {
     fn lifecycle(&mut self, blk: &Block, r: &mut Resource) {
         let managed = r.mode == ResourceMode::Managed;
         let attrs: &[&str] = if managed {
-            &["create_before_destroy", "prevent_destroy", "ignore_changes", "replace_triggered_by"]
+            &[
+                "create_before_destroy",
+                "prevent_destroy",
+                "ignore_changes",
+                "replace_triggered_by",
+            ]
         } else {
             &[]
         };
@@ -747,7 +785,8 @@ impl<'f> Decoder<'f> {
                 "prevent_destroy" => r.lifecycle.prevent_destroy = self.bool(a),
                 "replace_triggered_by" => match &a.expr.kind {
                     ExprKind::Tuple(items) => {
-                        r.lifecycle.replace_triggered_by = items.iter().map(|e| self.src(e)).collect()
+                        r.lifecycle.replace_triggered_by =
+                            items.iter().map(|e| self.src(e)).collect()
                     }
                     _ => self.err(
                         "Invalid replace_triggered_by expression",
@@ -758,8 +797,13 @@ impl<'f> Decoder<'f> {
                 "ignore_changes" => {
                     let lit = literal_string(&a.expr);
                     let all = match &a.expr.kind {
-                        ExprKind::Traversal { root, steps } => root.as_str() == "all" && steps.is_empty(),
-                        _ => lit.as_deref() == Some("*") || (self.json && lit.as_deref() == Some("all")),
+                        ExprKind::Traversal { root, steps } => {
+                            root.as_str() == "all" && steps.is_empty()
+                        }
+                        _ => {
+                            lit.as_deref() == Some("*")
+                                || (self.json && lit.as_deref() == Some("all"))
+                        }
                     };
                     if all {
                         if lit.as_deref() == Some("*") {
@@ -771,7 +815,8 @@ impl<'f> Decoder<'f> {
                         }
                         r.lifecycle.ignore_changes = Some(IgnoreChanges::All);
                     } else {
-                        r.lifecycle.ignore_changes = Some(IgnoreChanges::Paths(self.traversal_list(a)));
+                        r.lifecycle.ignore_changes =
+                            Some(IgnoreChanges::Paths(self.traversal_list(a)));
                     }
                 }
                 _ => {}
@@ -804,7 +849,9 @@ impl<'f> Decoder<'f> {
         };
         for a in blk.body.attributes() {
             let keyword = match &a.expr.kind {
-                ExprKind::Traversal { root, steps } if steps.is_empty() => Some(root.as_str().to_string()),
+                ExprKind::Traversal { root, steps } if steps.is_empty() => {
+                    Some(root.as_str().to_string())
+                }
                 _ => literal_string(&a.expr),
             };
             match a.name.as_str() {
@@ -883,8 +930,12 @@ impl<'f> Decoder<'f> {
             },
             b.def_span(),
         );
-        let (Some(f), Some(t)) = (c.attr("from"), c.attr("to")) else { return };
-        let (Some(from), Some(to)) = (self.traversal(&f.expr), self.traversal(&t.expr)) else { return };
+        let (Some(f), Some(t)) = (c.attr("from"), c.attr("to")) else {
+            return;
+        };
+        let (Some(from), Some(to)) = (self.traversal(&f.expr), self.traversal(&t.expr)) else {
+            return;
+        };
         m.moved.push(Moved {
             from,
             to,
@@ -928,13 +979,19 @@ impl<'f> Decoder<'f> {
             &Schema {
                 attrs: &[],
                 required: &["from"],
-                blocks: &[("lifecycle", &[]), ("provisioner", &["type"]), ("connection", &[])],
+                blocks: &[
+                    ("lifecycle", &[]),
+                    ("provisioner", &["type"]),
+                    ("connection", &[]),
+                ],
                 any_attrs: false,
             },
             b.def_span(),
         );
         let Some(f) = c.attr("from") else { return };
-        let Some(from) = self.traversal(&f.expr) else { return };
+        let Some(from) = self.traversal(&f.expr) else {
+            return;
+        };
         let mut destroy = true;
         for l in c.blocks_of("lifecycle") {
             let lc = self.content(
@@ -951,7 +1008,10 @@ impl<'f> Decoder<'f> {
                 destroy = self.bool(d).unwrap_or(true);
             }
         }
-        let provisioners = c.blocks_of("provisioner").filter_map(|p| self.provisioner(p)).collect();
+        let provisioners = c
+            .blocks_of("provisioner")
+            .filter_map(|p| self.provisioner(p))
+            .collect();
         m.removed.push(Removed {
             from,
             destroy,
@@ -961,7 +1021,9 @@ impl<'f> Decoder<'f> {
     }
 
     fn check(&mut self, b: &Block, m: &mut Module) {
-        let Some(name) = self.name_label(b, "check") else { return };
+        let Some(name) = self.name_label(b, "check") else {
+            return;
+        };
         let c = self.content(
             &b.body,
             &Schema {
@@ -984,7 +1046,10 @@ impl<'f> Decoder<'f> {
             }
             data = self.resource(d.clone(), ResourceMode::Data);
         }
-        let asserts: Vec<CheckRule> = c.blocks_of("assert").filter_map(|a| self.check_rule(a)).collect();
+        let asserts: Vec<CheckRule> = c
+            .blocks_of("assert")
+            .filter_map(|a| self.check_rule(a))
+            .collect();
         if asserts.is_empty() {
             self.err(
                 "Zero assert blocks",

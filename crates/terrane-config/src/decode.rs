@@ -87,7 +87,12 @@ impl<'f> Decoder<'f> {
 
     /// Checks a body against a schema; `missing_span` is where a missing
     /// required argument is reported.
-    pub fn content<'b>(&mut self, body: &'b Body, schema: &Schema, missing_span: Span) -> Content<'b> {
+    pub fn content<'b>(
+        &mut self,
+        body: &'b Body,
+        schema: &Schema,
+        missing_span: Span,
+    ) -> Content<'b> {
         let mut attrs = Vec::new();
         let mut blocks = Vec::new();
         for item in &body.items {
@@ -134,7 +139,11 @@ impl<'f> Decoder<'f> {
                 }
             }
         }
-        let required: &[&str] = if self.is_override { &[] } else { schema.required };
+        let required: &[&str] = if self.is_override {
+            &[]
+        } else {
+            schema.required
+        };
         for req in required {
             if !attrs.iter().any(|a| a.name.as_str() == *req) {
                 self.err(
@@ -167,7 +176,10 @@ impl<'f> Decoder<'f> {
                 if names.is_empty() {
                     format!("No labels are expected for {kind} blocks.")
                 } else {
-                    format!("Only {} are expected for {kind} blocks.", labels_desc(names))
+                    format!(
+                        "Only {} are expected for {kind} blocks.",
+                        labels_desc(names)
+                    )
                 },
                 extra.span,
             );
@@ -325,7 +337,13 @@ impl<'f> Decoder<'f> {
 
 /// Parses a static traversal written as a string (`aws_instance.web[0]`):
 /// names, `.name`, `.N` and `[N]` / `["key"]` steps. All spans are `span`.
-pub fn parse_traversal_str(s: &str, span: terrane_hcl::Span) -> Option<(terrane_hcl::ast::Ident, Vec<terrane_hcl::ast::TraversalStep>)> {
+pub fn parse_traversal_str(
+    s: &str,
+    span: terrane_hcl::Span,
+) -> Option<(
+    terrane_hcl::ast::Ident,
+    Vec<terrane_hcl::ast::TraversalStep>,
+)> {
     use terrane_hcl::ast::{IndexKey, TraversalStep};
     let ident = |n: &str| terrane_hcl::ast::Ident {
         name: Arc::from(n),
@@ -333,7 +351,8 @@ pub fn parse_traversal_str(s: &str, span: terrane_hcl::Span) -> Option<(terrane_
     };
     let valid = |n: &str| {
         let mut c = n.chars();
-        matches!(c.next(), Some(f) if f.is_alphabetic() || f == '_') && c.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        matches!(c.next(), Some(f) if f.is_alphabetic() || f == '_')
+            && c.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
     };
     let mut rest = s;
     let end = rest.find(['.', '[']).unwrap_or(rest.len());
@@ -348,7 +367,10 @@ pub fn parse_traversal_str(s: &str, span: terrane_hcl::Span) -> Option<(terrane_
             let end = r.find(['.', '[']).unwrap_or(r.len());
             let name = &r[..end];
             if name.chars().all(|c| c.is_ascii_digit()) && !name.is_empty() {
-                steps.push(TraversalStep::Index { key: IndexKey::Number(Arc::from(name)), span });
+                steps.push(TraversalStep::Index {
+                    key: IndexKey::Number(Arc::from(name)),
+                    span,
+                });
             } else if valid(name) {
                 steps.push(TraversalStep::Attr(ident(name)));
             } else {

@@ -68,7 +68,10 @@ impl<'a> Reader<'a> {
         }
     }
     fn fail<T>(&self, msg: &str) -> JResult<T> {
-        Err((msg.to_string(), Span::new(self.pos, (self.pos + 1).min(self.s.len()))))
+        Err((
+            msg.to_string(),
+            Span::new(self.pos, (self.pos + 1).min(self.s.len())),
+        ))
     }
     fn value(&mut self) -> JResult<Json> {
         self.ws();
@@ -150,7 +153,9 @@ impl<'a> Reader<'a> {
             }
             Some(b'-' | b'0'..=b'9') => {
                 let mut p = self.pos + 1;
-                while p < self.s.len() && matches!(self.s[p], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+                while p < self.s.len()
+                    && matches!(self.s[p], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                {
                     p += 1
                 }
                 let t = &self.text[self.pos..p];
@@ -182,7 +187,8 @@ impl<'a> Reader<'a> {
             return self.fail("Unterminated string.");
         }
         let raw = &self.text[start..=p];
-        let decoded: String = serde_json::from_str(raw).map_err(|e| (format!("Invalid string: {e}."), Span::new(start, p + 1)))?;
+        let decoded: String = serde_json::from_str(raw)
+            .map_err(|e| (format!("Invalid string: {e}."), Span::new(start, p + 1)))?;
         self.pos = p + 1;
         Ok(Json::String(decoded, Span::new(start, p + 1)))
     }
@@ -207,8 +213,11 @@ pub fn parse_json_body(file: &Arc<SourceFile>) -> (Body, Diagnostics) {
     r.ws();
     if r.pos < r.s.len() {
         diags.push(
-            Diagnostic::error("Extraneous data after value", "Extra characters appear after the JSON value.")
-                .with_subject(file, Span::new(r.pos, r.pos + 1)),
+            Diagnostic::error(
+                "Extraneous data after value",
+                "Extra characters appear after the JSON value.",
+            )
+            .with_subject(file, Span::new(r.pos, r.pos + 1)),
         );
     }
     let Json::Object(props, span) = root else {
@@ -234,7 +243,12 @@ struct Conv<'f> {
 impl Conv<'_> {
     /// Converts object properties into body items. `top` gives the file's
     /// block types (label names) at the top level.
-    fn body(&mut self, props: Vec<(String, Span, Json)>, span: Span, top: Option<&[(&str, &[&str])]>) -> Body {
+    fn body(
+        &mut self,
+        props: Vec<(String, Span, Json)>,
+        span: Span,
+        top: Option<&[(&str, &[&str])]>,
+    ) -> Body {
         let mut items = Vec::new();
         for (key, kspan, value) in props {
             if key == "//" {
@@ -242,7 +256,10 @@ impl Conv<'_> {
             }
             let labels = match top {
                 Some(t) => t.iter().find(|(n, _)| *n == key).map(|(_, l)| l.len()),
-                None => NESTED_BLOCKS.iter().find(|(n, _)| *n == key).map(|(_, l)| *l),
+                None => NESTED_BLOCKS
+                    .iter()
+                    .find(|(n, _)| *n == key)
+                    .map(|(_, l)| *l),
             };
             match labels {
                 Some(n) => self.blocks(&key, kspan, value, n, Vec::new(), &mut items),
@@ -264,7 +281,15 @@ impl Conv<'_> {
         Body { items, span }
     }
 
-    fn blocks(&mut self, kind: &str, kspan: Span, value: Json, labels_left: usize, labels: Vec<BlockLabel>, out: &mut Vec<Structure>) {
+    fn blocks(
+        &mut self,
+        kind: &str,
+        kspan: Span,
+        value: Json,
+        labels_left: usize,
+        labels: Vec<BlockLabel>,
+        out: &mut Vec<Structure>,
+    ) {
         match value {
             Json::Array(items, _) => {
                 for v in items {
@@ -321,7 +346,9 @@ impl Conv<'_> {
             Json::Bool(b, _) => ExprKind::Bool(b),
             Json::Number(n, _) => ExprKind::Number(Arc::from(n.as_str())),
             Json::String(s, sspan) => return self.template(&s, sspan),
-            Json::Array(items, _) => ExprKind::Tuple(items.into_iter().map(|i| self.expr(i)).collect()),
+            Json::Array(items, _) => {
+                ExprKind::Tuple(items.into_iter().map(|i| self.expr(i)).collect())
+            }
             Json::Object(props, _) => ExprKind::Object(
                 props
                     .into_iter()
@@ -350,7 +377,11 @@ impl Conv<'_> {
     /// text, so spans point at the exact characters.
     fn template(&mut self, s: &str, span: Span) -> Expr {
         let inner = Span::new(span.start as usize + 1, span.end as usize - 1);
-        let base = if self.file.slice(inner) == s { inner.start as usize } else { span.start as usize };
+        let base = if self.file.slice(inner) == s {
+            inner.start as usize
+        } else {
+            span.start as usize
+        };
         let (e, d) = terrane_hcl::parse_template(self.file, s, base);
         self.diags.extend(d);
         match e {

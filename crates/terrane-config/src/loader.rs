@@ -102,7 +102,12 @@ pub fn load_module(dir: &Path, prefix: &str) -> (Module, Diagnostics) {
     load_module_with(dir, prefix, &[], None)
 }
 
-fn load_module_with(dir: &Path, prefix: &str, path: &[String], hook: Option<&mut ResourceHook<'_>>) -> (Module, Diagnostics) {
+fn load_module_with(
+    dir: &Path,
+    prefix: &str,
+    path: &[String],
+    hook: Option<&mut ResourceHook<'_>>,
+) -> (Module, Diagnostics) {
     match config_files(dir) {
         Ok((primary, overrides)) => load_files_with(dir, prefix, &primary, &overrides, path, hook),
         Err(e) => {
@@ -112,7 +117,10 @@ fn load_module_with(dir: &Path, prefix: &str, path: &[String], hook: Option<&mut
             };
             let d = Diagnostic::error(
                 "Failed to read module directory",
-                format!("Module directory {} does not exist or cannot be read: {e}.", dir.display()),
+                format!(
+                    "Module directory {} does not exist or cannot be read: {e}.",
+                    dir.display()
+                ),
             );
             (m, d.into())
         }
@@ -120,7 +128,12 @@ fn load_module_with(dir: &Path, prefix: &str, path: &[String], hook: Option<&mut
 }
 
 /// Loads a module from an explicit list of files (primary, then override).
-pub fn load_files(dir: &Path, prefix: &str, primary: &[PathBuf], overrides: &[PathBuf]) -> (Module, Diagnostics) {
+pub fn load_files(
+    dir: &Path,
+    prefix: &str,
+    primary: &[PathBuf],
+    overrides: &[PathBuf],
+) -> (Module, Diagnostics) {
     load_files_with(dir, prefix, primary, overrides, &[], None)
 }
 
@@ -138,7 +151,10 @@ fn load_files_with(
         ..Module::default()
     };
     let display = |p: &Path| {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if prefix.is_empty() {
             name
         } else {
@@ -207,7 +223,8 @@ fn read_source(path: &Path, display: &str) -> (Option<Arc<SourceFile>>, Diagnost
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => (Some(SourceFile::new(display, t)), Diagnostics::new()),
             Err(e) => {
-                let file = SourceFile::new(display, String::from_utf8_lossy(e.as_bytes()).into_owned());
+                let file =
+                    SourceFile::new(display, String::from_utf8_lossy(e.as_bytes()).into_owned());
                 let at = e.utf8_error().valid_up_to();
                 (
                     None,
@@ -233,10 +250,21 @@ pub fn load_tree(dir: &Path) -> (ModuleTree, Diagnostics) {
 
 /// Like [`load_tree`], calling `hook` with each resource as it is decoded
 /// (before it is stored, so the hook may take its body).
-pub fn load_tree_with(dir: &Path, mut hook: Option<&mut ResourceHook<'_>>) -> (ModuleTree, Diagnostics) {
+pub fn load_tree_with(
+    dir: &Path,
+    mut hook: Option<&mut ResourceHook<'_>>,
+) -> (ModuleTree, Diagnostics) {
     let mut diags = Diagnostics::new();
     let installed = crate::manifest::read_modules_manifest(dir);
-    let tree = load_node(dir, "", Vec::new(), &installed, &mut diags, &mut vec![], &mut hook);
+    let tree = load_node(
+        dir,
+        "",
+        Vec::new(),
+        &installed,
+        &mut diags,
+        &mut vec![],
+        &mut hook,
+    );
     (tree, diags)
 }
 
@@ -264,7 +292,11 @@ fn load_node(
                 let child_prefix = if prefix.is_empty() {
                     src.trim_end_matches('/').to_string()
                 } else {
-                    format!("{}/{}", prefix.trim_end_matches('/'), src.trim_end_matches('/'))
+                    format!(
+                        "{}/{}",
+                        prefix.trim_end_matches('/'),
+                        src.trim_end_matches('/')
+                    )
                 };
                 (child_dir, normalize_display(&child_prefix))
             }
@@ -279,14 +311,20 @@ fn load_node(
                 diags.push(
                     Diagnostic::error(
                         "Unreadable module directory",
-                        format!("The directory {} could not be read for module {name:?} at {}.", src, r.short()),
+                        format!(
+                            "The directory {} could not be read for module {name:?} at {}.",
+                            src,
+                            r.short()
+                        ),
                     )
                     .with_subject(&r.file, r.span),
                 );
             }
             continue;
         }
-        let canonical_child = child_dir.canonicalize().unwrap_or_else(|_| child_dir.clone());
+        let canonical_child = child_dir
+            .canonicalize()
+            .unwrap_or_else(|_| child_dir.clone());
         if stack.contains(&canonical_child) || stack.len() > 64 {
             diags.push(
                 Diagnostic::error(
@@ -297,7 +335,15 @@ fn load_node(
             );
             continue;
         }
-        let child = load_node(&child_dir, &child_prefix, child_path, installed, diags, stack, hook);
+        let child = load_node(
+            &child_dir,
+            &child_prefix,
+            child_path,
+            installed,
+            diags,
+            stack,
+            hook,
+        );
         children.insert(name.clone(), child);
     }
     stack.pop();

@@ -209,7 +209,10 @@ impl ModuleSource {
                         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
             })
             && (parts.len() == 3 || parts[0].contains('.'));
-        if looks_registry && !parts[0].starts_with("github.com") && !parts[0].starts_with("bitbucket.org") {
+        if looks_registry
+            && !parts[0].starts_with("github.com")
+            && !parts[0].starts_with("bitbucket.org")
+        {
             ModuleSource::Registry(s.to_string())
         } else {
             ModuleSource::Remote(s.to_string())

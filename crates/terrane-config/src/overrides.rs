@@ -28,7 +28,9 @@ pub(crate) fn merge(m: &mut Module, patch: Module, body: &Body, dec: &mut Decode
             missing(dec, "variable declaration", format!("There is no variable named {name:?}. An override file can only override a variable that was already declared in a primary configuration file."), &v.range);
             continue;
         };
-        let Some(b) = find_block(body, "variable", &[&name]) else { continue };
+        let Some(b) = find_block(body, "variable", &[&name]) else {
+            continue;
+        };
         if v.type_expr.is_some() {
             base.type_expr = v.type_expr;
         }
@@ -60,7 +62,9 @@ pub(crate) fn merge(m: &mut Module, patch: Module, body: &Body, dec: &mut Decode
             missing(dec, "output definition", format!("There is no output named {name:?}. An override file can only override an output that was already defined in a primary configuration file."), &o.range);
             continue;
         };
-        let Some(b) = find_block(body, "output", &[&name]) else { continue };
+        let Some(b) = find_block(body, "output", &[&name]) else {
+            continue;
+        };
         if o.value.is_some() {
             base.value = o.value;
         }
@@ -127,7 +131,9 @@ pub(crate) fn merge(m: &mut Module, patch: Module, body: &Body, dec: &mut Decode
             missing(dec, kind, format!("There is no {} {kind} named {:?}. An override file can only override a {kind} block defined in a primary configuration file.", r.type_name, r.name), &r.range);
             continue;
         };
-        let Some(b) = find_block(body, kind, &[&r.type_name, &r.name]) else { continue };
+        let Some(b) = find_block(body, kind, &[&r.type_name, &r.name]) else {
+            continue;
+        };
         if r.count.is_some() {
             base.count = r.count.clone();
         }

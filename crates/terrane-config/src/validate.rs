@@ -75,7 +75,13 @@ pub fn resource_body_refs(r: &Resource, out: &mut Vec<RefRecord>) {
 
 /// Walks a body (nested and dynamic blocks included; provisioner and
 /// connection blocks may use `self`) and records every reference.
-fn body_refs(file: &Arc<SourceFile>, body: &Body, ctx: Ctx, bound: &mut Vec<String>, out: &mut Vec<RefRecord>) {
+fn body_refs(
+    file: &Arc<SourceFile>,
+    body: &Body,
+    ctx: Ctx,
+    bound: &mut Vec<String>,
+    out: &mut Vec<RefRecord>,
+) {
     for item in &body.items {
         match item {
             Structure::Attribute(a) => {
@@ -118,7 +124,13 @@ fn body_refs(file: &Arc<SourceFile>, body: &Body, ctx: Ctx, bound: &mut Vec<Stri
     }
 }
 
-fn expr_refs(file: &Arc<SourceFile>, e: &Expr, ctx: Ctx, bound: &[String], out: &mut Vec<RefRecord>) {
+fn expr_refs(
+    file: &Arc<SourceFile>,
+    e: &Expr,
+    ctx: Ctx,
+    bound: &[String],
+    out: &mut Vec<RefRecord>,
+) {
     e.walk_traversals(&mut |root, steps| {
         if bound.iter().any(|b| b == root.as_str()) {
             return;
@@ -157,7 +169,13 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn err(&mut self, file: &Arc<SourceFile>, span: terrane_hcl::Span, summary: &str, detail: String) {
+    fn err(
+        &mut self,
+        file: &Arc<SourceFile>,
+        span: terrane_hcl::Span,
+        summary: &str,
+        detail: String,
+    ) {
         self.diags
             .push(Diagnostic::error(summary, detail).with_subject(file, span));
     }
@@ -189,7 +207,11 @@ impl<'a> Validator<'a> {
                 self.body(o, Ctx::default());
             }
         }
-        for r in m.managed_resources.values().chain(m.data_resources.values()) {
+        for r in m
+            .managed_resources
+            .values()
+            .chain(m.data_resources.values())
+        {
             self.resource(r);
         }
         for c in m.checks.values() {
@@ -269,7 +291,9 @@ impl<'a> Validator<'a> {
             self.expr(&input.value, ctx, &[]);
         }
         // Arguments against the child's variables, when it is loaded.
-        let Some(child) = self.node.children.get(&call.name) else { return };
+        let Some(child) = self.node.children.get(&call.name) else {
+            return;
+        };
         let vars = &child.module.variables;
         for (name, input) in &call.inputs {
             if !vars.contains_key(name) {
@@ -330,7 +354,13 @@ impl<'a> Validator<'a> {
         self.check_all(out);
     }
 
-    fn reference(&mut self, file: &Arc<SourceFile>, root: &Ident, steps: &[TraversalStep], ctx: Ctx) {
+    fn reference(
+        &mut self,
+        file: &Arc<SourceFile>,
+        root: &Ident,
+        steps: &[TraversalStep],
+        ctx: Ctx,
+    ) {
         let m = self.m();
         let first = attr_name(steps.first());
         let span_to = |n: usize| {
@@ -456,12 +486,20 @@ impl<'a> Validator<'a> {
     fn managed(&mut self, file: &Arc<SourceFile>, t: &str, n: &str, span: terrane_hcl::Span) {
         let m = self.m();
         if !m.managed_resources.contains_key(&format!("{t}.{n}")) {
-            let same_type = m.managed_resources.values().filter(|r| r.type_name == t).map(|r| &r.name);
+            let same_type = m
+                .managed_resources
+                .values()
+                .filter(|r| r.type_name == t)
+                .map(|r| &r.name);
             self.err(
                 file,
                 span,
                 "Reference to undeclared resource",
-                format!("A managed resource {t:?} {n:?} has not been declared in {}.{}", self.where_(), did_you_mean(n, same_type)),
+                format!(
+                    "A managed resource {t:?} {n:?} has not been declared in {}.{}",
+                    self.where_(),
+                    did_you_mean(n, same_type)
+                ),
             );
         }
     }
@@ -490,7 +528,8 @@ impl<'a> Validator<'a> {
             if colour.get(start).copied().unwrap_or(0) != 0 {
                 continue;
             }
-            let mut stack: Vec<(&str, Vec<&str>)> = vec![(start, edges[start].iter().copied().collect())];
+            let mut stack: Vec<(&str, Vec<&str>)> =
+                vec![(start, edges[start].iter().copied().collect())];
             colour.insert(start, 1);
             while let Some((node, pending)) = stack.last_mut() {
                 let node = *node;
@@ -502,12 +541,17 @@ impl<'a> Validator<'a> {
                         }
                         1 => {
                             let pos = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
-                            let mut cycle: Vec<&str> = stack[pos..].iter().map(|(n, _)| *n).collect();
+                            let mut cycle: Vec<&str> =
+                                stack[pos..].iter().map(|(n, _)| *n).collect();
                             let mut key = cycle.clone();
                             key.sort();
                             if reported.insert(key) {
                                 cycle.reverse();
-                                let desc = cycle.iter().map(|n| format!("local.{n} (expand)")).collect::<Vec<_>>().join(", ");
+                                let desc = cycle
+                                    .iter()
+                                    .map(|n| format!("local.{n} (expand)"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ");
                                 let l = &m.locals[next];
                                 self.diags.push(
                                     Diagnostic::error(format!("Cycle: {desc}"), "")
@@ -526,7 +570,6 @@ impl<'a> Validator<'a> {
         }
     }
 }
-
 
 /// The first candidate (in sorted order) within edit distance 2 of
 /// `given`, as Terraform suggests names.

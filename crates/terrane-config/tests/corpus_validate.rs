@@ -26,18 +26,35 @@ fn validate_agrees_with_terraform() {
     for unit in read_jsonl(&dir.join("validate-results.jsonl")) {
         let files: Vec<PathBuf> = unit["files"]
             .as_array()
-            .map(|a| a.iter().filter_map(|f| f.as_str()).map(|f| dir.join(f)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f.as_str())
+                    .map(|f| dir.join(f))
+                    .collect()
+            })
             .unwrap_or_default();
-        let (primary, overrides): (Vec<PathBuf>, Vec<PathBuf>) = files.iter().cloned().partition(|p| {
-            !is_override_file(&p.file_name().unwrap_or_default().to_string_lossy())
-        });
+        let (primary, overrides): (Vec<PathBuf>, Vec<PathBuf>) = files
+            .iter()
+            .cloned()
+            .partition(|p| !is_override_file(&p.file_name().unwrap_or_default().to_string_lossy()));
         let unit_dir = dir.join(unit["unit"].as_str().unwrap_or_default());
-        let module_dir = if unit_dir.is_dir() { unit_dir.clone() } else { unit_dir.parent().map(Path::to_path_buf).unwrap_or_default() };
+        let module_dir = if unit_dir.is_dir() {
+            unit_dir.clone()
+        } else {
+            unit_dir.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
         let (module, load_diags) = load_files(&module_dir, "", &primary, &overrides);
-        let tree = ModuleTree { module, path: vec![], children: Default::default() };
+        let tree = ModuleTree {
+            module,
+            path: vec![],
+            children: Default::default(),
+        };
         let ref_diags = validate_tree(&tree);
         let errors_of = |d: &terrane_hcl::Diagnostics| -> Vec<String> {
-            d.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect()
+            d.iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.to_string())
+                .collect()
         };
         let load_errors = errors_of(&load_diags);
         let mut errors = load_errors.clone();
@@ -45,11 +62,11 @@ fn validate_agrees_with_terraform() {
         let status = unit["status"].as_str().unwrap_or_default();
         let newer_only = unit["newer_terraform_only"].as_bool().unwrap_or(false);
         match status {
-            "valid" if !errors.is_empty() => false_errors.push(format!("{}:{}", unit["unit"], errors.join(""))),
-            "needs-providers" | "needs-modules" => {
-                if !load_errors.is_empty() {
-                    false_errors.push(format!("{}:{}", unit["unit"], load_errors.join("")));
-                }
+            "valid" if !errors.is_empty() => {
+                false_errors.push(format!("{}:{}", unit["unit"], errors.join("")))
+            }
+            "needs-providers" | "needs-modules" if !load_errors.is_empty() => {
+                false_errors.push(format!("{}:{}", unit["unit"], load_errors.join("")))
             }
             "invalid" if !newer_only => {
                 invalid_total += 1;
@@ -62,9 +79,23 @@ fn validate_agrees_with_terraform() {
             _ => {}
         }
     }
-    eprintln!("invalid units caught: {invalid_caught} of {invalid_total}; missed:\n{}", missed.join("\n"));
-    assert!(false_errors.is_empty(), "{} units Terraform accepts got errors:\n{}", false_errors.len(), false_errors.join("\n"));
-    assert!(invalid_total > 50, "only {invalid_total} invalid units found");
+    eprintln!(
+        "invalid units caught: {invalid_caught} of {invalid_total}; missed:\n{}",
+        missed.join("\n")
+    );
+    assert!(
+        false_errors.is_empty(),
+        "{} units Terraform accepts got errors:\n{}",
+        false_errors.len(),
+        false_errors.join("\n")
+    );
+    assert!(
+        invalid_total > 50,
+        "only {invalid_total} invalid units found"
+    );
     // Measured 2026-11-23; raise it when more checks land.
-    assert!(invalid_caught * 100 >= invalid_total * 60, "only {invalid_caught} of {invalid_total} invalid units caught");
+    assert!(
+        invalid_caught * 100 >= invalid_total * 60,
+        "only {invalid_caught} of {invalid_total} invalid units caught"
+    );
 }

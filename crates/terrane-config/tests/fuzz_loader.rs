@@ -31,10 +31,57 @@ impl Rng {
 
 /// Fragments that stress the scanner's modes and the parser's nesting.
 const DICTIONARY: &[&str] = &[
-    "{", "}", "[", "]", "(", ")", "\"", "${", "%{", "~}", "}", "<<EOT\n", "<<-EOT\n", "\nEOT\n", "\n", "#", "//",
-    "/*", "*/", "=", "==", "?", ":", "::", "...", "=>", "[*]", ".*", ".0", "for x in y :", "if", "%{ endif }",
-    "%{ else }", "%{ for a in b }", "%{ endfor }", "\\", "\\u", "$${", "\t", "\r\n", "resource \"a\" \"b\" {\n",
-    "dynamic \"x\" {\n", "content {}\n", "provider::a::b(", "!", "-", "&&", "||", "1e999", "0.", "'",
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    "\"",
+    "${",
+    "%{",
+    "~}",
+    "}",
+    "<<EOT\n",
+    "<<-EOT\n",
+    "\nEOT\n",
+    "\n",
+    "#",
+    "//",
+    "/*",
+    "*/",
+    "=",
+    "==",
+    "?",
+    ":",
+    "::",
+    "...",
+    "=>",
+    "[*]",
+    ".*",
+    ".0",
+    "for x in y :",
+    "if",
+    "%{ endif }",
+    "%{ else }",
+    "%{ for a in b }",
+    "%{ endfor }",
+    "\\",
+    "\\u",
+    "$${",
+    "\t",
+    "\r\n",
+    "resource \"a\" \"b\" {\n",
+    "dynamic \"x\" {\n",
+    "content {}\n",
+    "provider::a::b(",
+    "!",
+    "-",
+    "&&",
+    "||",
+    "1e999",
+    "0.",
+    "'",
 ];
 
 fn seeds() -> Vec<String> {
@@ -121,7 +168,10 @@ fn no_input_panics_or_hangs() {
     let secs: u64 = if std::env::var("CI").as_deref() == Ok("true") {
         60
     } else {
-        std::env::var("TERRANE_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3)
+        std::env::var("TERRANE_FUZZ_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(3)
     };
     let seeds = seeds();
     let seed = std::time::SystemTime::now()
@@ -151,11 +201,17 @@ fn no_input_panics_or_hangs() {
             Ok(Ok(())) => cases += 1,
             Ok(Err(bad)) => {
                 let _ = std::fs::write(&failure_path, &bad);
-                panic!("panic on a fuzz input (saved to {})", failure_path.display());
+                panic!(
+                    "panic on a fuzz input (saved to {})",
+                    failure_path.display()
+                );
             }
             Err(_) => {
                 let _ = std::fs::write(&failure_path, &input);
-                panic!("no result within 10 s: hang on a fuzz input (saved to {})", failure_path.display());
+                panic!(
+                    "no result within 10 s: hang on a fuzz input (saved to {})",
+                    failure_path.display()
+                );
             }
         }
     }

@@ -423,11 +423,7 @@ impl<'a> Parser<'a> {
             }
             T::OQuote | T::Ident | T::OBrace => self.block(name).map(Structure::Block),
             _ => {
-                let detail = if t.kind == T::Newline || t.kind == T::Eof {
-                    "An argument or block definition is required here. To set an argument, use the equals sign \"=\" to introduce the argument value."
-                } else {
-                    "An argument or block definition is required here. To set an argument, use the equals sign \"=\" to introduce the argument value."
-                };
+                let detail = "An argument or block definition is required here. To set an argument, use the equals sign \"=\" to introduce the argument value.";
                 self.error("Argument or block definition required", detail, t.span);
                 None
             }
@@ -1331,12 +1327,11 @@ impl<'a> Parser<'a> {
         }
         let close = self.next();
         if close.kind != close_kind {
-            let detail = if object {
-                "Extra characters after the end of the 'for' expression."
-            } else {
-                "Extra characters after the end of the 'for' expression."
-            };
-            self.error("Invalid 'for' expression", detail, close.span);
+            self.error(
+                "Invalid 'for' expression",
+                "Extra characters after the end of the 'for' expression.",
+                close.span,
+            );
             return self.bad(close.span);
         }
         Expr {

@@ -51,7 +51,15 @@ struct Options {
 pub fn run(args: &[String], ui: &Ui) -> i32 {
     let flags = match Flags::parse(
         args,
-        &["list", "write", "diff", "check", "no-color", "recursive", "help"],
+        &[
+            "list",
+            "write",
+            "diff",
+            "check",
+            "no-color",
+            "recursive",
+            "help",
+        ],
         &[],
     ) {
         Ok(f) => f,
@@ -87,7 +95,11 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         eprintln!("The fmt command expects at most one argument.\n{USAGE}");
         return 1;
     }
-    let target = flags.positional.first().cloned().unwrap_or_else(|| ".".to_string());
+    let target = flags
+        .positional
+        .first()
+        .cloned()
+        .unwrap_or_else(|| ".".to_string());
     if target == "-" {
         return stdin(&opts, ui);
     }
@@ -104,16 +116,17 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
             if is_formattable(&target) {
                 state.file(&path, &target)
             } else {
-                eprintln!(
-                    "Only .tf and .tfvars files can be processed with terrane fmt"
-                );
+                eprintln!("Only .tf and .tfvars files can be processed with terrane fmt");
                 return 1;
             }
         }
         Err(e) => {
             ui.diagnostics([&Diagnostic::error(
                 "No file or directory at",
-                format!("There is no file or directory at {target}: {}", io_reason(&e)),
+                format!(
+                    "There is no file or directory at {target}: {}",
+                    io_reason(&e)
+                ),
             )]);
             return 2;
         }
@@ -248,8 +261,14 @@ impl Run<'_> {
 /// Replaces a file's content without ever leaving it half-written: a
 /// temporary file beside it is renamed over it, keeping its permissions.
 fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.terrane-fmt-{}", std::process::id()));
     let perms = std::fs::metadata(path)?.permissions();
     {

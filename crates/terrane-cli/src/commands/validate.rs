@@ -34,7 +34,11 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         return 0;
     }
     let json = flags.bool("json", false).unwrap_or(false);
-    let dir = flags.positional.first().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let dir = flags
+        .positional
+        .first()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     let diags = terrane_config::validate::validate_dir(&dir);
     if json {
         print_json(&diags);
