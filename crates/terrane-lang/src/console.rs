@@ -92,22 +92,23 @@ pub enum LineResult {
 /// evaluation run on a thread with a large stack, so deeply nested input
 /// cannot overflow the caller's stack.
 pub fn eval_input(input: &str, scope: &Scope) -> LineResult {
+    guarded(|| eval_input_here(input, scope)).unwrap_or_else(|| {
+        LineResult::Failed(
+            Diagnostic::error("Internal error", "The expression could not be evaluated.").into(),
+        )
+    })
+}
+
+/// Runs `f` on a thread with a large stack; `None` if it panicked.
+fn guarded<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
     std::thread::scope(|s| {
         let job = std::thread::Builder::new()
             .name("terrane-eval".into())
             .stack_size(256 << 20)
-            .spawn_scoped(s, || eval_input_here(input, scope));
+            .spawn_scoped(s, f);
         match job {
-            Ok(h) => h.join().unwrap_or_else(|_| {
-                LineResult::Failed(
-                    Diagnostic::error(
-                        "Internal error",
-                        "The expression could not be evaluated.",
-                    )
-                    .into(),
-                )
-            }),
-            Err(_) => eval_input_here(input, scope),
+            Ok(h) => h.join().ok(),
+            Err(_) => None,
         }
     })
 }
@@ -166,7 +167,8 @@ fn console_wording(mut diags: Diagnostics) -> Diagnostics {
         if d.summary == "Missing expression" && d.detail.ends_with("found the end of the file.") {
             d.summary = "Invalid expression".into();
             d.detail =
-                "Expected the start of an expression, but found an invalid expression token.".into();
+                "Expected the start of an expression, but found an invalid expression token."
+                    .into();
         }
     }
     diags
@@ -180,7 +182,9 @@ fn is_incomplete(file: &SourceFile, diags: &Diagnostics) -> bool {
     if let Some(pos) = last.rfind("<<") {
         let id = last[pos + 2..].trim_start_matches('-');
         if !id.is_empty()
-            && id.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            && id
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
             && !id.starts_with(|c: char| c.is_ascii_digit() || c == '-')
         {
             return true;
@@ -197,7 +201,9 @@ fn is_incomplete(file: &SourceFile, diags: &Diagnostics) -> bool {
 /// configuration before the console starts), printing their errors and
 /// the follow-up warning.
 fn prepare(scope: &Scope, out: &mut dyn Write, err: &mut dyn Write) {
-    let d = scope.eval_all_locals();
+    let d = guarded(|| scope.eval_all_locals()).unwrap_or_else(|| {
+        Diagnostic::error("Internal error", "The local values could not be evaluated.").into()
+    });
     if d.has_errors() {
         let _ = err.write_all(render_diagnostics(&d).as_bytes());
         let _ = out.write_all(LOCALS_WARNING.as_bytes());

@@ -429,7 +429,8 @@ impl<'a> Evaluator<'a> {
                     start: span.start,
                     end: e.span.end,
                 };
-                self.index(&c, &k, span).unwrap_or_else(Value::unknown_dynamic)
+                self.index(&c, &k, span)
+                    .unwrap_or_else(Value::unknown_dynamic)
             }
             ExprKind::Splat { source, each, .. } => self.splat(source, each),
             ExprKind::SplatItem => self
@@ -490,7 +491,12 @@ impl<'a> Evaluator<'a> {
                 ),
             };
             if v.is_null() {
-                self.error_in("Invalid template interpolation value", NULL_INTERP, span, whole);
+                self.error_in(
+                    "Invalid template interpolation value",
+                    NULL_INTERP,
+                    span,
+                    whole,
+                );
                 continue;
             }
             if !v.is_known() {
@@ -510,7 +516,10 @@ impl<'a> Evaluator<'a> {
                 }
                 Err(err) => self.error_in(
                     "Invalid template interpolation value",
-                    format!("Cannot include the given value in a string template: {}.", err.message),
+                    format!(
+                        "Cannot include the given value in a string template: {}.",
+                        err.message
+                    ),
                     span,
                     whole,
                 ),
@@ -679,7 +688,9 @@ impl<'a> Evaluator<'a> {
                 if !obj.is_known() {
                     Value::unknown(aty.clone())
                 } else {
-                    obj.get_attr(name).cloned().unwrap_or_else(|| Value::unknown(aty.clone()))
+                    obj.get_attr(name)
+                        .cloned()
+                        .unwrap_or_else(|| Value::unknown(aty.clone()))
                 }
             }
             Type::Map(ety) => {
@@ -1050,9 +1061,6 @@ impl<'a> Evaluator<'a> {
 
     fn for_expr(&mut self, fe: &ForExpr, span: Span) -> Value {
         let coll = self.eval(&fe.collection);
-        if self.diags.has_errors() && !coll.is_known() && coll.ty().is_dynamic() {
-            // The collection failed; nothing more to report.
-        }
         let Some((elems, marks)) = self.iterable(&coll, fe.collection.span) else {
             return Value::unknown_dynamic();
         };
@@ -1172,7 +1180,10 @@ impl<'a> Evaluator<'a> {
                 if *known {
                     self.error(
                         "Invalid object key",
-                        format!("The key expression produced an invalid result: {}.", err.message),
+                        format!(
+                            "The key expression produced an invalid result: {}.",
+                            err.message
+                        ),
                         key_expr.span,
                     );
                 }
@@ -1184,17 +1195,23 @@ impl<'a> Evaluator<'a> {
         let v = self.eval(&fe.value_expr);
         if fe.grouping {
             groups.entry(key).or_default().push(v);
-        } else if obj.contains_key(&key) {
-            if *known {
-                self.error(
-                    "Duplicate object key",
-                    format!("Two different items produced the key {key:?} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
-                    key_expr.span.to(span),
-                );
+            return;
+        }
+        match obj.entry(key) {
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(v);
             }
-            *known = false;
-        } else {
-            obj.insert(key, v);
+            std::collections::btree_map::Entry::Occupied(e) => {
+                if *known {
+                    let key = e.key().clone();
+                    self.error(
+                        "Duplicate object key",
+                        format!("Two different items produced the key {key:?} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
+                        key_expr.span.to(span),
+                    );
+                }
+                *known = false;
+            }
         }
     }
 
@@ -1248,7 +1265,14 @@ impl<'a> Evaluator<'a> {
 
     // ----- operators -----
 
-    fn operand(&mut self, v: Value, want: &Type, side: &str, span: Span, whole: Span) -> Option<Value> {
+    fn operand(
+        &mut self,
+        v: Value,
+        want: &Type,
+        side: &str,
+        span: Span,
+        whole: Span,
+    ) -> Option<Value> {
         match convert(&v, want) {
             Ok(v) => Some(v),
             Err(err) => {
@@ -1403,7 +1427,12 @@ impl<'a> Evaluator<'a> {
         let sig = if builtin {
             Some(crate::funcs_adapter::Signature {
                 params: vec![
-                    if fname == "templatefile" { "path" } else { "template" }.to_string(),
+                    if fname == "templatefile" {
+                        "path"
+                    } else {
+                        "template"
+                    }
+                    .to_string(),
                     "vars".to_string(),
                 ],
                 variadic: None,
@@ -1455,7 +1484,11 @@ impl<'a> Evaluator<'a> {
         let total = fixed.len() + expanded.as_ref().map_or(0, Vec::len);
         if let Some(sig) = &sig {
             if total < sig.params.len() {
-                let qual = if sig.variadic.is_some() { " at least" } else { "" };
+                let qual = if sig.variadic.is_some() {
+                    " at least"
+                } else {
+                    ""
+                };
                 self.error(
                     "Not enough function arguments",
                     format!(
@@ -1504,7 +1537,10 @@ impl<'a> Evaluator<'a> {
         match res {
             Ok(v) => v,
             Err(CallError::Arg { index, message }) => {
-                let pname = sig.as_ref().map(|s| s.param_name(index)).unwrap_or_default();
+                let pname = sig
+                    .as_ref()
+                    .map(|s| s.param_name(index))
+                    .unwrap_or_default();
                 let at = spans.get(index).copied().unwrap_or(span);
                 self.error_in(
                     "Invalid function argument",
@@ -1657,7 +1693,9 @@ impl<'a> Evaluator<'a> {
         let (expr, pdiags) = terrane_hcl::parse_template(&file, &src, 0);
         if pdiags.has_errors() {
             let d = pdiags.iter().find(|d| d.is_error());
-            let msg = d.map(|d| format!("{}: {}", d.summary, d.detail)).unwrap_or_default();
+            let msg = d
+                .map(|d| format!("{}: {}", d.summary, d.detail))
+                .unwrap_or_default();
             return Err(CallError::Failed(msg));
         }
         let Some(expr) = expr else {
@@ -1686,11 +1724,6 @@ impl<'a> Evaluator<'a> {
                 .join("\n");
             return Err(CallError::Failed(msg));
         }
-        let v = if matches!(expr.kind, ExprKind::TemplateWrap(_)) {
-            v
-        } else {
-            v
-        };
         Ok(v.with_marks(fmarks.union(vmarks)))
     }
 }
@@ -1716,7 +1749,10 @@ fn elements(v: &Value) -> Vec<(Value, Value)> {
 /// A list of `vals` (all of one type), or a tuple when their types differ
 /// and do not unify.
 fn make_list(vals: Vec<Value>) -> Value {
-    let first = vals.first().map(|v| v.ty().clone()).unwrap_or(Type::Dynamic);
+    let first = vals
+        .first()
+        .map(|v| v.ty().clone())
+        .unwrap_or(Type::Dynamic);
     if vals.iter().all(|v| *v.ty() == first) {
         return Value::list(first, vals);
     }

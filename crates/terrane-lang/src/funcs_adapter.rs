@@ -51,21 +51,34 @@ pub(crate) fn call(name: &str, args: Vec<Value>, base_dir: &Path) -> Result<Valu
     imp::call(name, args, base_dir)
 }
 
-/// No function library yet: nothing exists.
+/// The function library of `crate::functions`.
 mod imp {
     use super::{CallError, Signature};
+    use crate::functions::{self, FunctionContext};
     use std::path::Path;
     use terrane_value::Value;
 
-    pub(super) fn exists(_name: &str) -> bool {
-        false
+    pub(super) fn exists(name: &str) -> bool {
+        functions::exists(name)
     }
 
-    pub(super) fn signature(_name: &str) -> Option<Signature> {
-        None
+    pub(super) fn signature(name: &str) -> Option<Signature> {
+        functions::param_names(name).map(|(params, variadic)| Signature {
+            params: params.iter().map(|p| p.to_string()).collect(),
+            variadic: variadic.map(str::to_string),
+        })
     }
 
-    pub(super) fn call(name: &str, _args: Vec<Value>, _base_dir: &Path) -> Result<Value, CallError> {
-        Err(CallError::Failed(format!("function {name:?} is not available")))
+    pub(super) fn call(name: &str, args: Vec<Value>, base_dir: &Path) -> Result<Value, CallError> {
+        let ctx = FunctionContext {
+            base_dir: base_dir.to_path_buf(),
+        };
+        functions::call(name, args, &ctx).map_err(|e| match e.arg {
+            Some(index) => CallError::Arg {
+                index,
+                message: e.message,
+            },
+            None => CallError::Failed(e.message),
+        })
     }
 }

@@ -9,8 +9,8 @@
 
 pub mod console;
 pub mod eval;
-pub mod functions;
 mod funcs_adapter;
+pub mod functions;
 pub mod scope;
 
 pub use console::{console_batch, console_interactive, render_diagnostics};

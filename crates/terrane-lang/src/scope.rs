@@ -99,8 +99,7 @@ impl Scope {
             );
         }
         for name in module.variables.keys() {
-            s.variables
-                .insert(name.clone(), Value::unknown_dynamic());
+            s.variables.insert(name.clone(), Value::unknown_dynamic());
         }
         for name in module.managed_resources.keys() {
             s.resources.insert(name.clone(), Value::unknown_dynamic());

@@ -32,7 +32,10 @@ fn locals_reference_each_other_in_any_order() {
     local(&mut s, "b", "local.c * 2");
     local(&mut s, "c", "20");
     assert_eq!(eval_in(&s, "local.a").as_deref(), Ok("41"));
-    assert_eq!(eval_in(&s, "[local.c, local.b]").as_deref(), Ok("[\n  20,\n  40,\n]"));
+    assert_eq!(
+        eval_in(&s, "[local.c, local.b]").as_deref(),
+        Ok("[\n  20,\n  40,\n]")
+    );
 }
 
 #[test]
@@ -43,13 +46,17 @@ fn local_cycles_are_errors_not_hangs() {
     local(&mut s, "self_ref", "local.self_ref");
     let r = eval_in(&s, "local.a");
     assert_eq!(r, Err(vec!["Cycle".to_string()]));
-    assert_eq!(eval_in(&s, "local.self_ref"), Err(vec!["Cycle".to_string()]));
+    assert_eq!(
+        eval_in(&s, "local.self_ref"),
+        Err(vec!["Cycle".to_string()])
+    );
 }
 
 #[test]
 fn scope_objects() {
     let mut s = Scope::new();
-    s.variables.insert("region".into(), Value::string("eu-west-1"));
+    s.variables
+        .insert("region".into(), Value::string("eu-west-1"));
     s.count_index = Some(Value::from_i64(3));
     s.each = Some((Value::string("k"), Value::from_i64(7)));
     s.path_module = "./mod".into();
@@ -67,10 +74,19 @@ fn scope_objects() {
     );
     assert_eq!(eval_in(&s, "var.region").as_deref(), Ok("\"eu-west-1\""));
     assert_eq!(eval_in(&s, "count.index + 1").as_deref(), Ok("4"));
-    assert_eq!(eval_in(&s, "\"${each.key}=${each.value}\"").as_deref(), Ok("\"k=7\""));
+    assert_eq!(
+        eval_in(&s, "\"${each.key}=${each.value}\"").as_deref(),
+        Ok("\"k=7\"")
+    );
     assert_eq!(eval_in(&s, "path.module").as_deref(), Ok("\"./mod\""));
-    assert_eq!(eval_in(&s, "terraform.workspace").as_deref(), Ok("\"default\""));
-    assert_eq!(eval_in(&s, "aws_instance.web.id").as_deref(), Ok("\"i-123\""));
+    assert_eq!(
+        eval_in(&s, "terraform.workspace").as_deref(),
+        Ok("\"default\"")
+    );
+    assert_eq!(
+        eval_in(&s, "aws_instance.web.id").as_deref(),
+        Ok("\"i-123\"")
+    );
     assert_eq!(eval_in(&s, "data.aws_ami.x.id").as_deref(), Ok("\"ami-1\""));
     assert_eq!(eval_in(&s, "module.net.vpc").as_deref(), Ok("\"vpc-1\""));
     assert_eq!(
@@ -89,10 +105,22 @@ fn unknown_and_sensitive_values_propagate() {
     s.variables.insert("u".into(), Value::unknown_dynamic());
     s.variables
         .insert("secret".into(), Value::string("x").mark_sensitive());
-    assert_eq!(eval_in(&s, "\"a${var.u}\"").as_deref(), Ok("(known after apply)"));
-    assert_eq!(eval_in(&s, "var.u + 1").as_deref(), Ok("(known after apply)"));
-    assert_eq!(eval_in(&s, "\"a${var.secret}\"").as_deref(), Ok("(sensitive)"));
-    assert_eq!(eval_in(&s, "var.secret == \"x\"").as_deref(), Ok("(sensitive)"));
+    assert_eq!(
+        eval_in(&s, "\"a${var.u}\"").as_deref(),
+        Ok("(known after apply)")
+    );
+    assert_eq!(
+        eval_in(&s, "var.u + 1").as_deref(),
+        Ok("(known after apply)")
+    );
+    assert_eq!(
+        eval_in(&s, "\"a${var.secret}\"").as_deref(),
+        Ok("(sensitive)")
+    );
+    assert_eq!(
+        eval_in(&s, "var.secret == \"x\"").as_deref(),
+        Ok("(sensitive)")
+    );
     assert_eq!(
         eval_in(&s, "[for c in [var.secret] : c]").as_deref(),
         Ok("[\n  (sensitive),\n]")
@@ -145,4 +173,35 @@ fn deep_parens_do_not_overflow() {
     let s = Scope::new();
     let src = format!("{}1{}", "(".repeat(2000), ")".repeat(2000));
     let _ = eval_input(&src, &s);
+}
+
+#[test]
+fn templatefile_and_templatestring() {
+    let dir = std::env::temp_dir().join(format!("terrane-tpl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("t.tpl"),
+        "Hello ${name}!%{ for x in xs } ${x}%{ endfor }",
+    )
+    .expect("write template");
+    let mut s = Scope::new();
+    s.base_dir = dir.clone();
+    assert_eq!(
+        eval_in(&s, "templatefile(\"t.tpl\", {name = \"you\", xs = [1, 2]})").as_deref(),
+        Ok("\"Hello you! 1 2\"")
+    );
+    assert_eq!(
+        eval_in(&s, "templatefile(\"missing.tpl\", {})"),
+        Err(vec!["Invalid function argument".to_string()])
+    );
+    // Only the given variables are visible to the template.
+    assert_eq!(
+        eval_in(&s, "templatestring(\"$${var.x}\", {})"),
+        Err(vec!["Error in function call".to_string()])
+    );
+    assert_eq!(
+        eval_in(&s, "templatestring(\"a$${b}c\", {b = \"-\"})").as_deref(),
+        Ok("\"a-c\"")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
