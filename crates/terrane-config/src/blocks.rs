@@ -41,7 +41,39 @@ fn valid_identifier(s: &str) -> bool {
     chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
+/// Something declared in a module, with where.
+pub(crate) trait Declared {
+    fn decl_range(&self) -> &DeclRange;
+}
+
+macro_rules! declared {
+    ($($t:ty),*) => {$(impl Declared for $t {
+        fn decl_range(&self) -> &DeclRange {
+            &self.range
+        }
+    })*};
+}
+declared!(Variable, Output, ModuleCall, Check);
+
 impl<'f> Decoder<'f> {
+    /// Adds `item` under `name` unless the name is taken; then reports the
+    /// duplicate at the item's declaration with the summary and detail `describe` gives
+    /// from the name and the earlier declaration's position.
+    fn insert_unique<T: Declared>(
+        &mut self,
+        map: &mut std::collections::BTreeMap<String, T>,
+        name: String,
+        item: T,
+        describe: impl FnOnce(&str, &str) -> (String, String),
+    ) {
+        if let Some(prev) = map.get(&name) {
+            let (summary, detail) = describe(&name, &prev.decl_range().short());
+            self.err(&summary, detail, item.decl_range().span);
+            return;
+        }
+        map.insert(name, item);
+    }
+
     /// Decodes all top-level items of one file into `m`. The body is
     /// consumed: resource and provider bodies move into the model rather
     /// than being copied, which halves the memory of a large configuration.
@@ -411,18 +443,12 @@ impl<'f> Decoder<'f> {
                 v.validations.push(r)
             }
         }
-        if let Some(prev) = m.variables.get(&name) {
-            self.err(
-                "Duplicate variable declaration",
-                format!(
-                    "A variable named {name:?} was already declared at {}. Variable names must be unique within a module.",
-                    prev.range.short()
-                ),
-                b.def_span(),
-            );
-            return;
-        }
-        m.variables.insert(name, v);
+        self.insert_unique(&mut m.variables, name, v, |name, prev| {
+            (
+                "Duplicate variable declaration".into(),
+                format!("A variable named {name:?} was already declared at {prev}. Variable names must be unique within a module."),
+            )
+        });
     }
 
     fn locals(&mut self, b: &Block, m: &mut Module) {
@@ -497,18 +523,12 @@ impl<'f> Decoder<'f> {
                 o.preconditions.push(r)
             }
         }
-        if let Some(prev) = m.outputs.get(&name) {
-            self.err(
-                "Duplicate output definition",
-                format!(
-                    "An output named {name:?} was already defined at {}. Output names must be unique within a module.",
-                    prev.range.short()
-                ),
-                b.def_span(),
-            );
-            return;
-        }
-        m.outputs.insert(name, o);
+        self.insert_unique(&mut m.outputs, name, o, |name, prev| {
+            (
+                "Duplicate output definition".into(),
+                format!("An output named {name:?} was already defined at {prev}. Output names must be unique within a module."),
+            )
+        });
     }
 
     fn module_call(&mut self, b: &Block, m: &mut Module) {
@@ -583,18 +603,12 @@ impl<'f> Decoder<'f> {
                 );
             }
         }
-        if let Some(prev) = m.module_calls.get(&name) {
-            self.err(
-                "Duplicate module call",
-                format!(
-                    "A module call named {name:?} was already defined at {}. Module calls must have unique names within a module.",
-                    prev.range.short()
-                ),
-                b.def_span(),
-            );
-            return;
-        }
-        m.module_calls.insert(name, call);
+        self.insert_unique(&mut m.module_calls, name, call, |name, prev| {
+            (
+                "Duplicate module call".into(),
+                format!("A module call named {name:?} was already defined at {prev}. Module calls must have unique names within a module."),
+            )
+        });
     }
 
     fn passed_providers(&mut self, a: &terrane_hcl::ast::Attribute, call: &mut ModuleCall) {
@@ -1057,26 +1071,18 @@ impl<'f> Decoder<'f> {
                 b.def_span(),
             );
         }
-        if let Some(prev) = m.checks.get(&name) {
-            self.err(
-                "Duplicate check block",
-                format!(
-                    "A check block named {name:?} was already defined at {}. Check blocks must have unique names within a module.",
-                    prev.range.short()
-                ),
-                b.def_span(),
-            );
-            return;
-        }
-        m.checks.insert(
-            name.clone(),
-            Check {
-                name,
-                data,
-                asserts,
-                range: self.range(b.def_span()),
-            },
-        );
+        let check = Check {
+            name: name.clone(),
+            data,
+            asserts,
+            range: self.range(b.def_span()),
+        };
+        self.insert_unique(&mut m.checks, name, check, |name, prev| {
+            (
+                "Duplicate check block".into(),
+                format!("A check block named {name:?} was already defined at {prev}. Check blocks must have unique names within a module."),
+            )
+        });
     }
 }
 

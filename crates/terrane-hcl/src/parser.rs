@@ -840,22 +840,14 @@ impl<'a> Parser<'a> {
                         };
                         continue;
                     }
-                    let key = self.expression();
-                    if self.failed {
-                        self.nl.pop();
+                    let Some((key, close)) = self.enclosed_rest(
+                        t,
+                        T::CBrack,
+                        "Missing close bracket on index",
+                        "The index operator must end with a closing bracket (\"]\").",
+                    ) else {
                         return expr;
-                    }
-                    let close = self.next();
-                    self.nl.pop();
-                    if close.kind != T::CBrack {
-                        self.error_ctx(
-                            "Missing close bracket on index",
-                            "The index operator must end with a closing bracket (\"]\").",
-                            close.span,
-                            t.span.to(close.span),
-                        );
-                        return expr;
-                    }
+                    };
                     let span = t.span.to(close.span);
                     let literal = match &key.kind {
                         ExprKind::Number(n) => Some(IndexKey::Number(n.clone())),
@@ -888,6 +880,25 @@ impl<'a> Parser<'a> {
                 _ => return expr,
             }
         }
+    }
+
+    /// After an opening delimiter (with newlines already made
+    /// insignificant): an expression, then the closing `close` token. Pops
+    /// the newline mode; reports `summary`/`detail` when the closer is
+    /// missing.
+    fn enclosed_rest(&mut self, open: Token, close: TokenKind, summary: &str, detail: &str) -> Option<(Expr, Token)> {
+        let inner = self.expression();
+        if self.failed {
+            self.nl.pop();
+            return None;
+        }
+        let end = self.next();
+        self.nl.pop();
+        if end.kind != close {
+            self.error_ctx(summary, detail, end.span, open.span.to(end.span));
+            return None;
+        }
+        Some((inner, end))
     }
 
     fn term(&mut self) -> Expr {
@@ -933,22 +944,14 @@ impl<'a> Parser<'a> {
             T::OParen => {
                 self.next();
                 self.nl.push(false);
-                let inner = self.expression();
-                if self.failed {
-                    self.nl.pop();
-                    return inner;
-                }
-                let close = self.next();
-                self.nl.pop();
-                if close.kind != T::CParen {
-                    self.error_ctx(
-                        "Unbalanced parentheses",
-                        "Expected a closing parenthesis to terminate the expression.",
-                        close.span,
-                        t.span.to(close.span),
-                    );
-                    return inner;
-                }
+                let Some((inner, close)) = self.enclosed_rest(
+                    t,
+                    T::CParen,
+                    "Unbalanced parentheses",
+                    "Expected a closing parenthesis to terminate the expression.",
+                ) else {
+                    return self.bad(t.span);
+                };
                 Expr {
                     kind: ExprKind::Parens(Box::new(inner)),
                     span: t.span.to(close.span),
