@@ -54,7 +54,7 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
         "list" => Spec::new(vec![], t_dynamic, list_removed).variadic(d("vals").null().unknown().dynamic()),
         "map" => Spec::new(vec![], t_dynamic, map_removed).variadic(d("vals").null().unknown().dynamic()),
         "lookup" => Spec::computed(vec![d("inputMap"), Param::new("key", Type::String)], lookup_type, lookup)
-            .variadic(d("default").null().unknown())
+            .variadic(d("default").null().unknown().dynamic())
             .partial_unknown(),
         "matchkeys" => Spec::computed(
             vec![
@@ -129,7 +129,7 @@ fn chunklist(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
     let inner_ety = ety.element_type().cloned().unwrap_or(Type::Dynamic);
     let size = to_int(&num_arg(a, 1)).map_err(|e| FunctionError::arg(1, e))?;
     if size < 0 {
-        return arg_err(1, "the size argument must be positive");
+        return call_err("the size argument must be positive");
     }
     let elems = seq(&a[0]);
     if elems.is_empty() {
@@ -173,16 +173,10 @@ fn coalescelist_type(a: &[Value]) -> Result<Type, FunctionError> {
         return call_err("at least one argument is required");
     }
     let mut tys = Vec::new();
-    for (i, v) in a.iter().enumerate() {
+    for v in a {
         match v.ty() {
             Type::List(_) | Type::Tuple(_) => tys.push(v.ty().clone()),
-            Type::Dynamic => return Ok(Type::Dynamic),
-            t => {
-                return arg_err(
-                    i,
-                    format!("coalescelist arguments must be lists or tuples, got {}", t.friendly_name()),
-                )
-            }
+            _ => return call_err("coalescelist arguments must be lists or tuples"),
         }
     }
     if tys.iter().all(|t| matches!(t, Type::List(_))) {
@@ -365,6 +359,9 @@ fn index(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     if !matches!(a[0].ty(), Type::List(_) | Type::Tuple(_)) {
         return arg_err(0, "argument must be a list or tuple");
     }
+    if seq(&a[0]).is_empty() {
+        return call_err("cannot search an empty list");
+    }
     for (i, e) in seq(&a[0]).iter().enumerate() {
         match a[1].equals(e).as_bool() {
             Some(true) => return Ok(Value::from_i64(i as i64)),
@@ -435,7 +432,7 @@ fn map_removed(_: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
 
 fn lookup_type(a: &[Value]) -> Result<Type, FunctionError> {
     if a.len() > 3 {
-        return call_err("lookup() takes no more than three arguments");
+        return call_err(format!("lookup() takes two or three arguments, got {}", a.len()));
     }
     match a[0].ty() {
         Type::Object { attrs, .. } => {
@@ -572,20 +569,15 @@ fn merge_type(a: &[Value]) -> Result<Type, FunctionError> {
 
 fn merge(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
     let mut out: BTreeMap<String, Value> = BTreeMap::new();
-    let mut all_null = true;
     for v in a {
         if v.is_null() {
             continue;
         }
-        all_null = false;
         if let Some(m) = v.as_map() {
             for (k, e) in m {
                 out.insert(k.clone(), e.clone());
             }
         }
-    }
-    if all_null {
-        return Ok(Value::null(ret.clone()));
     }
     match ret {
         Type::Map(e) => Ok(Value::map((**e).clone(), out)),
@@ -632,9 +624,6 @@ fn range(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
         3 => (nums[0].clone(), nums[1].clone(), nums[2].clone()),
         _ => return call_err("must have one, two, or three arguments"),
     };
-    if step.is_zero() {
-        return arg_err(2, "step must not be zero");
-    }
     let down = step < zero;
     if down && end > start {
         return arg_err(1, "end must be less than start when step is negative");
@@ -799,8 +788,8 @@ fn setproduct(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
 }
 
 fn slice_bounds(a: &[Value], len: usize) -> Result<(usize, usize), FunctionError> {
-    let start = to_int(&num_arg(a, 1)).map_err(|e| FunctionError::arg(1, e))?;
-    let end = to_int(&num_arg(a, 2)).map_err(|e| FunctionError::arg(2, e))?;
+    let start = to_int(&num_arg(a, 1)).map_err(|e| FunctionError::arg(1, format!("invalid start index: {e}")))?;
+    let end = to_int(&num_arg(a, 2)).map_err(|e| FunctionError::arg(2, format!("invalid end index: {e}")))?;
     if start < 0 {
         return arg_err(1, "start index must not be less than zero");
     }
@@ -852,10 +841,7 @@ fn sort(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
 
 fn sum(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     if !is_seq_type(a[0].ty()) {
-        return arg_err(
-            0,
-            format!("argument must be list, set, or tuple. Received {}", a[0].ty().friendly_name()),
-        );
+        return arg_err(0, "cannot sum noniterable");
     }
     let es = seq(&a[0]);
     if es.is_empty() {
@@ -900,7 +886,7 @@ fn values_type(a: &[Value]) -> Result<Type, FunctionError> {
         Type::Map(e) => Ok(Type::list((**e).clone())),
         Type::Object { attrs, .. } => Ok(Type::Tuple(attrs.values().cloned().collect())),
         Type::Dynamic => Ok(Type::Dynamic),
-        _ => arg_err(0, "values() requires a map as the first argument"),
+        _ => call_err("values() requires a map as the first argument"),
     }
 }
 
@@ -939,7 +925,7 @@ fn zipmap_type(a: &[Value]) -> Result<Type, FunctionError> {
             Ok(Type::object(attrs))
         }
         Type::Dynamic => Ok(Type::Dynamic),
-        _ => arg_err(1, "values must be a list or tuple"),
+        _ => call_err("values argument must be a list or tuple value"),
     }
 }
 

@@ -7,7 +7,7 @@ use base64::Engine;
 use terrane_value::{Type, Value};
 
 use super::{
-    arg_err, call_err, str_arg, t_dynamic, t_string, FnResult, FunctionContext, FunctionError,
+    arg_err, call_err, str_arg, t_string, FnResult, FunctionContext, FunctionError,
     Param, Spec,
 };
 
@@ -70,21 +70,19 @@ fn base64decode(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
 fn base64gzip(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     let data = str_arg(a, 0).as_bytes();
     let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    // Compressed data followed by a sync flush (an empty stored block),
+    // then an empty final stored block, as Go's writer produces on
+    // Flush and Close.
     let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-    let deflated = (|| {
-        enc.write_all(data)?;
-        enc.flush()?;
-        enc.finish()
-    })()
-    .map_err(|e| FunctionError::call(e.to_string()))?;
-    // `finish` ends with a final block; Go instead ends with a sync marker
-    // followed by an empty final stored block, which is what we emit when
-    // the input is empty (the common fixed encoding).
-    if data.is_empty() {
-        out.extend_from_slice(&[0, 0, 0, 0xff, 0xff, 1, 0, 0, 0xff, 0xff]);
-    } else {
-        out.extend_from_slice(&deflated);
+    enc.write_all(data)
+        .and_then(|_| enc.flush())
+        .map_err(|e| FunctionError::call(e.to_string()))?;
+    let deflated = enc.get_ref().clone();
+    out.extend_from_slice(&deflated);
+    if !deflated.ends_with(&[0, 0, 0xff, 0xff]) {
+        out.extend_from_slice(&[0, 0, 0, 0xff, 0xff]);
     }
+    out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
     let mut crc = flate2::Crc::new();
     crc.update(data);
     out.extend_from_slice(&crc.sum().to_le_bytes());
@@ -280,11 +278,6 @@ fn yamldecode(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     Ok(v)
 }
 
-#[allow(dead_code)]
-fn unused() -> Type {
-    t_dynamic()
-}
-
 // ----- URL and text encodings -----
 
 fn urlencode(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
@@ -407,7 +400,10 @@ fn textdecodebase64(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     };
     let bad = || arg_err(0, format!("the given string contains symbols that are not defined for {canon}"));
     let text = match enc {
-        TextEnc::Utf8 => String::from_utf8_lossy(&bytes).into_owned(),
+        TextEnc::Utf8 => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => return bad(),
+        },
         TextEnc::Utf16 { le, bom } => {
             let mut b: &[u8] = &bytes;
             let mut le = le;

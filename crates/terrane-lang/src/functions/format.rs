@@ -9,12 +9,12 @@ use super::{
 
 pub(crate) fn format_spec() -> Spec {
     Spec::new(vec![Param::new("format", Type::String)], t_string, format_fn)
-        .variadic(Param::new("args", Type::Dynamic).null())
+        .variadic(Param::new("args", Type::Dynamic).null().dynamic())
 }
 
 pub(crate) fn formatlist_spec() -> Spec {
     Spec::new(vec![Param::new("format", Type::String)], t_list_string, formatlist_fn)
-        .variadic(Param::new("args", Type::Dynamic).null().unknown())
+        .variadic(Param::new("args", Type::Dynamic).null().unknown().dynamic())
         .partial_unknown()
 }
 

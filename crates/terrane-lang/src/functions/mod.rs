@@ -224,35 +224,129 @@ fn spec(name: &str) -> Option<Spec> {
 /// Names of all built-in functions implemented here.
 pub const NAMES: &[&str] = &[
     // numeric
-    "abs", "ceil", "floor", "log", "max", "min", "parseint", "pow", "signum",
+    "abs",
+    "ceil",
+    "floor",
+    "log",
+    "max",
+    "min",
+    "parseint",
+    "pow",
+    "signum",
     // string
-    "chomp", "endswith", "format", "formatlist", "indent", "join", "lower", "regex",
-    "regexall", "replace", "split", "startswith", "strcontains", "strrev", "substr",
-    "title", "trim", "trimprefix", "trimspace", "trimsuffix", "upper",
+    "chomp",
+    "endswith",
+    "format",
+    "formatlist",
+    "indent",
+    "join",
+    "lower",
+    "regex",
+    "regexall",
+    "replace",
+    "split",
+    "startswith",
+    "strcontains",
+    "strrev",
+    "substr",
+    "title",
+    "trim",
+    "trimprefix",
+    "trimspace",
+    "trimsuffix",
+    "upper",
     // collection
-    "alltrue", "anytrue", "chunklist", "coalesce", "coalescelist", "compact", "concat",
-    "contains", "distinct", "element", "flatten", "index", "keys", "length", "list",
-    "lookup", "map", "matchkeys", "merge", "one", "range", "reverse", "setintersection",
-    "setproduct", "setsubtract", "setunion", "slice", "sort", "sum", "transpose",
-    "values", "zipmap",
+    "alltrue",
+    "anytrue",
+    "chunklist",
+    "coalesce",
+    "coalescelist",
+    "compact",
+    "concat",
+    "contains",
+    "distinct",
+    "element",
+    "flatten",
+    "index",
+    "keys",
+    "length",
+    "list",
+    "lookup",
+    "map",
+    "matchkeys",
+    "merge",
+    "one",
+    "range",
+    "reverse",
+    "setintersection",
+    "setproduct",
+    "setsubtract",
+    "setunion",
+    "slice",
+    "sort",
+    "sum",
+    "transpose",
+    "values",
+    "zipmap",
     // encoding
-    "base64decode", "base64encode", "base64gzip", "csvdecode", "jsondecode",
-    "jsonencode", "textdecodebase64", "textencodebase64", "urlencode", "yamldecode",
+    "base64decode",
+    "base64encode",
+    "base64gzip",
+    "csvdecode",
+    "jsondecode",
+    "jsonencode",
+    "textdecodebase64",
+    "textencodebase64",
+    "urlencode",
+    "yamldecode",
     "yamlencode",
     // filesystem
-    "abspath", "dirname", "pathexpand", "basename", "file", "fileexists", "fileset",
+    "abspath",
+    "dirname",
+    "pathexpand",
+    "basename",
+    "file",
+    "fileexists",
+    "fileset",
     "filebase64",
     // date and time
-    "formatdate", "timeadd", "timecmp", "timestamp", "plantimestamp",
+    "formatdate",
+    "timeadd",
+    "timecmp",
+    "timestamp",
+    "plantimestamp",
     // hash and crypto
-    "base64sha256", "base64sha512", "bcrypt", "filebase64sha256", "filebase64sha512",
-    "filemd5", "filesha1", "filesha256", "filesha512", "md5", "rsadecrypt", "sha1",
-    "sha256", "sha512", "uuid", "uuidv5",
+    "base64sha256",
+    "base64sha512",
+    "bcrypt",
+    "filebase64sha256",
+    "filebase64sha512",
+    "filemd5",
+    "filesha1",
+    "filesha256",
+    "filesha512",
+    "md5",
+    "rsadecrypt",
+    "sha1",
+    "sha256",
+    "sha512",
+    "uuid",
+    "uuidv5",
     // ip network
-    "cidrhost", "cidrnetmask", "cidrsubnet", "cidrsubnets",
+    "cidrhost",
+    "cidrnetmask",
+    "cidrsubnet",
+    "cidrsubnets",
     // type conversion
-    "nonsensitive", "sensitive", "issensitive", "tobool", "tolist", "tomap",
-    "tonumber", "toset", "tostring",
+    "nonsensitive",
+    "sensitive",
+    "issensitive",
+    "tobool",
+    "tolist",
+    "tomap",
+    "tonumber",
+    "toset",
+    "tostring",
 ];
 
 /// Whether `name` is a built-in function implemented here.
@@ -282,12 +376,12 @@ pub fn call(name: &str, args: Vec<Value>, ctx: &FunctionContext) -> Result<Value
     if args.len() > spec.params.len() && spec.variadic.is_none() {
         return call_err("Too many function arguments");
     }
+    let fallback = Param::new("", Type::Dynamic);
     let param_of = |i: usize| -> &Param {
-        if i < spec.params.len() {
-            &spec.params[i]
-        } else {
+        match spec.params.get(i) {
+            Some(p) => p,
             // arity checked above: a variadic parameter exists
-            spec.variadic.as_ref().unwrap_or(&spec.params[spec.params.len() - 1])
+            None => spec.variadic.as_ref().unwrap_or(&fallback),
         }
     };
 
@@ -379,10 +473,14 @@ pub(crate) fn num_arg(args: &[Value], i: usize) -> terrane_value::Number {
 /// whole numbers in range only.
 pub(crate) fn to_int(n: &terrane_value::Number) -> Result<i64, String> {
     if !n.is_integer() {
-        return Err("value must be a whole number, between -9223372036854775808 and 9223372036854775807".into());
+        return Err(
+            "value must be a whole number, between -9223372036854775808 and 9223372036854775807"
+                .into(),
+        );
     }
-    n.to_i64()
-        .ok_or_else(|| "value must be a whole number, between -9223372036854775808 and 9223372036854775807".into())
+    n.to_i64().ok_or_else(|| {
+        "value must be a whole number, between -9223372036854775808 and 9223372036854775807".into()
+    })
 }
 
 /// The elements of a known list, set or tuple (or empty).

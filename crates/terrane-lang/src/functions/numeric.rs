@@ -14,10 +14,11 @@ fn n(name: &'static str) -> Param {
 pub(crate) fn spec(name: &str) -> Option<Spec> {
     Some(match name {
         "abs" => Spec::new(vec![n("num")], t_number, |a, _, _| Ok(Value::number(num_arg(a, 0).abs()))),
-        "ceil" => Spec::new(vec![n("num")], t_number, |a, _, _| Ok(Value::number(num_arg(a, 0).ceil()))),
-        "floor" => Spec::new(vec![n("num")], t_number, |a, _, _| Ok(Value::number(num_arg(a, 0).floor()))),
+        "ceil" => Spec::new(vec![n("num")], t_number, |a, _, _| Ok(Value::number(integral(num_arg(a, 0).ceil())))),
+        "floor" => Spec::new(vec![n("num")], t_number, |a, _, _| Ok(Value::number(integral(num_arg(a, 0).floor())))),
         "signum" => Spec::new(vec![n("num")], t_number, |a, _, _| {
-            Ok(Value::from_i64(num_arg(a, 0).signum() as i64))
+            let n = super::to_int(&num_arg(a, 0)).map_err(FunctionError::call)?;
+            Ok(Value::from_i64(n.signum()))
         }),
         "log" => Spec::new(vec![n("num"), n("base")], t_number, log),
         "pow" => Spec::new(vec![n("num"), n("power")], t_number, pow),
@@ -30,6 +31,15 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
         ),
         _ => return None,
     })
+}
+
+/// An integral result without a negative zero (Terraform builds it from
+/// a big integer); infinities pass through.
+fn integral(n: Number) -> Number {
+    match n.to_bigint() {
+        Some(i) => Number::from_bigint(&i).with_prec(n.prec()),
+        None => n,
+    }
 }
 
 fn float_result(f: f64) -> FnResult {

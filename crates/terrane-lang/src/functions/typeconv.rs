@@ -66,6 +66,10 @@ fn to_type(a: &[Value], want: Type) -> Result<Type, FunctionError> {
 }
 
 fn to_impl(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
+    if a[0].is_null() && a[0].ty().is_dynamic() {
+        // Terraform returns the untyped null as it is.
+        return Ok(a[0].clone());
+    }
     match convert(&a[0], ret) {
         Ok(v) => Ok(v),
         Err(e) => {

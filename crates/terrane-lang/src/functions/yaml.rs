@@ -290,7 +290,8 @@ struct Dec<'a> {
 }
 
 fn err_at(m: &Marker, msg: &str) -> String {
-    format!("on line {}, column {}: {msg}", m.line(), m.col() + 1)
+    let msg = msg.strip_prefix("while parsing a node, ").unwrap_or(msg);
+    format!("on line {}, column {}: {msg}", m.line().saturating_sub(1).max(1), m.col() + 1)
 }
 
 /// Decodes a single YAML document to a value (objects and tuples; a null
