@@ -16,8 +16,16 @@ fn d(name: &'static str) -> Param {
 
 pub(crate) fn spec(name: &str) -> Option<Spec> {
     Some(match name {
-        "alltrue" => Spec::new(vec![Param::new("list", Type::list(Type::Bool))], t_bool, alltrue),
-        "anytrue" => Spec::new(vec![Param::new("list", Type::list(Type::Bool))], t_bool, anytrue),
+        "alltrue" => Spec::new(
+            vec![Param::new("list", Type::list(Type::Bool))],
+            t_bool,
+            alltrue,
+        ),
+        "anytrue" => Spec::new(
+            vec![Param::new("list", Type::list(Type::Bool))],
+            t_bool,
+            anytrue,
+        ),
         "chunklist" => Spec::computed(
             vec![
                 Param::new("list", Type::list(Type::Dynamic)),
@@ -32,7 +40,11 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
         "coalescelist" => Spec::computed(vec![], coalescelist_type, coalescelist)
             .variadic(d("vals").null().unknown().dynamic())
             .partial_unknown(),
-        "compact" => Spec::new(vec![Param::new("list", Type::list(Type::String))], t_list_string, compact),
+        "compact" => Spec::new(
+            vec![Param::new("list", Type::list(Type::String))],
+            t_list_string,
+            compact,
+        ),
         "concat" => Spec::computed(vec![], concat_type, concat).variadic(d("seqs")),
         "contains" => Spec::new(vec![d("list"), d("value")], t_bool, contains),
         "distinct" => Spec::computed(
@@ -40,7 +52,11 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
             |a| Ok(a[0].ty().clone()),
             distinct,
         ),
-        "element" => Spec::computed(vec![d("list"), Param::new("index", Type::Number)], element_type, element),
+        "element" => Spec::computed(
+            vec![d("list"), Param::new("index", Type::Number)],
+            element_type,
+            element,
+        ),
         "flatten" => Spec::computed(vec![d("list")], flatten_type, flatten),
         "index" => Spec::new(vec![d("list"), d("value")], t_number, index),
         "keys" => Spec::computed(vec![d("inputMap")], keys_type, keys),
@@ -51,11 +67,18 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
             imp: length,
             partial_unknown: true,
         },
-        "list" => Spec::new(vec![], t_dynamic, list_removed).variadic(d("vals").null().unknown().dynamic()),
-        "map" => Spec::new(vec![], t_dynamic, map_removed).variadic(d("vals").null().unknown().dynamic()),
-        "lookup" => Spec::computed(vec![d("inputMap"), Param::new("key", Type::String)], lookup_type, lookup)
-            .variadic(d("default").null().unknown().dynamic())
-            .partial_unknown(),
+        "list" => Spec::new(vec![], t_dynamic, list_removed)
+            .variadic(d("vals").null().unknown().dynamic()),
+        "map" => {
+            Spec::new(vec![], t_dynamic, map_removed).variadic(d("vals").null().unknown().dynamic())
+        }
+        "lookup" => Spec::computed(
+            vec![d("inputMap"), Param::new("key", Type::String)],
+            lookup_type,
+            lookup,
+        )
+        .variadic(d("default").null().unknown().dynamic())
+        .partial_unknown(),
         "matchkeys" => Spec::computed(
             vec![
                 Param::new("values", Type::list(Type::Dynamic)),
@@ -67,11 +90,18 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
         ),
         "merge" => Spec::computed(vec![], merge_type, merge).variadic(d("maps").null().dynamic()),
         "one" => Spec::computed(vec![d("list")], one_type, one),
-        "range" => Spec::new(vec![], || Type::list(Type::Number), range).variadic(Param::new("params", Type::Number)),
+        "range" => Spec::new(vec![], || Type::list(Type::Number), range)
+            .variadic(Param::new("params", Type::Number)),
         "reverse" => Spec::computed(vec![d("list")], reverse_type, reverse),
-        "setintersection" => Spec::computed(vec![set_param("first_set")], set_op_type, setintersection)
-            .variadic(set_param("other_sets")),
-        "setsubtract" => Spec::computed(vec![set_param("a"), set_param("b")], set_op_type, setsubtract),
+        "setintersection" => {
+            Spec::computed(vec![set_param("first_set")], set_op_type, setintersection)
+                .variadic(set_param("other_sets"))
+        }
+        "setsubtract" => Spec::computed(
+            vec![set_param("a"), set_param("b")],
+            set_op_type,
+            setsubtract,
+        ),
         "setunion" => Spec::computed(vec![set_param("first_set")], set_op_type, setunion)
             .variadic(set_param("other_sets")),
         "setproduct" => Spec::computed(vec![], setproduct_type, setproduct).variadic(d("sets")),
@@ -84,7 +114,11 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
             slice_type,
             slice,
         ),
-        "sort" => Spec::new(vec![Param::new("list", Type::list(Type::String))], t_list_string, sort),
+        "sort" => Spec::new(
+            vec![Param::new("list", Type::list(Type::String))],
+            t_list_string,
+            sort,
+        ),
         "sum" => Spec::new(vec![d("list")], t_number, sum),
         "transpose" => Spec::new(
             vec![Param::new("values", Type::map(Type::list(Type::String)))],
@@ -117,11 +151,15 @@ fn conv_all(vals: &[Value], ty: &Type) -> Result<Vec<Value>, FunctionError> {
 }
 
 fn alltrue(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
-    Ok(Value::bool(seq(&a[0]).iter().all(|v| v.as_bool() == Some(true))))
+    Ok(Value::bool(
+        seq(&a[0]).iter().all(|v| v.as_bool() == Some(true)),
+    ))
 }
 
 fn anytrue(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
-    Ok(Value::bool(seq(&a[0]).iter().any(|v| v.as_bool() == Some(true))))
+    Ok(Value::bool(
+        seq(&a[0]).iter().any(|v| v.as_bool() == Some(true)),
+    ))
 }
 
 fn chunklist(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
@@ -133,9 +171,15 @@ fn chunklist(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
     }
     let elems = seq(&a[0]);
     if elems.is_empty() {
-        return Ok(Value::list_empty(ret.element_type().cloned().unwrap_or(ety)));
+        return Ok(Value::list_empty(
+            ret.element_type().cloned().unwrap_or(ety),
+        ));
     }
-    let size = if size == 0 { elems.len() } else { size as usize };
+    let size = if size == 0 {
+        elems.len()
+    } else {
+        size as usize
+    };
     let chunks: Vec<Value> = elems
         .chunks(size)
         .map(|c| Value::list(inner_ety.clone(), c.to_vec()))
@@ -239,7 +283,10 @@ fn concat_type(a: &[Value]) -> Result<Type, FunctionError> {
             t => {
                 return arg_err(
                     i,
-                    format!("all arguments must be lists or tuples; got {}", t.friendly_name()),
+                    format!(
+                        "all arguments must be lists or tuples; got {}",
+                        t.friendly_name()
+                    ),
                 )
             }
         }
@@ -290,7 +337,10 @@ fn distinct(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
             out.push(e.clone());
         }
     }
-    Ok(Value::list(ret.element_type().cloned().unwrap_or(Type::Dynamic), out))
+    Ok(Value::list(
+        ret.element_type().cloned().unwrap_or(Type::Dynamic),
+        out,
+    ))
 }
 
 fn element_type(a: &[Value]) -> Result<Type, FunctionError> {
@@ -316,7 +366,8 @@ fn element_type(a: &[Value]) -> Result<Type, FunctionError> {
 }
 
 fn element(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
-    let i = to_int(&num_arg(a, 1)).map_err(|e| FunctionError::call(format!("invalid index: {e}")))?;
+    let i =
+        to_int(&num_arg(a, 1)).map_err(|e| FunctionError::call(format!("invalid index: {e}")))?;
     if i < 0 {
         return call_err("cannot use element function with a negative index");
     }
@@ -394,7 +445,9 @@ fn keys(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
 
 fn length_type(a: &[Value]) -> Result<Type, FunctionError> {
     match a[0].ty() {
-        Type::Bool | Type::Number => call_err("argument must be a string, a collection type, or a structural type"),
+        Type::Bool | Type::Number => {
+            call_err("argument must be a string, a collection type, or a structural type")
+        }
         _ => Ok(Type::Number),
     }
 }
@@ -432,7 +485,10 @@ fn map_removed(_: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
 
 fn lookup_type(a: &[Value]) -> Result<Type, FunctionError> {
     if a.len() > 3 {
-        return call_err(format!("lookup() takes two or three arguments, got {}", a.len()));
+        return call_err(format!(
+            "lookup() takes two or three arguments, got {}",
+            a.len()
+        ));
     }
     match a[0].ty() {
         Type::Object { attrs, .. } => {
@@ -449,7 +505,10 @@ fn lookup_type(a: &[Value]) -> Result<Type, FunctionError> {
         }
         Type::Map(e) => {
             if a.len() == 3 && convert(&a[2], e).is_err() {
-                return arg_err(2, "the default value must have the same type as the map elements");
+                return arg_err(
+                    2,
+                    "the default value must have the same type as the map elements",
+                );
             }
             Ok((**e).clone())
         }
@@ -641,7 +700,9 @@ fn range(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
             return call_err("more than 1024 values were generated; either decrease the difference between start and end or use a smaller step");
         }
         vals.push(Value::number(num.clone()));
-        num = num.add(&step).map_err(|e| FunctionError::call(e.to_string()))?;
+        num = num
+            .add(&step)
+            .map_err(|e| FunctionError::call(e.to_string()))?;
     }
     Ok(Value::list(Type::Number, vals))
 }
@@ -653,7 +714,10 @@ fn reverse_type(a: &[Value]) -> Result<Type, FunctionError> {
         Type::Dynamic => Ok(Type::Dynamic),
         t => arg_err(
             0,
-            format!("can only reverse list or tuple values, not {}", t.friendly_name()),
+            format!(
+                "can only reverse list or tuple values, not {}",
+                t.friendly_name()
+            ),
         ),
     }
 }
@@ -707,7 +771,11 @@ fn setintersection(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
 
 fn setsubtract(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
     let sets = set_elems(a, ret)?;
-    let out: Vec<Value> = sets[0].iter().filter(|e| !member(&sets[1], e)).cloned().collect();
+    let out: Vec<Value> = sets[0]
+        .iter()
+        .filter(|e| !member(&sets[1], e))
+        .cloned()
+        .collect();
     Ok(make_set(ret, out))
 }
 
@@ -752,7 +820,10 @@ fn setproduct_type(a: &[Value]) -> Result<Type, FunctionError> {
 
 fn setproduct(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
     let ety = ret.element_type().cloned().unwrap_or(Type::Dynamic);
-    let etys = ety.tuple_element_types().map(|t| t.to_vec()).unwrap_or_default();
+    let etys = ety
+        .tuple_element_types()
+        .map(|t| t.to_vec())
+        .unwrap_or_default();
     let mut lists: Vec<Vec<Value>> = Vec::new();
     let mut total: usize = 1;
     for (i, v) in a.iter().enumerate() {
@@ -788,13 +859,18 @@ fn setproduct(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
 }
 
 fn slice_bounds(a: &[Value], len: usize) -> Result<(usize, usize), FunctionError> {
-    let start = to_int(&num_arg(a, 1)).map_err(|e| FunctionError::arg(1, format!("invalid start index: {e}")))?;
-    let end = to_int(&num_arg(a, 2)).map_err(|e| FunctionError::arg(2, format!("invalid end index: {e}")))?;
+    let start = to_int(&num_arg(a, 1))
+        .map_err(|e| FunctionError::arg(1, format!("invalid start index: {e}")))?;
+    let end = to_int(&num_arg(a, 2))
+        .map_err(|e| FunctionError::arg(2, format!("invalid end index: {e}")))?;
     if start < 0 {
         return arg_err(1, "start index must not be less than zero");
     }
     if end > len as i64 {
-        return arg_err(2, "end index must not be greater than the length of the list");
+        return arg_err(
+            2,
+            "end index must not be greater than the length of the list",
+        );
     }
     if start > end {
         return arg_err(1, "start index must not be greater than end index");
@@ -832,10 +908,18 @@ fn sort(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     let mut out: Vec<Value> = seq(&a[0]).to_vec();
     for (i, v) in out.iter().enumerate() {
         if v.is_null() {
-            return arg_err(0, format!("given list element {i} is null; a null string cannot be sorted"));
+            return arg_err(
+                0,
+                format!("given list element {i} is null; a null string cannot be sorted"),
+            );
         }
     }
-    out.sort_by(|x, y| x.as_str().unwrap_or("").as_bytes().cmp(y.as_str().unwrap_or("").as_bytes()));
+    out.sort_by(|x, y| {
+        x.as_str()
+            .unwrap_or("")
+            .as_bytes()
+            .cmp(y.as_str().unwrap_or("").as_bytes())
+    });
     Ok(Value::list(Type::String, out))
 }
 
@@ -870,7 +954,9 @@ fn transpose(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
                 let Some(s) = v.as_str() else {
                     return arg_err(0, "input strings must not be null");
                 };
-                out.entry(s.to_string()).or_default().push(Value::string(k.clone()));
+                out.entry(s.to_string())
+                    .or_default()
+                    .push(Value::string(k.clone()));
             }
         }
     }
@@ -891,7 +977,10 @@ fn values_type(a: &[Value]) -> Result<Type, FunctionError> {
 }
 
 fn values(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
-    let vs: Vec<Value> = a[0].as_map().map(|m| m.values().cloned().collect()).unwrap_or_default();
+    let vs: Vec<Value> = a[0]
+        .as_map()
+        .map(|m| m.values().cloned().collect())
+        .unwrap_or_default();
     match ret {
         Type::List(e) => Ok(Value::list((**e).clone(), vs)),
         _ => Ok(Value::tuple(vs)),

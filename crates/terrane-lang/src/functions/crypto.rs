@@ -9,8 +9,8 @@ use terrane_value::{Type, Value};
 use super::encoding::{b64, b64_decode};
 use super::filesystem::read_file;
 use super::{
-    arg_err, call_err, num_arg, str_arg, t_string, to_int, FnResult, FunctionContext, FunctionError,
-    Param, Spec,
+    arg_err, call_err, num_arg, str_arg, t_string, to_int, FnResult, FunctionContext,
+    FunctionError, Param, Spec,
 };
 
 fn s(name: &'static str) -> Param {
@@ -75,7 +75,8 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
         "filesha512" => file_hash_spec!(Algo::Sha512, false),
         "filebase64sha256" => file_hash_spec!(Algo::Sha256, true),
         "filebase64sha512" => file_hash_spec!(Algo::Sha512, true),
-        "bcrypt" => Spec::new(vec![s("str")], t_string, bcrypt_fn).variadic(Param::new("cost", Type::Number)),
+        "bcrypt" => Spec::new(vec![s("str")], t_string, bcrypt_fn)
+            .variadic(Param::new("cost", Type::Number)),
         "rsadecrypt" => Spec::new(vec![s("ciphertext"), s("privatekey")], t_string, rsadecrypt),
         "uuid" => Spec::new(vec![], t_string, |_, _, _| {
             Ok(Value::string(uuid::Uuid::new_v4().hyphenated().to_string()))
@@ -146,7 +147,9 @@ fn rsadecrypt(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     match pk.decrypt(rsa::Pkcs1v15Encrypt, &data) {
         Ok(out) => match String::from_utf8(out) {
             Ok(s) => Ok(Value::string(s)),
-            Err(e) => Ok(Value::string(String::from_utf8_lossy(e.as_bytes()).into_owned())),
+            Err(e) => Ok(Value::string(
+                String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            )),
         },
         Err(_) => call_err("failed to decrypt: crypto/rsa: decryption error"),
     }
@@ -167,7 +170,9 @@ fn uuidv5(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
                 } else {
                     format!("invalid UUID length: {}", other.len())
                 };
-                return call_err(format!("uuidv5() doesn't support namespace {other} ({why})"));
+                return call_err(format!(
+                    "uuidv5() doesn't support namespace {other} ({why})"
+                ));
             }
         },
     };
@@ -190,8 +195,14 @@ mod tests {
     #[test]
     fn hashes() {
         let st = Value::string;
-        assert_eq!(run("md5", vec![st("")]), "\"d41d8cd98f00b204e9800998ecf8427e\"");
-        assert_eq!(run("sha1", vec![st("db")]), "\"0352a8acc949c7df21fec16e566ba9a74e797a97\"");
+        assert_eq!(
+            run("md5", vec![st("")]),
+            "\"d41d8cd98f00b204e9800998ecf8427e\""
+        );
+        assert_eq!(
+            run("sha1", vec![st("db")]),
+            "\"0352a8acc949c7df21fec16e566ba9a74e797a97\""
+        );
         assert_eq!(
             run("base64sha256", vec![st("quote\"d")]),
             "\"oxuH3P87Sz5vUwybo9bAXIAPJ+u5F+6oZWpdqshI3C8=\""

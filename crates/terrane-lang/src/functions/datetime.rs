@@ -4,7 +4,9 @@
 use terrane_value::{Type, Value};
 
 use super::format::go_quote;
-use super::{arg_err, str_arg, t_number, t_string, FnResult, FunctionContext, FunctionError, Param, Spec};
+use super::{
+    arg_err, str_arg, t_number, t_string, FnResult, FunctionContext, FunctionError, Param, Spec,
+};
 
 pub(crate) fn spec(name: &str) -> Option<Spec> {
     let s = |n: &'static str| Param::new(n, Type::String);
@@ -86,10 +88,11 @@ fn ts_err(msg: impl std::fmt::Display) -> String {
 /// optional fractional seconds) and words errors as Terraform does.
 pub(crate) fn parse_rfc3339(s: &str) -> Result<Time, String> {
     let mut v = s;
-    let cannot = |rest: &str, what: &str| ts_err(format!("cannot use {} as {what}", go_quote(rest)));
+    let cannot =
+        |rest: &str, what: &str| ts_err(format!("cannot use {} as {what}", go_quote(rest)));
     let end_before = |what: &str| ts_err(format!("end of string before {what}"));
     // fixed-width number
-    fn num<'a>(v: &'a str, n: usize) -> Option<(i64, &'a str)> {
+    fn num(v: &str, n: usize) -> Option<(i64, &str)> {
         let b = v.as_bytes();
         if b.len() < n || !b[..n].iter().all(|c| c.is_ascii_digit()) {
             return None;
@@ -98,14 +101,25 @@ pub(crate) fn parse_rfc3339(s: &str) -> Result<Time, String> {
     }
     let lit = |v: &str, c: &str| -> Result<(), String> {
         if v.is_empty() {
-            Err(ts_err(format!("end of string where {} is expected", go_quote(c))))
+            Err(ts_err(format!(
+                "end of string where {} is expected",
+                go_quote(c)
+            )))
         } else {
-            Err(ts_err(format!("found {} where {} is expected", go_quote(v), go_quote(c))))
+            Err(ts_err(format!(
+                "found {} where {} is expected",
+                go_quote(v),
+                go_quote(c)
+            )))
         }
     };
     // year
     if v.len() < 4 {
-        return Err(if v.is_empty() { end_before("year") } else { cannot(v, "year") });
+        return Err(if v.is_empty() {
+            end_before("year")
+        } else {
+            cannot(v, "year")
+        });
     }
     let Some((year, r)) = num(v, 4) else {
         return Err(cannot(v, "year"));
@@ -260,10 +274,28 @@ pub(crate) fn format_rfc3339(t: &Time) -> String {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
-const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
 
 fn formatdate(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     let fmt = str_arg(a, 0);
@@ -276,7 +308,10 @@ fn formatdate(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
         if why.is_empty() {
             arg_err(0, format!("invalid date format verb {}", go_quote(tok)))
         } else {
-            arg_err(0, format!("invalid date format verb {}: {why}", go_quote(tok)))
+            arg_err(
+                0,
+                format!("invalid date format verb {}: {why}", go_quote(tok)),
+            )
         }
     };
     while i < chars.len() {
@@ -417,7 +452,10 @@ pub(crate) fn parse_duration(orig: &str) -> Result<i64, String> {
                 if overflow {
                     continue;
                 }
-                match f.checked_mul(10).and_then(|x| x.checked_add((c - b'0') as u64)) {
+                match f
+                    .checked_mul(10)
+                    .and_then(|x| x.checked_add((c - b'0') as u64))
+                {
                     Some(x) if x <= i64::MAX as u64 => {
                         f = x;
                         scale *= 10.0;
@@ -466,7 +504,10 @@ pub(crate) fn parse_duration(orig: &str) -> Result<i64, String> {
                 return Err(invalid());
             }
         }
-        total = total.checked_add(v).filter(|x| *x <= i64::MAX as u64).ok_or_else(invalid)?;
+        total = total
+            .checked_add(v)
+            .filter(|x| *x <= i64::MAX as u64)
+            .ok_or_else(invalid)?;
     }
     Ok(if neg { -(total as i64) } else { total as i64 })
 }
@@ -528,14 +569,34 @@ mod tests {
         let adds = [
             ("2017-11-22T00:00:00Z", "-1h30m", "\"2017-11-21T22:30:00Z\""),
             ("2017-11-22T00:00:00Z", "1.5h", "\"2017-11-22T01:30:00Z\""),
-            ("2017-11-22T00:00:00+02:00", "1h", "\"2017-11-22T01:00:00+02:00\""),
+            (
+                "2017-11-22T00:00:00+02:00",
+                "1h",
+                "\"2017-11-22T01:00:00+02:00\"",
+            ),
             ("2016-02-28T23:59:59Z", "1s", "\"2016-02-29T00:00:00Z\""),
             ("2020-02-29T12:34:56Z", "1.5s", "\"2020-02-29T12:34:57Z\""),
             ("9999-12-31T23:59:59Z", "1s", "\"10000-01-01T00:00:00Z\""),
-            ("2017-11-22", "1h", "ERR not a valid RFC3339 timestamp: missing required time introducer 'T'"),
-            ("2018-02-03T03:04:05Z", "1", "ERR time: missing unit in duration \"1\""),
-            ("2018-02-03T03:04:05Z", "1x", "ERR time: unknown unit \"x\" in duration \"1x\""),
-            ("2018-02-03T03:04:05Z", "99999999999h", "ERR time: invalid duration \"99999999999h\""),
+            (
+                "2017-11-22",
+                "1h",
+                "ERR not a valid RFC3339 timestamp: missing required time introducer 'T'",
+            ),
+            (
+                "2018-02-03T03:04:05Z",
+                "1",
+                "ERR time: missing unit in duration \"1\"",
+            ),
+            (
+                "2018-02-03T03:04:05Z",
+                "1x",
+                "ERR time: unknown unit \"x\" in duration \"1x\"",
+            ),
+            (
+                "2018-02-03T03:04:05Z",
+                "99999999999h",
+                "ERR time: invalid duration \"99999999999h\"",
+            ),
         ];
         for (t, d, want) in adds {
             assert_eq!(run("timeadd", vec![st(t), st(d)]), want, "{t} {d}");

@@ -7,8 +7,7 @@ use base64::Engine;
 use terrane_value::{Type, Value};
 
 use super::{
-    arg_err, call_err, str_arg, t_string, FnResult, FunctionContext, FunctionError,
-    Param, Spec,
+    arg_err, call_err, str_arg, t_string, FnResult, FunctionContext, FunctionError, Param, Spec,
 };
 
 fn s(name: &'static str) -> Param {
@@ -23,7 +22,11 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
         "base64decode" => Spec::new(vec![s("str")], t_string, base64decode),
         "base64gzip" => Spec::new(vec![s("str")], t_string, base64gzip),
         "csvdecode" => Spec::computed(vec![s("str")], csv_type, csvdecode),
-        "jsonencode" => Spec::new(vec![Param::new("val", Type::Dynamic).null().dynamic()], t_string, jsonencode),
+        "jsonencode" => Spec::new(
+            vec![Param::new("val", Type::Dynamic).null().dynamic()],
+            t_string,
+            jsonencode,
+        ),
         "jsondecode" => Spec::computed(vec![s("str")], jsondecode_type, jsondecode),
         "yamlencode" => Spec::new(
             vec![Param::new("value", Type::Dynamic).null().dynamic()],
@@ -32,8 +35,12 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
         ),
         "yamldecode" => Spec::computed(vec![s("src")], yamldecode_type, yamldecode),
         "urlencode" => Spec::new(vec![s("str")], t_string, urlencode),
-        "textencodebase64" => Spec::new(vec![s("string"), s("encoding")], t_string, textencodebase64),
-        "textdecodebase64" => Spec::new(vec![s("source"), s("encoding")], t_string, textdecodebase64),
+        "textencodebase64" => {
+            Spec::new(vec![s("string"), s("encoding")], t_string, textencodebase64)
+        }
+        "textdecodebase64" => {
+            Spec::new(vec![s("source"), s("encoding")], t_string, textdecodebase64)
+        }
         _ => return None,
     })
 }
@@ -58,7 +65,8 @@ pub(crate) fn b64_decode(s: &str) -> Result<Vec<u8>, base64::DecodeError> {
 
 fn base64decode(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     let s = str_arg(a, 0);
-    let bytes = b64_decode(s).map_err(|_| FunctionError::call(format!("failed to decode base64 data '{s}'")))?;
+    let bytes = b64_decode(s)
+        .map_err(|_| FunctionError::call(format!("failed to decode base64 data '{s}'")))?;
     match String::from_utf8(bytes) {
         Ok(t) => Ok(Value::string(t)),
         Err(_) => call_err("the result of decoding the provided string is not valid UTF-8"),
@@ -126,7 +134,12 @@ fn parse_csv(src: &str) -> Result<Vec<Vec<String>>, CsvError> {
                 i += 1;
                 loop {
                     match chars.get(i) {
-                        None => return Err(CsvError { line, msg: "extraneous or missing \" in quoted-field" }),
+                        None => {
+                            return Err(CsvError {
+                                line,
+                                msg: "extraneous or missing \" in quoted-field",
+                            })
+                        }
                         Some('"') => {
                             if chars.get(i + 1) == Some(&'"') {
                                 field.push('"');
@@ -155,7 +168,12 @@ fn parse_csv(src: &str) -> Result<Vec<Vec<String>>, CsvError> {
                 match chars.get(i) {
                     None | Some(',') | Some('\n') => {}
                     Some('\r') if chars.get(i + 1) == Some(&'\n') => {}
-                    Some(_) => return Err(CsvError { line, msg: "extraneous or missing \" in quoted-field" }),
+                    Some(_) => {
+                        return Err(CsvError {
+                            line,
+                            msg: "extraneous or missing \" in quoted-field",
+                        })
+                    }
                 }
             } else {
                 while let Some(&c) = chars.get(i) {
@@ -163,7 +181,10 @@ fn parse_csv(src: &str) -> Result<Vec<Vec<String>>, CsvError> {
                         break;
                     }
                     if c == '"' {
-                        return Err(CsvError { line, msg: "bare \" in non-quoted-field" });
+                        return Err(CsvError {
+                            line,
+                            msg: "bare \" in non-quoted-field",
+                        });
                     }
                     field.push(c);
                     i += 1;
@@ -190,7 +211,10 @@ fn parse_csv(src: &str) -> Result<Vec<Vec<String>>, CsvError> {
         match want {
             None => want = Some(fields.len()),
             Some(n) if n != fields.len() => {
-                return Err(CsvError { line: rec_line, msg: "wrong number of fields" })
+                return Err(CsvError {
+                    line: rec_line,
+                    msg: "wrong number of fields",
+                })
             }
             _ => {}
         }
@@ -214,7 +238,10 @@ fn csv_type(a: &[Value]) -> Result<Type, FunctionError> {
     let mut attrs = BTreeMap::new();
     for h in header {
         if attrs.insert(h.clone(), Type::String).is_some() {
-            return call_err(format!("duplicate column name {}", super::format::go_quote(h)));
+            return call_err(format!(
+                "duplicate column name {}",
+                super::format::go_quote(h)
+            ));
         }
     }
     Ok(Type::list(Type::object(attrs)))
@@ -225,9 +252,20 @@ fn csvdecode(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
     let header = &recs[0];
     let rows: Vec<Value> = recs[1..]
         .iter()
-        .map(|r| Value::object(header.iter().cloned().zip(r.iter().map(Value::string)).collect()))
+        .map(|r| {
+            Value::object(
+                header
+                    .iter()
+                    .cloned()
+                    .zip(r.iter().map(Value::string))
+                    .collect(),
+            )
+        })
         .collect();
-    Ok(Value::list(ret.element_type().cloned().unwrap_or(Type::Dynamic), rows))
+    Ok(Value::list(
+        ret.element_type().cloned().unwrap_or(Type::Dynamic),
+        rows,
+    ))
 }
 
 // ----- JSON and YAML -----
@@ -284,7 +322,9 @@ fn urlencode(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     let mut out = String::new();
     for b in str_arg(a, 0).bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -307,13 +347,33 @@ fn lookup_encoding(name: &str) -> Option<(TextEnc, String)> {
     let l = name.to_ascii_lowercase();
     let r = match l.as_str() {
         "utf-8" | "utf8" | "csutf8" => (TextEnc::Utf8, "UTF-8".to_string()),
-        "utf-16" | "csutf16" => (TextEnc::Utf16 { le: false, bom: true }, "UTF-16".to_string()),
-        "utf-16le" | "csutf16le" => (TextEnc::Utf16 { le: true, bom: false }, "UTF-16LE".to_string()),
-        "utf-16be" | "csutf16be" => (TextEnc::Utf16 { le: false, bom: false }, "UTF-16BE".to_string()),
-        "iso-8859-1" | "iso_8859-1:1987" | "iso-ir-100" | "iso_8859-1" | "latin1" | "l1" | "ibm819"
-        | "cp819" | "csisolatin1" => (TextEnc::Latin1, "ISO-8859-1".to_string()),
-        "us-ascii" | "ascii" | "iso646-us" | "us" | "ibm367" | "cp367" | "csascii" | "ansi_x3.4-1968"
-        | "iso-ir-6" | "ansi_x3.4-1986" | "iso_646.irv:1991" => (TextEnc::Ascii, "US-ASCII".to_string()),
+        "utf-16" | "csutf16" => (
+            TextEnc::Utf16 {
+                le: false,
+                bom: true,
+            },
+            "UTF-16".to_string(),
+        ),
+        "utf-16le" | "csutf16le" => (
+            TextEnc::Utf16 {
+                le: true,
+                bom: false,
+            },
+            "UTF-16LE".to_string(),
+        ),
+        "utf-16be" | "csutf16be" => (
+            TextEnc::Utf16 {
+                le: false,
+                bom: false,
+            },
+            "UTF-16BE".to_string(),
+        ),
+        "iso-8859-1" | "iso_8859-1:1987" | "iso-ir-100" | "iso_8859-1" | "latin1" | "l1"
+        | "ibm819" | "cp819" | "csisolatin1" => (TextEnc::Latin1, "ISO-8859-1".to_string()),
+        "us-ascii" | "ascii" | "iso646-us" | "us" | "ibm367" | "cp367" | "csascii"
+        | "ansi_x3.4-1968" | "iso-ir-6" | "ansi_x3.4-1986" | "iso_646.irv:1991" => {
+            (TextEnc::Ascii, "US-ASCII".to_string())
+        }
         _ => {
             let e = encoding_rs::Encoding::for_label_no_replacement(l.as_bytes())?;
             if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE || e == encoding_rs::UTF_8 {
@@ -357,7 +417,11 @@ fn textencodebase64(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
             out
         }
         TextEnc::Latin1 | TextEnc::Ascii => {
-            let max = if matches!(enc, TextEnc::Latin1) { 0xff } else { 0x7f };
+            let max = if matches!(enc, TextEnc::Latin1) {
+                0xff
+            } else {
+                0x7f
+            };
             let mut out = Vec::new();
             for c in s.chars() {
                 if c as u32 > max {
@@ -395,10 +459,18 @@ fn textdecodebase64(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
                 base64::DecodeError::InvalidLastSymbol(o, _) => o,
                 _ => src.len(),
             };
-            return arg_err(0, format!("the given value is has an invalid base64 symbol at offset {off}"));
+            return arg_err(
+                0,
+                format!("the given value is has an invalid base64 symbol at offset {off}"),
+            );
         }
     };
-    let bad = || arg_err(0, format!("the given string contains symbols that are not defined for {canon}"));
+    let bad = || {
+        arg_err(
+            0,
+            format!("the given string contains symbols that are not defined for {canon}"),
+        )
+    };
     let text = match enc {
         TextEnc::Utf8 => match String::from_utf8(bytes) {
             Ok(t) => t,

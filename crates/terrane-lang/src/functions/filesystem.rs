@@ -17,10 +17,16 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
     let s = |n: &'static str| Param::new(n, Type::String);
     Some(match name {
         "abspath" => Spec::new(vec![s("path")], t_string, abspath),
-        "dirname" => Spec::new(vec![s("path")], t_string, |a, _, _| Ok(Value::string(dir(str_arg(a, 0))))),
-        "basename" => Spec::new(vec![s("path")], t_string, |a, _, _| Ok(Value::string(base(str_arg(a, 0))))),
+        "dirname" => Spec::new(vec![s("path")], t_string, |a, _, _| {
+            Ok(Value::string(dir(str_arg(a, 0))))
+        }),
+        "basename" => Spec::new(vec![s("path")], t_string, |a, _, _| {
+            Ok(Value::string(base(str_arg(a, 0))))
+        }),
         "pathexpand" => Spec::new(vec![s("path")], t_string, |a, _, _| {
-            expand_home(str_arg(a, 0)).map(Value::string).map_err(FunctionError::call)
+            expand_home(str_arg(a, 0))
+                .map(Value::string)
+                .map_err(FunctionError::call)
         }),
         "file" => Spec::new(vec![s("path")], t_string, file),
         "filebase64" => Spec::new(vec![s("path")], t_string, |a, _, ctx| {
@@ -28,7 +34,11 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
             Ok(Value::string(b64().encode(data)))
         }),
         "fileexists" => Spec::new(vec![s("path")], t_bool, fileexists),
-        "fileset" => Spec::new(vec![s("path"), s("pattern")], || Type::set(Type::String), fileset),
+        "fileset" => Spec::new(
+            vec![s("path"), s("pattern")],
+            || Type::set(Type::String),
+            fileset,
+        ),
         _ => return None,
     })
 }
@@ -383,9 +393,17 @@ fn fileset(a: &[Value], _: &Type, ctx: &FunctionContext) -> FnResult {
     let rooted = pattern.starts_with('/');
     let comps: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
     let lit = comps.iter().take_while(|c| !has_meta(c)).count();
-    let mut start = if rooted { "/".to_string() } else { String::new() };
+    let mut start = if rooted {
+        "/".to_string()
+    } else {
+        String::new()
+    };
     start.push_str(&comps[..lit].join("/"));
-    let start = if start.is_empty() { ".".to_string() } else { start };
+    let start = if start.is_empty() {
+        ".".to_string()
+    } else {
+        start
+    };
     let globs: Vec<Vec<char>> = comps[lit..].iter().map(|c| c.chars().collect()).collect();
     let mut found = Vec::new();
     if globs.is_empty() {
@@ -393,7 +411,9 @@ fn fileset(a: &[Value], _: &Type, ctx: &FunctionContext) -> FnResult {
             found.push(std::path::PathBuf::from(&start));
         }
     } else if glob_walk(Path::new(&start), &globs, &mut found).is_err() {
-        return call_err(format!("failed to glob pattern ({pattern}): syntax error in pattern"));
+        return call_err(format!(
+            "failed to glob pattern ({pattern}): syntax error in pattern"
+        ));
     }
     let mut vals = Vec::new();
     for m in found {
@@ -417,8 +437,14 @@ fn relative(base: &str, target: &str) -> String {
     if base == "." && !target.starts_with('/') {
         return target.to_string();
     }
-    let b: Vec<&str> = base.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
-    let t: Vec<&str> = target.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    let b: Vec<&str> = base
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    let t: Vec<&str> = target
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
     let common = b.iter().zip(&t).take_while(|(x, y)| x == y).count();
     let mut parts: Vec<&str> = vec![".."; b.len() - common];
     parts.extend_from_slice(&t[common..]);
@@ -463,24 +489,34 @@ mod tests {
         std::fs::write(tmp.join("sub/b.txt"), "x").unwrap();
         std::fs::write(tmp.join("sub/deep/c.tf"), "y").unwrap();
         std::fs::write(tmp.join("bin"), [0xffu8, 0]).unwrap();
-        let ctx = FunctionContext { base_dir: tmp.clone() };
+        let ctx = FunctionContext {
+            base_dir: tmp.clone(),
+        };
         let st = Value::string;
         assert_eq!(run("file", vec![st("a.txt")], &ctx), "\"hello\"");
         assert_eq!(run("fileexists", vec![st("a.txt")], &ctx), "true");
         assert_eq!(run("fileexists", vec![st("nope")], &ctx), "false");
-        assert_eq!(run("filemd5", vec![st("a.txt")], &ctx), "\"5d41402abc4b2a76b9719d911017c592\"");
+        assert_eq!(
+            run("filemd5", vec![st("a.txt")], &ctx),
+            "\"5d41402abc4b2a76b9719d911017c592\""
+        );
         assert_eq!(run("filebase64", vec![st("bin")], &ctx), "\"/wA=\"");
         assert!(run("file", vec![st("bin")], &ctx).contains("are not valid UTF-8"));
         assert_eq!(
             run("fileset", vec![st("."), st("**/*.txt")], &ctx),
             "toset([\n  \"a.txt\",\n  \"sub/b.txt\",\n])"
         );
-        assert_eq!(run("fileset", vec![st("sub"), st("*")], &ctx), "toset([\n  \"b.txt\",\n])");
+        assert_eq!(
+            run("fileset", vec![st("sub"), st("*")], &ctx),
+            "toset([\n  \"b.txt\",\n])"
+        );
         assert_eq!(
             run("fileset", vec![st("sub"), st("**/*.{txt,tf}")], &ctx),
             "toset([\n  \"b.txt\",\n  \"deep/c.tf\",\n])"
         );
-        let dctx = FunctionContext { base_dir: ".".into() };
+        let dctx = FunctionContext {
+            base_dir: ".".into(),
+        };
         assert!(run("file", vec![st("no-such-file.txt")], &dctx)
             .starts_with("ERR argument 0: no file exists at no-such-file.txt; this function"));
         let _ = std::fs::remove_dir_all(&tmp);

@@ -8,14 +8,22 @@ use super::{
 };
 
 pub(crate) fn format_spec() -> Spec {
-    Spec::new(vec![Param::new("format", Type::String)], t_string, format_fn)
-        .variadic(Param::new("args", Type::Dynamic).null().dynamic())
+    Spec::new(
+        vec![Param::new("format", Type::String)],
+        t_string,
+        format_fn,
+    )
+    .variadic(Param::new("args", Type::Dynamic).null().dynamic())
 }
 
 pub(crate) fn formatlist_spec() -> Spec {
-    Spec::new(vec![Param::new("format", Type::String)], t_list_string, formatlist_fn)
-        .variadic(Param::new("args", Type::Dynamic).null().unknown().dynamic())
-        .partial_unknown()
+    Spec::new(
+        vec![Param::new("format", Type::String)],
+        t_list_string,
+        formatlist_fn,
+    )
+    .variadic(Param::new("args", Type::Dynamic).null().unknown().dynamic())
+    .partial_unknown()
 }
 
 fn format_fn(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
@@ -176,7 +184,11 @@ pub(crate) fn format_values(fmt: &str, args: &[Value]) -> Result<(String, usize)
             while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
             }
-            v.prec = Some(if i > ps { fmt[ps..i].parse().unwrap_or(usize::MAX) } else { 0 });
+            v.prec = Some(if i > ps {
+                fmt[ps..i].parse().unwrap_or(usize::MAX)
+            } else {
+                0
+            });
         }
         if v.width.unwrap_or(0) > MAX_WIDTH || v.prec.unwrap_or(0) > MAX_WIDTH {
             return Err(format!("width or precision too large at offset {start}"));
@@ -190,7 +202,9 @@ pub(crate) fn format_values(fmt: &str, args: &[Value]) -> Result<(String, usize)
         i += verb.len_utf8();
         let spec = &fmt[start..i];
         if !"vtbdoxXeEfgGsq".contains(verb) {
-            return Err(format!("unsupported format verb '{verb}' in \"{spec}\" at offset {start}"));
+            return Err(format!(
+                "unsupported format verb '{verb}' in \"{spec}\" at offset {start}"
+            ));
         }
         let Some(arg) = args.get(next_arg) else {
             return Err(format!(
@@ -242,7 +256,11 @@ fn format_one(out: &mut String, v: &Verb, verb: char, arg: &Value) -> Result<(),
         }
         't' => {
             let b = convert(arg, &Type::Bool).map_err(|e| e.message)?;
-            out.push_str(if b.as_bool().unwrap_or(false) { "true" } else { "false" });
+            out.push_str(if b.as_bool().unwrap_or(false) {
+                "true"
+            } else {
+                "false"
+            });
             Ok(())
         }
         's' | 'q' => {
@@ -559,7 +577,11 @@ fn format_float(out: &mut String, v: &Verb, verb: char, prec: Option<usize>, n: 
                     let pp = p.min(d.digits.len()).max(1);
                     fmt_e(&d, pp - 1, verb == 'G')
                 } else {
-                    let pp = if p as i64 > d.exp { d.digits.len() as i64 } else { p as i64 };
+                    let pp = if p as i64 > d.exp {
+                        d.digits.len() as i64
+                    } else {
+                        p as i64
+                    };
                     fmt_f(&d, (pp - d.exp).max(0) as usize)
                 }
             }
@@ -596,7 +618,10 @@ mod tests {
     #[test]
     fn verbs() {
         assert_eq!(f("%5d|%-5d|", vec![n("42"), n("42")]), "   42|42   |");
-        assert_eq!(f("%x %X %o %b", vec![n("255"), n("255"), n("8"), n("5")]), "ff FF 10 101");
+        assert_eq!(
+            f("%x %X %o %b", vec![n("255"), n("255"), n("8"), n("5")]),
+            "ff FF 10 101"
+        );
         assert_eq!(f("%.2f", vec![n("3.14159")]), "3.14");
         assert_eq!(f("%g", vec![n("0.000012345")]), "1.2345e-05");
         assert_eq!(f("%e", vec![n("3.14159")]), "3.141590e+00");
@@ -617,8 +642,14 @@ mod tests {
             f("%s %s", vec![Value::string("a")]),
             "ERR not enough arguments for \"%s\" at 3: need index 2 but have 1 total"
         );
-        assert_eq!(f("%*d", vec![n("5")]), "ERR unrecognized format character '*' at offset 1");
-        assert_eq!(f("%z", vec![n("5")]), "ERR unsupported format verb 'z' in \"%z\" at offset 0");
+        assert_eq!(
+            f("%*d", vec![n("5")]),
+            "ERR unrecognized format character '*' at offset 1"
+        );
+        assert_eq!(
+            f("%z", vec![n("5")]),
+            "ERR unsupported format verb 'z' in \"%z\" at offset 0"
+        );
         assert_eq!(
             f("%d", vec![n("3.5")]),
             "ERR unsupported value for \"%d\" at 0: an integer is required"

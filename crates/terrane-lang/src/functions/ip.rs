@@ -18,8 +18,14 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
     Some(match name {
         "cidrhost" => Spec::new(vec![s("prefix"), n("hostnum")], t_string, cidrhost),
         "cidrnetmask" => Spec::new(vec![s("prefix")], t_string, cidrnetmask),
-        "cidrsubnet" => Spec::new(vec![s("prefix"), n("newbits"), n("netnum")], t_string, cidrsubnet),
-        "cidrsubnets" => Spec::new(vec![s("prefix")], t_list_string, cidrsubnets).variadic(n("newbits")),
+        "cidrsubnet" => Spec::new(
+            vec![s("prefix"), n("newbits"), n("netnum")],
+            t_string,
+            cidrsubnet,
+        ),
+        "cidrsubnets" => {
+            Spec::new(vec![s("prefix")], t_list_string, cidrsubnets).variadic(n("newbits"))
+        }
         _ => return None,
     })
 }
@@ -35,7 +41,11 @@ struct Net {
 }
 
 fn parse_cidr(s: &str) -> Result<Net, FunctionError> {
-    let bad = || FunctionError::call(format!("invalid CIDR expression: invalid CIDR address: {s}"));
+    let bad = || {
+        FunctionError::call(format!(
+            "invalid CIDR expression: invalid CIDR address: {s}"
+        ))
+    };
     let (addr, len) = s.split_once('/').ok_or_else(bad)?;
     if len.is_empty() || len.len() > 3 || !len.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
@@ -115,7 +125,11 @@ fn net_string(ip: &[u8], prefix: u32) -> String {
 
 /// Go's `uint64(1<<uint64(n)) - 1` (shifts of 64 or more give zero).
 fn max_num(bits: i64) -> u64 {
-    let p = if !(0..64).contains(&bits) { 0u64 } else { 1u64 << bits };
+    let p = if !(0..64).contains(&bits) {
+        0u64
+    } else {
+        1u64 << bits
+    };
     p.wrapping_sub(1)
 }
 
@@ -145,7 +159,8 @@ fn whole_big(a: &[Value], i: usize) -> Result<BigInt, FunctionError> {
     if !n.is_integer() {
         return call_err("value must be a whole number");
     }
-    n.to_bigint().ok_or_else(|| FunctionError::call("value must be a whole number"))
+    n.to_bigint()
+        .ok_or_else(|| FunctionError::call("value must be a whole number"))
 }
 
 fn cidrhost(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
@@ -165,7 +180,10 @@ fn cidrhost(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
         ));
     }
     // an IPv4-mapped IPv6 network counts as IPv4 (32 bits)
-    let mapped = net.bits == 128 && net.ip[..10].iter().all(|&b| b == 0) && net.ip[10] == 0xff && net.ip[11] == 0xff;
+    let mapped = net.bits == 128
+        && net.ip[..10].iter().all(|&b| b == 0)
+        && net.ip[10] == 0xff
+        && net.ip[11] == 0xff;
     let bitlength = if net.bits == 32 || mapped { 32 } else { 128 };
     let ip = insert_num(&net.ip, &num, bitlength)?;
     Ok(Value::string(ip_string(&ip)))
@@ -310,22 +328,46 @@ mod tests {
     fn cidr() {
         let st = Value::string;
         let n = Value::from_i64;
-        assert_eq!(run("cidrhost", vec![st("10.12.112.0/20"), n(16)]), "\"10.12.112.16\"");
-        assert_eq!(run("cidrhost", vec![st("10.0.0.0/8"), n(-1)]), "\"10.255.255.255\"");
-        assert_eq!(run("cidrhost", vec![st("fd00:fd12:3456:7890:00a2::/72"), n(34)]), "\"fd00:fd12:3456:7890::22\"");
-        assert_eq!(run("cidrhost", vec![st("::ffff:10.0.0.0/104"), n(5)]), "\"0:5::ffff:a00:0\"");
+        assert_eq!(
+            run("cidrhost", vec![st("10.12.112.0/20"), n(16)]),
+            "\"10.12.112.16\""
+        );
+        assert_eq!(
+            run("cidrhost", vec![st("10.0.0.0/8"), n(-1)]),
+            "\"10.255.255.255\""
+        );
+        assert_eq!(
+            run("cidrhost", vec![st("fd00:fd12:3456:7890:00a2::/72"), n(34)]),
+            "\"fd00:fd12:3456:7890::22\""
+        );
+        assert_eq!(
+            run("cidrhost", vec![st("::ffff:10.0.0.0/104"), n(5)]),
+            "\"0:5::ffff:a00:0\""
+        );
         assert_eq!(
             run("cidrhost", vec![st("10.0.0.1"), n(1)]),
             "ERR invalid CIDR expression: invalid CIDR address: 10.0.0.1"
         );
-        assert_eq!(run("cidrsubnet", vec![st("10.0.0.1/24"), n(2), n(1)]), "\"10.0.0.64/26\"");
-        assert_eq!(run("cidrsubnet", vec![st("10.0.0.0/8"), n(4), n(-1)]), "\"0.16.0.0/12\"");
-        assert_eq!(run("cidrsubnet", vec![st("10.0.0.0/8"), n(-1), n(0)]), "\"10.0.0.0/7\"");
+        assert_eq!(
+            run("cidrsubnet", vec![st("10.0.0.1/24"), n(2), n(1)]),
+            "\"10.0.0.64/26\""
+        );
+        assert_eq!(
+            run("cidrsubnet", vec![st("10.0.0.0/8"), n(4), n(-1)]),
+            "\"0.16.0.0/12\""
+        );
+        assert_eq!(
+            run("cidrsubnet", vec![st("10.0.0.0/8"), n(-1), n(0)]),
+            "\"10.0.0.0/7\""
+        );
         assert_eq!(
             run("cidrsubnet", vec![st("10.0.0.0/30"), n(3), n(0)]),
             "ERR insufficient address space to extend prefix of 30 by 3"
         );
-        assert_eq!(run("cidrnetmask", vec![st("fd00::/64")]), "\"ffff:ffff:ffff:ffff::\"");
+        assert_eq!(
+            run("cidrnetmask", vec![st("fd00::/64")]),
+            "\"ffff:ffff:ffff:ffff::\""
+        );
         assert_eq!(
             run("cidrsubnets", vec![st("fd00:fd12:3456:7890::/56"), n(16), n(16), n(16), n(32)]),
             "tolist([\n  \"fd00:fd12:3456:7800::/72\",\n  \"fd00:fd12:3456:7800:100::/72\",\n  \"fd00:fd12:3456:7800:200::/72\",\n  \"fd00:fd12:3456:7800:300::/88\",\n])"

@@ -200,7 +200,10 @@ impl<'a> Parser<'a> {
             }
         } else {
             self.i = i;
-            return Err(format!("invalid character {} in numeric literal", self.quote_char()));
+            return Err(format!(
+                "invalid character {} in numeric literal",
+                self.quote_char()
+            ));
         }
         if i < s.len() && s[i] == b'.' {
             i += 1;
@@ -280,7 +283,9 @@ impl<'a> Parser<'a> {
                             if (0xd800..0xdc00).contains(&u) {
                                 // a surrogate pair, if the next escape completes it
                                 let save = self.i;
-                                if self.s.get(self.i) == Some(&b'\\') && self.s.get(self.i + 1) == Some(&b'u') {
+                                if self.s.get(self.i) == Some(&b'\\')
+                                    && self.s.get(self.i + 1) == Some(&b'u')
+                                {
                                     self.i += 2;
                                     let l = self.hex4()?;
                                     if (0xdc00..0xe000).contains(&l) {
@@ -461,8 +466,14 @@ mod tests {
     #[test]
     fn encode_escapes() {
         let v = Value::string("<a&b>\u{8}\u{2028}\"\\\n");
-        assert_eq!(encode(&v).unwrap(), r#""\u003ca\u0026b\u003e\u0008\u2028\"\\\n""#);
-        let o = Value::object_from([("b", Value::from_i64(1)), ("a", Value::tuple(vec![Value::bool(true)]))]);
+        assert_eq!(
+            encode(&v).unwrap(),
+            r#""\u003ca\u0026b\u003e\u0008\u2028\"\\\n""#
+        );
+        let o = Value::object_from([
+            ("b", Value::from_i64(1)),
+            ("a", Value::tuple(vec![Value::bool(true)])),
+        ]);
         assert_eq!(encode(&o).unwrap(), r#"{"a":[true],"b":1}"#);
     }
 
@@ -481,6 +492,9 @@ mod tests {
             decode("1 2").unwrap_err(),
             "extraneous data after JSON object"
         );
-        assert_eq!(decode("1.50").unwrap().as_number().unwrap().to_text(), "1.5");
+        assert_eq!(
+            decode("1.50").unwrap().as_number().unwrap().to_text(),
+            "1.5"
+        );
     }
 }

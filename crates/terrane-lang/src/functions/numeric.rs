@@ -13,9 +13,15 @@ fn n(name: &'static str) -> Param {
 
 pub(crate) fn spec(name: &str) -> Option<Spec> {
     Some(match name {
-        "abs" => Spec::new(vec![n("num")], t_number, |a, _, _| Ok(Value::number(num_arg(a, 0).abs()))),
-        "ceil" => Spec::new(vec![n("num")], t_number, |a, _, _| Ok(Value::number(integral(num_arg(a, 0).ceil())))),
-        "floor" => Spec::new(vec![n("num")], t_number, |a, _, _| Ok(Value::number(integral(num_arg(a, 0).floor())))),
+        "abs" => Spec::new(vec![n("num")], t_number, |a, _, _| {
+            Ok(Value::number(num_arg(a, 0).abs()))
+        }),
+        "ceil" => Spec::new(vec![n("num")], t_number, |a, _, _| {
+            Ok(Value::number(integral(num_arg(a, 0).ceil())))
+        }),
+        "floor" => Spec::new(vec![n("num")], t_number, |a, _, _| {
+            Ok(Value::number(integral(num_arg(a, 0).floor())))
+        }),
         "signum" => Spec::new(vec![n("num")], t_number, |a, _, _| {
             let n = super::to_int(&num_arg(a, 0)).map_err(FunctionError::call)?;
             Ok(Value::from_i64(n.signum()))
@@ -87,7 +93,10 @@ fn parseint_type(a: &[Value]) -> Result<Type, FunctionError> {
     if a[0].ty() != &Type::String && !a[0].ty().is_dynamic() {
         return arg_err(
             0,
-            format!("first argument must be a string, not {}", a[0].ty().friendly_name()),
+            format!(
+                "first argument must be a string, not {}",
+                a[0].ty().friendly_name()
+            ),
         );
     }
     Ok(Type::Number)
@@ -117,7 +126,15 @@ fn parseint(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
         Some(b) if (2..=62).contains(&b) => b as u32,
         _ => return arg_err(1, "base must be a whole number between 2 and 62 inclusive"),
     };
-    let fail = || arg_err(0, format!("cannot parse {} as a base {base} integer", super::format::go_quote(s)));
+    let fail = || {
+        arg_err(
+            0,
+            format!(
+                "cannot parse {} as a base {base} integer",
+                super::format::go_quote(s)
+            ),
+        )
+    };
     let (neg, digits) = match s.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
@@ -154,9 +171,15 @@ mod tests {
     fn numeric() {
         let n = Value::from_i64;
         assert_eq!(run("abs", vec![Value::string("-2")]), "2");
-        assert_eq!(run("abs", vec![Value::string("a")]), "ERR argument 0: a number is required");
+        assert_eq!(
+            run("abs", vec![Value::string("a")]),
+            "ERR argument 0: a number is required"
+        );
         assert_eq!(run("max", vec![]), "ERR must pass at least one number");
-        assert_eq!(run("pow", vec![n(2), Value::from_f64(0.5).unwrap()]), "1.4142135623730951");
+        assert_eq!(
+            run("pow", vec![n(2), Value::from_f64(0.5).unwrap()]),
+            "1.4142135623730951"
+        );
         assert_eq!(run("log", vec![n(0), n(10)]), "-Inf");
         assert_eq!(run("parseint", vec![Value::string("zz"), n(36)]), "1295");
         assert_eq!(

@@ -94,7 +94,10 @@ fn indent(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     }
     let lines = s.matches('\n').count();
     let n = n as u64;
-    if n.saturating_mul(lines as u64).saturating_add(s.len() as u64) > MAX_RESULT_BYTES as u64 {
+    if n.saturating_mul(lines as u64)
+        .saturating_add(s.len() as u64)
+        > MAX_RESULT_BYTES as u64
+    {
         return call_err("the result would be too large");
     }
     let pad = " ".repeat(if lines == 0 { 0 } else { n as usize });
@@ -122,7 +125,10 @@ fn join(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
                             ),
                         )
                     } else {
-                        arg_err(li + 1, format!("element {ei} is null; cannot concatenate null values"))
+                        arg_err(
+                            li + 1,
+                            format!("element {ei} is null; cannot concatenate null values"),
+                        )
                     };
                 }
             }
@@ -207,7 +213,11 @@ fn title(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     let out: String = str_arg(a, 0)
         .chars()
         .map(|c| {
-            let r = if is_word_separator(prev) { title_case(c) } else { c };
+            let r = if is_word_separator(prev) {
+                title_case(c)
+            } else {
+                c
+            };
             prev = c;
             r
         })
@@ -233,13 +243,19 @@ fn substr(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     if start >= n {
         return Ok(Value::string(""));
     }
-    let end = if length < 0 { n } else { start.saturating_add(length).min(n) };
+    let end = if length < 0 {
+        n
+    } else {
+        start.saturating_add(length).min(n)
+    };
     Ok(Value::string(g[start as usize..end as usize].concat()))
 }
 
 fn trim(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     let cut: Vec<char> = str_arg(a, 1).chars().collect();
-    Ok(Value::string(str_arg(a, 0).trim_matches(|c| cut.contains(&c))))
+    Ok(Value::string(
+        str_arg(a, 0).trim_matches(|c| cut.contains(&c)),
+    ))
 }
 
 fn trimprefix(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
@@ -253,7 +269,9 @@ fn trimsuffix(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
 }
 
 fn trimspace(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
-    Ok(Value::string(str_arg(a, 0).trim_matches(char::is_whitespace)))
+    Ok(Value::string(
+        str_arg(a, 0).trim_matches(char::is_whitespace),
+    ))
 }
 
 fn split(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
@@ -358,7 +376,12 @@ pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, (String, String)> {
 fn describe_regex_error(pattern: &str) -> (String, String) {
     use regex_syntax::ast::ErrorKind as K;
     let err = match regex_syntax::ast::parse::Parser::new().parse(pattern) {
-        Ok(_) => return ("invalid or unsupported Perl syntax".into(), pattern.to_string()),
+        Ok(_) => {
+            return (
+                "invalid or unsupported Perl syntax".into(),
+                pattern.to_string(),
+            )
+        }
         Err(e) => e,
     };
     let span = err.span();
@@ -387,11 +410,17 @@ fn describe_regex_error(pattern: &str) -> (String, String) {
             "invalid named capture".into(),
             from(span.start.offset.saturating_sub(4)),
         ),
-        K::GroupNameDuplicate { .. } => ("duplicate capture group name".into(), pattern.to_string()),
-        K::FlagUnrecognized | K::FlagDanglingNegation | K::FlagRepeatedNegation { .. } => {
-            ("invalid or unsupported Perl syntax".into(), from(span.start.offset))
+        K::GroupNameDuplicate { .. } => {
+            ("duplicate capture group name".into(), pattern.to_string())
         }
-        _ => ("invalid or unsupported Perl syntax".into(), pattern.to_string()),
+        K::FlagUnrecognized | K::FlagDanglingNegation | K::FlagRepeatedNegation { .. } => (
+            "invalid or unsupported Perl syntax".into(),
+            from(span.start.offset),
+        ),
+        _ => (
+            "invalid or unsupported Perl syntax".into(),
+            pattern.to_string(),
+        ),
     }
 }
 
@@ -399,8 +428,9 @@ fn describe_regex_error(pattern: &str) -> (String, String) {
 /// a string without capture groups, a tuple for unnamed groups, an object
 /// for named groups.
 fn pattern_result_type(pattern: &str) -> Result<(Regex, Type), FunctionError> {
-    let re = compile_regex(pattern)
-        .map_err(|(code, expr)| FunctionError::arg(0, format!("invalid regexp pattern: {code} in {expr}")))?;
+    let re = compile_regex(pattern).map_err(|(code, expr)| {
+        FunctionError::arg(0, format!("invalid regexp pattern: {code} in {expr}"))
+    })?;
     let mut names = Vec::new();
     let mut unnamed = 0;
     for n in re.capture_names().skip(1) {
@@ -483,8 +513,9 @@ fn replace(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     let rep = str_arg(a, 2);
     if sub.len() > 1 && sub.starts_with('/') && sub.ends_with('/') {
         let pat = &sub[1..sub.len() - 1];
-        let re = compile_regex(pat)
-            .map_err(|(code, expr)| FunctionError::call(format!("error parsing regexp: {code}: `{expr}`")))?;
+        let re = compile_regex(pat).map_err(|(code, expr)| {
+            FunctionError::call(format!("error parsing regexp: {code}: `{expr}`"))
+        })?;
         return Ok(Value::string(re.replace_all(s, rep).into_owned()));
     }
     if sub.is_empty() {
@@ -519,15 +550,27 @@ mod tests {
         assert_eq!(run("chomp", vec![st("hello\r\n\n")]), "\"hello\"");
         assert_eq!(run("upper", vec![st("hello ß")]), "\"HELLO ß\"");
         assert_eq!(run("lower", vec![st("ÀÉÎ")]), "\"àéî\"");
-        assert_eq!(run("title", vec![st("o'neil mc-donald")]), "\"O'Neil Mc-Donald\"");
+        assert_eq!(
+            run("title", vec![st("o'neil mc-donald")]),
+            "\"O'Neil Mc-Donald\""
+        );
         assert_eq!(run("strrev", vec![st("👍🏽x")]), "\"x👍🏽\"");
         assert_eq!(run("substr", vec![st("hello"), n(-3), n(2)]), "\"ll\"");
         assert_eq!(run("substr", vec![st("hello"), n(-10), n(2)]), "\"he\"");
         assert_eq!(run("substr", vec![st("héllo"), n(1), n(1)]), "\"é\"");
         assert_eq!(run("trimspace", vec![st("  padded  ")]), "\"padded\"");
-        assert_eq!(run("split", vec![st(","), st("a,,b,")]), "tolist([\n  \"a\",\n  \"\",\n  \"b\",\n  \"\",\n])");
-        assert_eq!(run("replace", vec![st("hello"), st("/(?P<x>l+)/"), st("[$x]")]), "\"he[ll]o\"");
-        assert_eq!(run("replace", vec![st("abc"), st(""), st("-")]), "\"-a-b-c-\"");
+        assert_eq!(
+            run("split", vec![st(","), st("a,,b,")]),
+            "tolist([\n  \"a\",\n  \"\",\n  \"b\",\n  \"\",\n])"
+        );
+        assert_eq!(
+            run("replace", vec![st("hello"), st("/(?P<x>l+)/"), st("[$x]")]),
+            "\"he[ll]o\""
+        );
+        assert_eq!(
+            run("replace", vec![st("abc"), st(""), st("-")]),
+            "\"-a-b-c-\""
+        );
         assert_eq!(
             run("replace", vec![st("abc"), st("/[/"), st("x")]),
             "ERR error parsing regexp: missing closing ]: `[`"
@@ -536,8 +579,14 @@ mod tests {
             run("regex", vec![st("["), st("abc")]),
             "ERR argument 0: invalid regexp pattern: missing closing ] in ["
         );
-        assert_eq!(run("regex", vec![st("(a)|(b)"), st("b")]), "[\n  tostring(null),\n  \"b\",\n]");
-        assert_eq!(run("indent", vec![n(2), st("a\n\nb\n")]), "<<EOT\na\n  \n  b\n  \nEOT");
+        assert_eq!(
+            run("regex", vec![st("(a)|(b)"), st("b")]),
+            "[\n  tostring(null),\n  \"b\",\n]"
+        );
+        assert_eq!(
+            run("indent", vec![n(2), st("a\n\nb\n")]),
+            "<<EOT\na\n  \n  b\n  \nEOT"
+        );
         assert_eq!(
             run("join", vec![st(","), st("a")]),
             "ERR argument 1: list of string required"

@@ -9,7 +9,11 @@ fn v_param() -> Param {
 }
 
 fn value_param() -> Param {
-    Param::new("value", Type::Dynamic).null().unknown().marked().dynamic()
+    Param::new("value", Type::Dynamic)
+        .null()
+        .unknown()
+        .marked()
+        .dynamic()
 }
 
 pub(crate) fn spec(name: &str) -> Option<Spec> {
@@ -17,15 +21,31 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
         "tostring" => Spec::computed(vec![v_param()], |a| to_type(a, Type::String), to_impl),
         "tonumber" => Spec::computed(vec![v_param()], |a| to_type(a, Type::Number), to_impl),
         "tobool" => Spec::computed(vec![v_param()], |a| to_type(a, Type::Bool), to_impl),
-        "tolist" => Spec::computed(vec![v_param()], |a| to_type(a, Type::list(Type::Dynamic)), to_impl),
-        "toset" => Spec::computed(vec![v_param()], |a| to_type(a, Type::set(Type::Dynamic)), to_impl),
-        "tomap" => Spec::computed(vec![v_param()], |a| to_type(a, Type::map(Type::Dynamic)), to_impl),
-        "sensitive" => Spec::computed(vec![value_param()], |a| Ok(a[0].ty().clone()), |a, _, _| {
-            Ok(a[0].mark(Mark::Sensitive))
-        })
+        "tolist" => Spec::computed(
+            vec![v_param()],
+            |a| to_type(a, Type::list(Type::Dynamic)),
+            to_impl,
+        ),
+        "toset" => Spec::computed(
+            vec![v_param()],
+            |a| to_type(a, Type::set(Type::Dynamic)),
+            to_impl,
+        ),
+        "tomap" => Spec::computed(
+            vec![v_param()],
+            |a| to_type(a, Type::map(Type::Dynamic)),
+            to_impl,
+        ),
+        "sensitive" => Spec::computed(
+            vec![value_param()],
+            |a| Ok(a[0].ty().clone()),
+            |a, _, _| Ok(a[0].mark(Mark::Sensitive)),
+        )
         .partial_unknown(),
-        "nonsensitive" => Spec::computed(vec![value_param()], |a| Ok(a[0].ty().clone()), nonsensitive)
-            .partial_unknown(),
+        "nonsensitive" => {
+            Spec::computed(vec![value_param()], |a| Ok(a[0].ty().clone()), nonsensitive)
+                .partial_unknown()
+        }
         "issensitive" => Spec::new(vec![value_param()], t_bool, |a, _, _| {
             Ok(Value::bool(a[0].is_sensitive()))
         })
@@ -98,7 +118,10 @@ fn to_impl(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
 fn nonsensitive(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     let v = &a[0];
     if !v.is_sensitive() && v.is_known() {
-        return arg_err(0, "the given value is not sensitive, so this call is redundant");
+        return arg_err(
+            0,
+            "the given value is not sensitive, so this call is redundant",
+        );
     }
     let (u, marks) = v.unmark();
     let mut rest = terrane_value::Marks::NONE;

@@ -82,7 +82,11 @@ fn write_node(e: &mut Enc, v: &Value, indent: usize, root: bool) -> Result<bool,
         }
         Kind::Number(n) => {
             if n.is_infinite() {
-                e.push(if n.is_sign_negative() { "-.inf" } else { "+.inf" });
+                e.push(if n.is_sign_negative() {
+                    "-.inf"
+                } else {
+                    "+.inf"
+                });
             } else {
                 e.push(&n.to_text());
             }
@@ -117,7 +121,9 @@ fn write_node(e: &mut Enc, v: &Value, indent: usize, root: bool) -> Result<bool,
                     write_string(e, k, indent, true);
                     e.push(":");
                 }
-                if is_empty_collection(x).is_none() && matches!(x.kind(), Kind::Map(_) | Kind::Object(_)) {
+                if is_empty_collection(x).is_none()
+                    && matches!(x.kind(), Kind::Map(_) | Kind::Object(_))
+                {
                     e.newline_indent(indent + 2);
                     write_node(e, x, indent + 2, false)?;
                 } else if is_empty_collection(x).is_none()
@@ -156,7 +162,10 @@ fn write_child(e: &mut Enc, v: &Value, indent: usize, _seq: bool) -> Result<(), 
 /// go-yaml's "printable" characters (others are escaped).
 fn is_printable(c: char) -> bool {
     let u = c as u32;
-    u == 0x0a || (0x20..=0x7e).contains(&u) || (0xa0..=0xd7ff).contains(&u) || ((0xe000..=0xfffd).contains(&u) && u != 0xfeff)
+    u == 0x0a
+        || (0x20..=0x7e).contains(&u)
+        || (0xa0..=0xd7ff).contains(&u)
+        || ((0xe000..=0xfffd).contains(&u) && u != 0xfeff)
 }
 
 fn block_allowed(s: &str) -> bool {
@@ -291,7 +300,11 @@ struct Dec<'a> {
 
 fn err_at(m: &Marker, msg: &str) -> String {
     let msg = msg.strip_prefix("while parsing a node, ").unwrap_or(msg);
-    format!("on line {}, column {}: {msg}", m.line().saturating_sub(1).max(1), m.col() + 1)
+    format!(
+        "on line {}, column {}: {msg}",
+        m.line().saturating_sub(1).max(1),
+        m.col() + 1
+    )
 }
 
 /// Decodes a single YAML document to a value (objects and tuples; a null
@@ -386,7 +399,8 @@ impl<'a> Dec<'a> {
                     if matches!(ev, Event::MappingEnd) {
                         break;
                     }
-                    let is_merge = matches!(&ev, Event::Scalar(t, TScalarStyle::Plain, _, None) if t == "<<");
+                    let is_merge =
+                        matches!(&ev, Event::Scalar(t, TScalarStyle::Plain, _, None) if t == "<<");
                     let k = self.node(ev, km)?;
                     let (vev, vm) = self.next()?;
                     let v = self.node(vev, vm)?;
@@ -408,7 +422,12 @@ impl<'a> Dec<'a> {
                                 }
                                 continue;
                             }
-                            _ => return Err("map merge requires map or sequence of maps as the value".into()),
+                            _ => {
+                                return Err(
+                                    "map merge requires map or sequence of maps as the value"
+                                        .into(),
+                                )
+                            }
                         }
                     }
                     let key = match k.kind() {
@@ -475,7 +494,9 @@ fn resolve_plain(text: &str) -> Result<Value, String> {
         "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
             return Ok(Value::bool(false))
         }
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Ok(Value::number(Number::infinity(false))),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Ok(Value::number(Number::infinity(false)))
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Ok(Value::number(Number::infinity(true))),
         ".nan" | ".NaN" | ".NAN" => return Err("floating point NaN is not supported".into()),
         _ => {}
@@ -505,17 +526,18 @@ fn parse_int(text: &str) -> Option<Number> {
         Some(r) => (true, r),
         None => (false, plain.strip_prefix('+').unwrap_or(&plain)),
     };
-    let (radix, digits) = if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        (16, r)
-    } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-        (2, r)
-    } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-        (8, r)
-    } else if body.len() > 1 && body.starts_with('0') {
-        (8, &body[1..])
-    } else {
-        (10, body)
-    };
+    let (radix, digits) =
+        if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, r)
+        } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (2, r)
+        } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+            (8, r)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
@@ -586,7 +608,7 @@ fn timestamp(s: &str) -> Option<String> {
         return None;
     }
     let (d, mut i) = num(i + 1, 1, 2)?;
-    if !(1..=12).contains(&mo) || d < 1 || d > 31 {
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
         return None;
     }
     let (mut h, mut mi, mut se) = (0, 0, 0);
@@ -670,7 +692,13 @@ mod tests {
         assert_eq!(enc(Value::string("😀\nx")), "\"\\U0001F600\\nx\"\n");
         assert_eq!(enc(Value::empty_tuple()), "[]\n");
         let v = Value::object_from([
-            ("a", Value::tuple(vec![Value::from_i64(1), Value::object_from([("b", Value::from_i64(2))])])),
+            (
+                "a",
+                Value::tuple(vec![
+                    Value::from_i64(1),
+                    Value::object_from([("b", Value::from_i64(2))]),
+                ]),
+            ),
             ("c", Value::empty_object()),
         ]);
         assert_eq!(enc(v), "\"a\":\n- 1\n- \"b\": 2\n\"c\": {}\n");
@@ -683,10 +711,16 @@ mod tests {
             "a",
             Value::object_from([(
                 "b",
-                Value::tuple(vec![Value::string("x"), Value::object_from([("c", Value::string("l1\nl2"))])]),
+                Value::tuple(vec![
+                    Value::string("x"),
+                    Value::object_from([("c", Value::string("l1\nl2"))]),
+                ]),
             )]),
         )]);
-        assert_eq!(enc(v), "\"a\":\n  \"b\":\n  - \"x\"\n  - \"c\": |-\n      l1\n      l2\n");
+        assert_eq!(
+            enc(v),
+            "\"a\":\n  \"b\":\n  - \"x\"\n  - \"c\": |-\n      l1\n      l2\n"
+        );
         let long = "aaaaaaaaa bbbbbbbbb ccccccccc ddddddddd eeeeeeeee fffffffff ggggggggg hhhhhhhhh iiiiiiiii jjjjjjjjj kkkkkkkkk";
         assert_eq!(
             enc(Value::object_from([("k", Value::string(long))])),
@@ -697,16 +731,37 @@ mod tests {
     #[test]
     fn decode_values() {
         let v = decode("a: 1\nb: [x, y]").unwrap();
-        assert_eq!(terrane_value::format_console(&v), "{\n  \"a\" = 1\n  \"b\" = [\n    \"x\",\n    true,\n  ]\n}");
-        assert_eq!(decode("2001-12-14").unwrap().as_str(), Some("2001-12-14T00:00:00Z"));
+        assert_eq!(
+            terrane_value::format_console(&v),
+            "{\n  \"a\" = 1\n  \"b\" = [\n    \"x\",\n    true,\n  ]\n}"
+        );
+        assert_eq!(
+            decode("2001-12-14").unwrap().as_str(),
+            Some("2001-12-14T00:00:00Z")
+        );
         assert_eq!(
             decode("2001-12-14t21:59:43.10-05:00").unwrap().as_str(),
             Some("2001-12-14T21:59:43-05:00")
         );
         assert_eq!(decode("!!str 123").unwrap().as_str(), Some("123"));
-        assert_eq!(decode("a: &x 1\nb: *x").unwrap().get_attr("b").unwrap().as_number().unwrap().to_text(), "1");
-        assert_eq!(decode("a: *b").unwrap_err(), "reference to undefined anchor \"b\"");
-        assert_eq!(decode("{1: a, true: b, null: c}").unwrap_err(), "mapping key cannot be null");
+        assert_eq!(
+            decode("a: &x 1\nb: *x")
+                .unwrap()
+                .get_attr("b")
+                .unwrap()
+                .as_number()
+                .unwrap()
+                .to_text(),
+            "1"
+        );
+        assert_eq!(
+            decode("a: *b").unwrap_err(),
+            "reference to undefined anchor \"b\""
+        );
+        assert_eq!(
+            decode("{1: a, true: b, null: c}").unwrap_err(),
+            "mapping key cannot be null"
+        );
         assert_eq!(decode("0x1F").unwrap().as_number().unwrap().to_text(), "31");
         assert!(decode("~").unwrap().is_null());
     }
