@@ -98,11 +98,29 @@ impl Scope {
                 },
             );
         }
-        for name in module.variables.keys() {
-            s.variables.insert(name.clone(), Value::unknown_dynamic());
-        }
-        for name in module.managed_resources.keys() {
-            s.resources.insert(name.clone(), Value::unknown_dynamic());
+        // Variables take their default (evaluated without references);
+        // those without one are unknown, as no value was given.
+        let empty = Scope::new();
+        for (name, var) in &module.variables {
+            let value = var
+                .default
+                .as_ref()
+                .map(|d| {
+                    let ctx = crate::eval::EvalContext::new(&empty).with_file(&d.file);
+                    let (v, diags) = crate::eval::eval_expr(&d.expr, &ctx);
+                    if diags.has_errors() {
+                        Value::unknown_dynamic()
+                    } else {
+                        v
+                    }
+                })
+                .unwrap_or_else(Value::unknown_dynamic);
+            let value = if var.sensitive {
+                value.mark_sensitive()
+            } else {
+                value
+            };
+            s.variables.insert(name.clone(), value);
         }
         for name in module.data_resources.keys() {
             let key = name.strip_prefix("data.").unwrap_or(name);
