@@ -772,7 +772,13 @@ fn split_lines(toks: &[Tok<'_>]) -> Vec<Line> {
         line.assign = lead_end;
         for i in line.start + 1..lead_end {
             if toks[i].kind == TokenKind::Equal {
-                if net_brackets(&toks[i..lead_end]) == 0 {
+                // Unlike indentation, this count does not stop at a heredoc
+                // opener: brackets inside a heredoc's interpolations count.
+                let net: i64 = toks[i..lead_end]
+                    .iter()
+                    .map(|t| bracket_change(t.kind))
+                    .sum();
+                if net == 0 {
                     line.assign = i;
                     line.has_assign = true;
                 }
@@ -1222,6 +1228,14 @@ mod tests {
         check(
             "a /* c */ = 1\nd = /* i */ \"${x}\" /* j */\nblk /* c */ { /* d */\n  x = 1 /* e */ # f\n} /* g */\n",
             "a /* c */ = 1\nd         = /* i */ x /* j */\nblk /* c */ { /* d */\n  x = 1 /* e */ # f\n} /* g */\n",
+        );
+    }
+
+    #[test]
+    fn heredoc_interpolation_brackets_prevent_alignment() {
+        check(
+            "bb = 1\naaaa = <<EOT\n${f({\n    c   =   1\n  })}\nEOT\nd = 1\n",
+            "bb = 1\naaaa = <<EOT\n${f({\nc = 1\n})}\nEOT\nd = 1\n",
         );
     }
 }
