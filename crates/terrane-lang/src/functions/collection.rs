@@ -390,7 +390,7 @@ fn flatten_into(v: &Value, out: &mut Vec<Value>) {
 
 fn flatten_type(a: &[Value]) -> Result<Type, FunctionError> {
     if !is_seq_type(a[0].ty()) {
-        return arg_err(0, "can only flatten lists, sets and tuples");
+        return call_err("can only flatten lists, sets and tuples");
     }
     if !a[0].is_wholly_known() {
         return Ok(Type::Dynamic);
@@ -408,7 +408,7 @@ fn flatten(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
 
 fn index(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     if !matches!(a[0].ty(), Type::List(_) | Type::Tuple(_)) {
-        return arg_err(0, "argument must be a list or tuple");
+        return call_err("argument must be a list or tuple");
     }
     if seq(&a[0]).is_empty() {
         return call_err("cannot search an empty list");
@@ -538,7 +538,7 @@ fn matchkeys_type(a: &[Value]) -> Result<Type, FunctionError> {
     let kt = a[1].ty();
     let st = a[2].ty();
     if unify(&[kt.clone(), st.clone()]).is_none() {
-        return arg_err(2, "keys and searchset must be of the same type");
+        return call_err("keys and searchset must be of the same type");
     }
     Ok(a[0].ty().clone())
 }
@@ -908,10 +908,7 @@ fn sort(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     let mut out: Vec<Value> = seq(&a[0]).to_vec();
     for (i, v) in out.iter().enumerate() {
         if v.is_null() {
-            return arg_err(
-                0,
-                format!("given list element {i} is null; a null string cannot be sorted"),
-            );
+            return call_err(format!("given list element {i} is null; a null string cannot be sorted"));
         }
     }
     out.sort_by(|x, y| {
@@ -1005,9 +1002,9 @@ fn zipmap_type(a: &[Value]) -> Result<Type, FunctionError> {
                 ));
             }
             let mut attrs = BTreeMap::new();
-            for (k, t) in keys.iter().zip(es) {
+            for (i, (k, t)) in keys.iter().zip(es).enumerate() {
                 let Some(k) = k.as_str() else {
-                    return arg_err(0, "keys must not be null");
+                    return call_err(format!("keys list has null value at index {i}"));
                 };
                 attrs.insert(k.to_string(), t.clone());
             }
@@ -1029,9 +1026,9 @@ fn zipmap(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
         ));
     }
     let mut out = BTreeMap::new();
-    for (k, v) in keys.iter().zip(vals) {
+    for (i, (k, v)) in keys.iter().zip(vals).enumerate() {
         let Some(k) = k.as_str() else {
-            return arg_err(0, "keys must not be null");
+            return call_err(format!("keys list has null value at index {i}"));
         };
         out.insert(k.to_string(), v.clone());
     }

@@ -98,7 +98,12 @@ fn formatlist_fn(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
             fargs.push(x);
         }
         match format_values(fmt, &fargs) {
-            Ok((s, _)) => out.push(Value::string(s)),
+            Ok((s, used)) => {
+                if let Err(e) = check_used(used, fargs.len()) {
+                    return call_err(format!("error on format iteration {idx}: {}", e.message));
+                }
+                out.push(Value::string(s))
+            }
             Err(e) => return call_err(format!("error on format iteration {idx}: {e}")),
         }
     }

@@ -122,7 +122,8 @@ fn digit_value(c: char, base: u32) -> Option<u32> {
 fn parseint(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     let s = a[0].as_str().unwrap_or("");
     let base_n = num_arg(a, 1);
-    let base = match base_n.to_i64() {
+    let base = super::to_int(&base_n).map_err(|e| FunctionError::arg(1, e))?;
+    let base = match Some(base) {
         Some(b) if (2..=62).contains(&b) => b as u32,
         _ => return arg_err(1, "base must be a whole number between 2 and 62 inclusive"),
     };

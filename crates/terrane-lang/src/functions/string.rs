@@ -301,6 +301,18 @@ fn translate_pattern(p: &str) -> String {
                     break;
                 };
                 match n {
+                    'Q' => {
+                        // \Q...\E quotes a literal run
+                        let mut lit = String::new();
+                        while let Some(c) = chars.next() {
+                            if c == '\\' && chars.peek() == Some(&'E') {
+                                chars.next();
+                                break;
+                            }
+                            lit.push(c);
+                        }
+                        out.push_str(&regex::escape(&lit));
+                    }
                     'd' | 'D' | 'w' | 'W' | 's' | 'S' if class_depth == 0 => {
                         out.push_str("(?-u:\\");
                         out.push(n);
@@ -444,7 +456,7 @@ fn pattern_result_type(pattern: &str) -> Result<(Regex, Type), FunctionError> {
         (u, n) if u > 0 && n > 0 => {
             return arg_err(
                 0,
-                "invalid regexp pattern: cannot use both named and unnamed capture groups",
+                "invalid regexp pattern: cannot mix both named and unnamed capture groups",
             )
         }
         (u, 0) => Type::Tuple(vec![Type::String; u]),
