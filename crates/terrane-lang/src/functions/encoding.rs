@@ -136,7 +136,7 @@ fn parse_csv(src: &str) -> Result<Vec<Vec<String>>, CsvError> {
                     match chars.get(i) {
                         None => {
                             return Err(CsvError {
-                                line,
+                                line: line + 1,
                                 msg: "extraneous or missing \" in quoted-field",
                             })
                         }
@@ -369,8 +369,8 @@ fn lookup_encoding(name: &str) -> Option<(TextEnc, String)> {
             "UTF-16BE".to_string(),
         ),
         "iso-8859-1" | "iso_8859-1:1987" | "iso-ir-100" | "iso_8859-1" | "latin1" | "l1"
-        | "ibm819" | "cp819" | "csisolatin1" => (TextEnc::Latin1, "ISO-8859-1".to_string()),
-        "us-ascii" | "ascii" | "iso646-us" | "us" | "ibm367" | "cp367" | "csascii"
+        | "ibm819" | "cp819" | "csisolatin1" => (TextEnc::Latin1, "ISO_8859-1:1987".to_string()),
+        "us-ascii" | "iso646-us" | "us" | "ibm367" | "cp367" | "csascii"
         | "ansi_x3.4-1968" | "iso-ir-6" | "ansi_x3.4-1986" | "iso_646.irv:1991" => {
             (TextEnc::Ascii, "US-ASCII".to_string())
         }
@@ -379,7 +379,15 @@ fn lookup_encoding(name: &str) -> Option<(TextEnc, String)> {
             if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE || e == encoding_rs::UTF_8 {
                 return None;
             }
-            (TextEnc::Other(e), e.name().to_string())
+            // WHATWG folds many non-IANA labels (e.g. "ascii") into windows-1252
+            if e == encoding_rs::WINDOWS_1252 && !matches!(l.as_str(), "windows-1252" | "cswindows1252") {
+                return None;
+            }
+            let name = match e.name() {
+                "EUC-JP" => "Extended_UNIX_Code_Packed_Format_for_Japanese",
+                n => n,
+            };
+            (TextEnc::Other(e), name.to_string())
         }
     };
     Some(r)
@@ -457,7 +465,8 @@ fn textdecodebase64(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
             let off = match e {
                 base64::DecodeError::InvalidByte(o, _) => o,
                 base64::DecodeError::InvalidLastSymbol(o, _) => o,
-                _ => src.len(),
+                // an incomplete final quantum is reported at its start
+                _ => src.trim_end_matches('=').len() / 4 * 4,
             };
             return arg_err(
                 0,

@@ -31,10 +31,7 @@ fn write_value(out: &mut String, v: &Value) -> Result<(), EncodeError> {
         Kind::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         Kind::Number(n) => {
             if n.is_infinite() {
-                return Err(EncodeError(format!(
-                    "json: unsupported value: {}",
-                    if n.is_sign_negative() { "-Inf" } else { "+Inf" }
-                )));
+                return Err(EncodeError("cannot serialize infinity as JSON".into()));
             }
             out.push_str(&n.to_text());
         }
@@ -130,8 +127,10 @@ impl<'a> Parser<'a> {
         match c {
             '\'' => "'\\''".into(),
             '"' => "'\"'".into(),
-            c if (c as u32) < 0x20 => format!("'\\x{:02x}'", c as u32),
-            c => format!("'{c}'"),
+            c => {
+                let q = crate::functions::format::go_quote(&c.to_string());
+                format!("'{}'", &q[1..q.len() - 1])
+            }
         }
     }
 
@@ -404,11 +403,13 @@ impl<'a> Parser<'a> {
             self.depth -= 1;
             return Ok(Value::empty_object());
         }
+        let mut first = true;
         loop {
             self.ws();
             match self.s.get(self.i) {
                 None => return self.eof_struct(),
                 Some(b'"') => {}
+                Some(_) if first => return Err(format!("invalid character {}", self.quote_char())),
                 Some(_) => {
                     return Err(format!(
                         "invalid character {} looking for beginning of object key string",
@@ -416,6 +417,7 @@ impl<'a> Parser<'a> {
                     ))
                 }
             }
+            first = false;
             let k = self.string()?;
             self.ws();
             match self.s.get(self.i) {

@@ -299,7 +299,20 @@ struct Dec<'a> {
 }
 
 fn err_at(m: &Marker, msg: &str) -> String {
-    let msg = msg.strip_prefix("while parsing a node, ").unwrap_or(msg);
+    let msg = match msg.strip_prefix("while parsing ") {
+        Some(rest) => {
+            // libyaml words parser problems as "did not find expected ..."
+            let rest = rest.split_once(", ").map(|x| x.1).unwrap_or(rest);
+            if let Some(e) = rest.strip_prefix("expected ") {
+                format!("did not find expected {e}")
+            } else {
+                rest.to_string()
+            }
+        }
+        // scanner problems are reported without a position
+        None if !msg.starts_with("did not find") && !msg.contains("document") && !msg.contains("after value") && !msg.contains("NaN") => return msg.to_string(),
+        None => msg.to_string(),
+    };
     format!(
         "on line {}, column {}: {msg}",
         m.line().saturating_sub(1).max(1),
@@ -389,6 +402,9 @@ impl<'a> Dec<'a> {
             Event::MappingStart(anchor, tag) => {
                 if let Some(t) = &tag {
                     let full = tag_name(t);
+                    if full.starts_with('!') && !full.starts_with("!!") {
+                        return Err(format!("unsupported tag {}", super::format::go_quote(&full)));
+                    }
                     if full != "tag:yaml.org,2002:map" {
                         return Err(format!("can't interpret mapping as {full}"));
                     }
@@ -435,7 +451,7 @@ impl<'a> Dec<'a> {
                         Kind::String(s) => s.to_string(),
                         Kind::Number(n) => n.to_text(),
                         Kind::Bool(b) => b.to_string(),
-                        _ => return Err("mapping key must be a string".into()),
+                        _ => return Err("only strings are allowed as mapping keys".into()),
                     };
                     attrs.insert(key, v);
                 }
@@ -479,7 +495,8 @@ fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Result<
                 Some(s) => Ok(Value::string(s)),
                 None => Ok(Value::string(text)),
             },
-            _ => Ok(Value::string(text)),
+            _ if name.starts_with("tag:yaml.org,2002:") => Ok(Value::string(text)),
+            _ => Err(format!("unsupported tag {}", super::format::go_quote(&name))),
         };
     }
     resolve_plain(text)
@@ -503,7 +520,7 @@ fn resolve_plain(text: &str) -> Result<Value, String> {
     }
     let first = text.as_bytes()[0];
     if first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.') {
-        if let Some(n) = parse_int(text) {
+        if let Some(n) = parse_int(text)? {
             return Ok(Value::number(n));
         }
         if is_float(text) {
@@ -518,32 +535,39 @@ fn resolve_plain(text: &str) -> Result<Value, String> {
     Ok(Value::string(text))
 }
 
-/// Go's `strconv.ParseInt(s, 0, 64)` after removing underscores (as
-/// go-yaml v2's resolver), with arbitrary size.
-fn parse_int(text: &str) -> Option<Number> {
-    let plain: String = text.chars().filter(|c| *c != '_').collect();
-    let (neg, body) = match plain.strip_prefix('-') {
+/// Integers as Terraform's YAML resolver reads them: decimal (with
+/// underscores, leading zeros ignored), `0x` hexadecimal and `0o` octal.
+/// `Err` for a hexadecimal or octal literal too large for 64 bits.
+fn parse_int(text: &str) -> Result<Option<Number>, String> {
+    let (neg, body) = match text.strip_prefix('-') {
         Some(r) => (true, r),
-        None => (false, plain.strip_prefix('+').unwrap_or(&plain)),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
-    let (radix, digits) =
-        if let Some(r) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-            (16, r)
-        } else if let Some(r) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-            (2, r)
-        } else if let Some(r) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-            (8, r)
-        } else if body.len() > 1 && body.starts_with('0') {
-            (8, &body[1..])
-        } else {
-            (10, body)
-        };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
+    let (radix, digits) = if let Some(r) = body.strip_prefix("0x") {
+        (16, r)
+    } else if let Some(r) = body.strip_prefix("0o") {
+        (8, r)
+    } else {
+        (10, body)
+    };
+    if digits.is_empty() || !digits.starts_with(|c: char| c.is_digit(radix)) {
+        return Ok(None);
     }
-    let v = num_bigint::BigInt::parse_bytes(digits.as_bytes(), radix)?;
+    if !digits.chars().all(|c| c == '_' || c.is_digit(radix)) {
+        return Ok(None);
+    }
+    let clean: String = digits.chars().filter(|c| *c != '_').collect();
+    let Some(v) = num_bigint::BigInt::parse_bytes(clean.as_bytes(), radix) else {
+        return Ok(None);
+    };
     let v = if neg { -v } else { v };
-    Some(Number::from_bigint(&v))
+    if radix != 10 && v.bits() > 63 && !(v.bits() == 64 && !neg) {
+        return Err(format!(
+            "cannot parse {} as tag:yaml.org,2002:int",
+            super::format::go_quote(text)
+        ));
+    }
+    Ok(Some(Number::from_bigint(&v)))
 }
 
 fn is_float(s: &str) -> bool {
