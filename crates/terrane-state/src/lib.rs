@@ -1,0 +1,43 @@
+//! terrane-state: Terraform's state, format version 4.
+//!
+//! * [`StateFile`] / [`State`]: the model, with every field of format 4.
+//!   Attributes, output values and types and sensitive paths stay JSON
+//!   ([`RawJson`], exact source text); the engine converts them with
+//!   `terrane-value`.
+//! * [`read`]: parse a state file (format 4; 2 and 3 upgraded), with
+//!   Terraform 1.0.3's error wording.
+//! * [`serialize`]: write it byte-for-byte as Terraform 1.0.3 does.
+//! * [`LocalState`]: the local backend's state manager: locking compatible
+//!   with Terraform (`.terraform.tfstate.lock.info` plus an OS lock on the
+//!   state file), atomic writes, backups, serial and lineage rules.
+//! * [`Journal`]: an append-only log of instance changes beside the state,
+//!   for crash-safe applies without rewriting the whole state per change.
+
+#![warn(missing_docs)]
+
+mod base64;
+mod ctytype;
+pub mod journal;
+pub mod json;
+pub mod local;
+pub mod lock;
+mod model;
+mod read;
+mod write;
+
+pub use journal::{apply_change, Change, FoldOutcome, Journal, JournalError, ResourceAddr};
+pub use json::RawJson;
+pub use local::{
+    atomic_write, content_equal, Backup, LocalState, LocalStateOptions, StateWriteError,
+};
+pub use lock::{lock_info_path, LockError, LockInfo, LOCK_ADVICE};
+pub use model::{
+    is_valid_deposed_key, new_deposed_key, new_lineage, EachMode, IndexKey, Instance, Mode,
+    OutputValue, Resource, State, StateFile, Status,
+};
+pub use read::{read, Diagnostic, ReadError, ReadOptions};
+pub use write::serialize;
+
+/// The Terraform version terrane is compatible with and writes into
+/// `terraform_version` by default.
+pub const COMPATIBLE_TERRAFORM_VERSION: &str = "1.0.3";
