@@ -124,6 +124,9 @@ struct Parser<'a> {
     /// Set by `nest_parts` when an `if` branch ended at `else` (true) or
     /// `endif` (false).
     last_was_else: Option<bool>,
+    /// An error consumed the input up to its end (an unterminated heredoc):
+    /// enclosing blocks are then not reported as unclosed as well.
+    hit_eof_in_error: bool,
     /// Names and short literals seen in this file: identical ones share one
     /// allocation, which roughly halves the tree of a large file.
     interned: HashSet<Arc<str>>,
@@ -141,6 +144,7 @@ impl<'a> Parser<'a> {
             failed: false,
             depth: 0,
             last_was_else: None,
+            hit_eof_in_error: false,
             interned: HashSet::new(),
         }
     }
@@ -476,6 +480,9 @@ impl<'a> Parser<'a> {
             body = b;
             let close = self.next();
             if close.kind != T::CBrace {
+                if self.hit_eof_in_error {
+                    return None;
+                }
                 let detail = "There is no closing brace for this block before the end of the file. This may be caused by incorrect brace nesting elsewhere in this file.";
                 // Report at the opening brace, as HCL does, but only once.
                 self.failed = false;
@@ -1480,12 +1487,16 @@ impl<'a> Parser<'a> {
                     }
                 }
                 _ => {
-                    let marker = self.text(open.span).trim_start_matches("<<").trim_start_matches('-').trim_end();
-                    self.error(
+                    // As HCL: the subject is the end of input, the context
+                    // the heredoc's content.
+                    let content = Span::new(open.span.end as usize, t.span.end as usize);
+                    self.error_ctx(
                         "Unterminated template string",
-                        &format!("No closing marker was found for the heredoc; expected a line containing only {marker:?}."),
-                        open.span,
+                        "No closing marker was found for the string.",
+                        Span::new(t.span.end as usize, t.span.end as usize),
+                        content,
                     );
+                    self.hit_eof_in_error = true;
                     return self.bad(open.span.to(t.span));
                 }
             }
@@ -1696,8 +1707,8 @@ impl<'a> Parser<'a> {
                             return Some(out);
                         }
                         self.error(
-                            "Unexpected \"else\" directive",
-                            "An \"else\" directive is not expected here.",
+                            "Unexpected else directive",
+                            "The control directives within this template are unbalanced.",
                             span,
                         );
                         return None;
@@ -1708,8 +1719,8 @@ impl<'a> Parser<'a> {
                             return Some(out);
                         }
                         self.error(
-                            "Unexpected \"endif\" directive",
-                            "An \"endif\" directive is not expected here.",
+                            "Unexpected endif directive",
+                            "The control directives within this template are unbalanced.",
                             span,
                         );
                         return None;
@@ -1719,8 +1730,8 @@ impl<'a> Parser<'a> {
                             return Some(out);
                         }
                         self.error(
-                            "Unexpected \"endfor\" directive",
-                            "An \"endfor\" directive is not expected here.",
+                            "Unexpected endfor directive",
+                            "The control directives within this template are unbalanced.",
                             span,
                         );
                         return None;

@@ -103,7 +103,12 @@ fn write_mapping(out: &mut String, m: &std::collections::BTreeMap<String, Value>
     out.push_str("{\n");
     for (k, e) in m {
         indent_to(out, indent + 2);
-        out.push_str(&quote_string(k));
+        // Keys print like string values: multi-line ones as heredocs.
+        if k.contains('\n') {
+            write_heredoc(out, k, indent + 2);
+        } else {
+            out.push_str(&quote_string(k));
+        }
         out.push_str(" = ");
         write_value(out, e, indent + 2);
         out.push('\n');
