@@ -45,7 +45,7 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
             t_list_string,
             compact,
         ),
-        "concat" => Spec::computed(vec![], concat_type, concat).variadic(d("seqs")),
+        "concat" => Spec::computed(vec![], concat_type, concat).variadic(d("seqs").marked()),
         "contains" => Spec::new(vec![d("list"), d("value")], t_bool, contains),
         "distinct" => Spec::computed(
             vec![Param::new("list", Type::list(Type::Dynamic))],
@@ -88,7 +88,7 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
             matchkeys_type,
             matchkeys,
         ),
-        "merge" => Spec::computed(vec![], merge_type, merge).variadic(d("maps").null().dynamic()),
+        "merge" => Spec::computed(vec![], merge_type, merge).variadic(d("maps").null().dynamic().marked()),
         "one" => Spec::computed(vec![d("list")], one_type, one),
         "range" => Spec::new(vec![], || Type::list(Type::Number), range)
             .variadic(Param::new("params", Type::Number)),
@@ -294,7 +294,14 @@ fn concat_type(a: &[Value]) -> Result<Type, FunctionError> {
     Ok(Type::Tuple(etys))
 }
 
-fn concat(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
+/// `concat` and `merge` keep the marks of nested values; marks on the
+/// arguments themselves go on the result.
+fn concat(a: &[Value], ret: &Type, ctx: &FunctionContext) -> FnResult {
+    let marks = terrane_value::merged_marks(a.iter());
+    Ok(concat_inner(a, ret, ctx)?.with_marks(marks))
+}
+
+fn concat_inner(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
     let mut all = Vec::new();
     for v in a {
         if v.is_null() {
@@ -626,7 +633,12 @@ fn merge_type(a: &[Value]) -> Result<Type, FunctionError> {
     Ok(Type::object(attrs))
 }
 
-fn merge(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
+fn merge(a: &[Value], ret: &Type, ctx: &FunctionContext) -> FnResult {
+    let marks = terrane_value::merged_marks(a.iter());
+    Ok(merge_inner(a, ret, ctx)?.with_marks(marks))
+}
+
+fn merge_inner(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
     let mut out: BTreeMap<String, Value> = BTreeMap::new();
     for v in a {
         if v.is_null() {

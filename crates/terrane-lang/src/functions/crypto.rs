@@ -54,7 +54,7 @@ macro_rules! hash_spec {
 macro_rules! file_hash_spec {
     ($algo:expr, $b64:expr) => {
         Spec::new(vec![s("path")], t_string, |a, _, ctx| {
-            let data = read_file(ctx, str_arg(a, 0))?;
+            let data = super::filesystem::read_file_raw(ctx, str_arg(a, 0))?;
             let d = digest($algo, &data);
             Ok(Value::string(if $b64 { b64().encode(d) } else { hex(&d) }))
         })
@@ -96,7 +96,7 @@ fn bcrypt_fn(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     }
     let mut cost: i64 = 10;
     if a.len() == 2 {
-        cost = to_int(&num_arg(a, 1)).map_err(|e| FunctionError::arg(1, e))?;
+        cost = to_int(&num_arg(a, 1)).map_err(FunctionError::call)?;
     }
     if cost > 31 {
         return call_err(format!(

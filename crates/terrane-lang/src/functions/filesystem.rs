@@ -138,17 +138,35 @@ fn resolve(ctx: &FunctionContext, p: &str) -> Result<String, FunctionError> {
     }
 }
 
-/// Reads a file for the file functions, with Terraform's errors.
+/// Reads a file for `file`/`filebase64`, with Terraform's errors (which
+/// name the path as given).
 pub(crate) fn read_file(ctx: &FunctionContext, p: &str) -> Result<Vec<u8>, FunctionError> {
     let path = resolve(ctx, p)?;
     match std::fs::read(&path) {
         Ok(b) => Ok(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => arg_err(
             0,
-            format!("no file exists at {path}; this function works only with files that are distributed as part of the configuration source code, so if this file will be created by a resource in this configuration you must instead obtain this result from an attribute of that resource"),
+            format!("no file exists at {p}; this function works only with files that are distributed as part of the configuration source code, so if this file will be created by a resource in this configuration you must instead obtain this result from an attribute of that resource"),
         ),
-        Err(_) => arg_err(0, format!("failed to read {path}")),
+        Err(_) => arg_err(0, format!("failed to read {p}")),
     }
+}
+
+/// Reads a file for the file hashing functions, whose errors are Go's
+/// operating-system errors (`open PATH: no such file or directory`).
+pub(crate) fn read_file_raw(ctx: &FunctionContext, p: &str) -> Result<Vec<u8>, FunctionError> {
+    let path = resolve(ctx, p)?;
+    if std::path::Path::new(&path).is_dir() {
+        return call_err(format!("read {path}: is a directory"));
+    }
+    std::fs::read(&path).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => e.to_string(),
+        };
+        FunctionError::call(format!("open {path}: {why}"))
+    })
 }
 
 fn file(a: &[Value], _: &Type, ctx: &FunctionContext) -> FnResult {
