@@ -941,17 +941,166 @@ fn space_after(subject: (TokenKind, bool), before: Option<TokenKind>, after: Tok
     true
 }
 
+/// Width of a token sequence as HCL's writer measures it: spaces plus the
+/// number of grapheme clusters of each token's text.
 fn columns(toks: &[Tok<'_>]) -> usize {
     toks.iter()
-        .map(|t| {
-            t.spaces as usize
-                + if t.text.is_ascii() {
-                    t.text.len()
-                } else {
-                    t.text.chars().count()
-                }
-        })
+        .map(|t| t.spaces as usize + grapheme_count(t.text))
         .sum()
+}
+
+/// Number of extended grapheme clusters in `s` (Unicode UAX #29), with the
+/// property tables approximated by ranges: CR LF, combining and spacing
+/// marks of the common scripts, variation selectors, emoji modifiers and
+/// ZWJ sequences, regional-indicator pairs, prepended marks and Hangul
+/// syllable sequences.
+fn grapheme_count(s: &str) -> usize {
+    if s.is_ascii() {
+        let b = s.as_bytes();
+        let crlf = b.windows(2).filter(|w| w == b"\r\n").count();
+        return b.len() - crlf;
+    }
+    let mut n = 0;
+    let mut prev: Option<char> = None;
+    let mut ri_run = 0usize;
+    let mut after_pict_zwj = false;
+    let mut in_pict = false;
+    for c in s.chars() {
+        let joins = match prev {
+            None => false,
+            Some(p) => {
+                if p == '\r' && c == '\n' {
+                    true
+                } else if p.is_control() || c.is_control() {
+                    false
+                } else if is_extend(c) || is_spacing_mark(c) || is_prepend(p) {
+                    true
+                } else if after_pict_zwj && is_pictographic(c) {
+                    true
+                } else if is_regional(p) && is_regional(c) {
+                    ri_run % 2 == 1
+                } else {
+                    hangul_joins(p, c)
+                }
+            }
+        };
+        if !joins {
+            n += 1;
+        }
+        ri_run = if is_regional(c) { ri_run + 1 } else { 0 };
+        if is_pictographic(c) {
+            in_pict = true;
+        } else if !(is_extend(c) || c == '\u{200D}') {
+            in_pict = false;
+        }
+        after_pict_zwj = in_pict && c == '\u{200D}';
+        prev = Some(c);
+    }
+    n
+}
+
+fn is_extend(c: char) -> bool {
+    matches!(c as u32,
+        0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x05BF | 0x05C1..=0x05C2
+        | 0x05C4..=0x05C5 | 0x05C7 | 0x0610..=0x061A | 0x064B..=0x065F | 0x0670
+        | 0x06D6..=0x06DC | 0x06DF..=0x06E4 | 0x06E7..=0x06E8 | 0x06EA..=0x06ED
+        | 0x0711 | 0x0730..=0x074A | 0x07A6..=0x07B0 | 0x07EB..=0x07F3 | 0x0816..=0x082D
+        | 0x0859..=0x085B | 0x08D3..=0x08E1 | 0x08E3..=0x0902 | 0x093A | 0x093C
+        | 0x0941..=0x0948 | 0x094D | 0x0951..=0x0957 | 0x0962..=0x0963 | 0x0981 | 0x09BC
+        | 0x09BE | 0x09C1..=0x09C4 | 0x09CD | 0x09D7 | 0x09E2..=0x09E3 | 0x0A01..=0x0A02
+        | 0x0A3C | 0x0A41..=0x0A51 | 0x0A70..=0x0A71 | 0x0A75 | 0x0A81..=0x0A82 | 0x0ABC
+        | 0x0AC1..=0x0AC8 | 0x0ACD | 0x0AE2..=0x0AE3 | 0x0B01 | 0x0B3C | 0x0B3E..=0x0B3F
+        | 0x0B41..=0x0B44 | 0x0B4D | 0x0B56..=0x0B57 | 0x0B62..=0x0B63 | 0x0B82 | 0x0BBE
+        | 0x0BC0 | 0x0BCD | 0x0BD7 | 0x0C00 | 0x0C3E..=0x0C40 | 0x0C46..=0x0C56
+        | 0x0C62..=0x0C63 | 0x0C81 | 0x0CBC | 0x0CBF | 0x0CC2 | 0x0CC6 | 0x0CCC..=0x0CCD
+        | 0x0CD5..=0x0CD6 | 0x0CE2..=0x0CE3 | 0x0D00..=0x0D01 | 0x0D3B..=0x0D3C | 0x0D3E
+        | 0x0D41..=0x0D44 | 0x0D4D | 0x0D57 | 0x0D62..=0x0D63 | 0x0DCA | 0x0DCF
+        | 0x0DD2..=0x0DD6 | 0x0DDF | 0x0E31 | 0x0E34..=0x0E3A | 0x0E47..=0x0E4E | 0x0EB1
+        | 0x0EB4..=0x0EBC | 0x0EC8..=0x0ECD | 0x0F18..=0x0F19 | 0x0F35 | 0x0F37 | 0x0F39
+        | 0x0F71..=0x0F7E | 0x0F80..=0x0F84 | 0x0F86..=0x0F87 | 0x0F8D..=0x0FBC | 0x0FC6
+        | 0x102D..=0x1030 | 0x1032..=0x1037 | 0x1039..=0x103A | 0x103D..=0x103E
+        | 0x1058..=0x1059 | 0x105E..=0x1060 | 0x1071..=0x1074 | 0x1082 | 0x1085..=0x1086
+        | 0x108D | 0x109D | 0x135D..=0x135F | 0x1712..=0x1714 | 0x17B4..=0x17B5
+        | 0x17B7..=0x17BD | 0x17C6 | 0x17C9..=0x17D3 | 0x17DD | 0x180B..=0x180D
+        | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x200C..=0x200D | 0x20D0..=0x20F0
+        | 0x2CEF..=0x2CF1 | 0x2DE0..=0x2DFF | 0x302A..=0x302F | 0x3099..=0x309A
+        | 0xA66F..=0xA672 | 0xA674..=0xA67D | 0xA69E..=0xA69F | 0xA6F0..=0xA6F1
+        | 0xFB1E | 0xFE00..=0xFE0F | 0xFE20..=0xFE2F | 0xFF9E..=0xFF9F
+        | 0x1F3FB..=0x1F3FF | 0xE0020..=0xE007F | 0xE0100..=0xE01EF)
+}
+
+/// Spacing combining marks (Mc) of the common Indic and Southeast Asian
+/// scripts.
+fn is_spacing_mark(c: char) -> bool {
+    matches!(c as u32,
+        0x0903 | 0x093B | 0x093E..=0x0940 | 0x0949..=0x094C | 0x094E..=0x094F
+        | 0x0982..=0x0983 | 0x09BF..=0x09C0 | 0x09C7..=0x09CC | 0x0A03 | 0x0A3E..=0x0A40
+        | 0x0A83 | 0x0ABE..=0x0AC0 | 0x0AC9..=0x0ACC | 0x0B02..=0x0B03 | 0x0B40
+        | 0x0B47..=0x0B4C | 0x0BBF | 0x0BC1..=0x0BCC | 0x0C01..=0x0C03 | 0x0C41..=0x0C44
+        | 0x0C82..=0x0C83 | 0x0CBE | 0x0CC0..=0x0CC1 | 0x0CC3..=0x0CC4 | 0x0CC7..=0x0CCB
+        | 0x0D02..=0x0D03 | 0x0D3F..=0x0D40 | 0x0D46..=0x0D4C | 0x0D82..=0x0D83
+        | 0x0DD0..=0x0DD1 | 0x0DD8..=0x0DDE | 0x0DF2..=0x0DF3 | 0x0E33 | 0x0EB3
+        | 0x0F3E..=0x0F3F | 0x0F7F | 0x1031 | 0x103B..=0x103C | 0x1056..=0x1057
+        | 0x1084 | 0x17B6 | 0x17BE..=0x17C5 | 0x17C7..=0x17C8)
+}
+
+/// Prepended concatenation marks: they join the following character.
+fn is_prepend(c: char) -> bool {
+    matches!(c as u32,
+        0x0600..=0x0605 | 0x06DD | 0x070F | 0x08E2 | 0x0D4E | 0x110BD | 0x110CD
+        | 0x111C2..=0x111C3 | 0x1193F | 0x11941 | 0x11A3A | 0x11A84..=0x11A89 | 0x11D46)
+}
+
+fn is_regional(c: char) -> bool {
+    matches!(c as u32, 0x1F1E6..=0x1F1FF)
+}
+
+fn is_pictographic(c: char) -> bool {
+    matches!(c as u32,
+        0x00A9 | 0x00AE | 0x203C | 0x2049 | 0x2122 | 0x2139 | 0x2194..=0x2199
+        | 0x21A9..=0x21AA | 0x231A..=0x231B | 0x2328 | 0x23CF | 0x23E9..=0x23F3
+        | 0x23F8..=0x23FA | 0x24C2 | 0x25AA..=0x25AB | 0x25B6 | 0x25C0 | 0x25FB..=0x25FE
+        | 0x2600..=0x27BF | 0x2934..=0x2935 | 0x2B05..=0x2B07 | 0x2B1B..=0x2B1C | 0x2B50
+        | 0x2B55 | 0x3030 | 0x303D | 0x3297 | 0x3299 | 0x1F000..=0x1F0FF
+        | 0x1F10D..=0x1F10F | 0x1F12F | 0x1F16C..=0x1F171 | 0x1F17E..=0x1F17F | 0x1F18E
+        | 0x1F191..=0x1F19A | 0x1F1AD..=0x1F1E5 | 0x1F201..=0x1F20F | 0x1F21A | 0x1F22F
+        | 0x1F232..=0x1F23A | 0x1F23C..=0x1F23F | 0x1F249..=0x1F3FA | 0x1F400..=0x1F53D
+        | 0x1F546..=0x1F64F | 0x1F680..=0x1F6FF | 0x1F774..=0x1F77F | 0x1F7D5..=0x1F7FF
+        | 0x1F80C..=0x1F80F | 0x1F848..=0x1F84F | 0x1F85A..=0x1F85F | 0x1F888..=0x1F88F
+        | 0x1F8AE..=0x1F8FF | 0x1F90C..=0x1F93A | 0x1F93C..=0x1F945 | 0x1F947..=0x1FAFF
+        | 0x1FC00..=0x1FFFD)
+}
+
+/// Hangul syllable sequences (L, V, T jamo and precomposed LV/LVT).
+fn hangul_joins(p: char, c: char) -> bool {
+    #[derive(PartialEq)]
+    enum H {
+        L,
+        V,
+        T,
+        Lv,
+        Lvt,
+        No,
+    }
+    let kind = |c: char| match c as u32 {
+        0x1100..=0x115F | 0xA960..=0xA97C => H::L,
+        0x1160..=0x11A7 | 0xD7B0..=0xD7C6 => H::V,
+        0x11A8..=0x11FF | 0xD7CB..=0xD7FB => H::T,
+        v @ 0xAC00..=0xD7A3 => {
+            if (v - 0xAC00) % 28 == 0 {
+                H::Lv
+            } else {
+                H::Lvt
+            }
+        }
+        _ => H::No,
+    };
+    match (kind(p), kind(c)) {
+        (H::L, H::L | H::V | H::Lv | H::Lvt) => true,
+        (H::Lv | H::V, H::V | H::T) => true,
+        (H::Lvt | H::T, H::T) => true,
+        _ => false,
+    }
 }
 
 fn format_cells(toks: &mut [Tok<'_>], lines: &[Line]) {
@@ -1236,6 +1385,22 @@ mod tests {
         check(
             "bb = 1\naaaa = <<EOT\n${f({\n    c   =   1\n  })}\nEOT\nd = 1\n",
             "bb = 1\naaaa = <<EOT\n${f({\nc = 1\n})}\nEOT\nd = 1\n",
+        );
+    }
+
+    #[test]
+    fn comment_alignment_counts_grapheme_clusters() {
+        check(
+            "a = \"é⚠️\" # c\nbbbbbbbbbbbbb = 1 # d\nc = \"👨‍👩\" # e\n",
+            "a             = \"é⚠️\" # c\nbbbbbbbbbbbbb = 1    # d\nc             = \"👨‍👩\"  # e\n",
+        );
+    }
+
+    #[test]
+    fn comment_alignment_crlf_heredoc_counts_one_column() {
+        check(
+            "x { # c\r\n  d = f(<<EOT\r\n  h ${ { // x\r\n  a = 1 } }\r\nEOT\r\n  )\r\n}\r\n",
+            "x {                    # c\r\n  d = f(<<EOT\r\n  h ${ { // x\r\na = 1 } }\r\nEOT\r\n)\r\n}\r\n",
         );
     }
 }
