@@ -181,7 +181,7 @@ pub enum JournalError {
     /// [`Journal::append`] before [`Journal::start`].
     NotStarted,
     /// Writing the folded state failed.
-    Write(StateWriteError),
+    Write(Box<StateWriteError>),
 }
 
 impl fmt::Display for JournalError {
@@ -389,7 +389,9 @@ impl Journal {
         for c in &self.changes {
             apply_change(&mut state, c);
         }
-        local.write(&state).map_err(JournalError::Write)?;
+        local
+            .write(&state)
+            .map_err(|e| JournalError::Write(Box::new(e)))?;
         let n = self.changes.len();
         self.clear()?;
         Ok(FoldOutcome::Applied(n))

@@ -306,10 +306,10 @@ impl LocalState {
                 });
             }
         }
-        let changed = self
-            .current
-            .as_ref()
-            .map_or(true, |c| !content_equal(&c.state, &file.state));
+        let changed = match &self.current {
+            None => true,
+            Some(c) => !content_equal(&c.state, &file.state),
+        };
         let mut file = file.clone();
         file.terraform_version = self.opts.terraform_version.clone();
         if file.lineage.is_empty() {

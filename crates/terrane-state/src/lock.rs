@@ -127,7 +127,7 @@ pub enum LockError {
     /// Someone else holds the lock; their info if it could be read.
     Held {
         /// Their lock info.
-        info: Option<LockInfo>,
+        info: Option<Box<LockInfo>>,
     },
     /// Unlocking with an ID that is not the current lock's.
     IdMismatch {
@@ -246,7 +246,9 @@ pub(crate) fn acquire(
             let info = std::fs::read(&info_path)
                 .ok()
                 .and_then(|b| LockInfo::parse(&b));
-            return Err(LockError::Held { info });
+            return Err(LockError::Held {
+                info: info.map(Box::new),
+            });
         }
         return Err(LockError::Io {
             path: state_path.to_path_buf(),
@@ -389,7 +391,9 @@ mod tests {
         let recorded = r#"{"ID":"e6eb95c0-3099-6140-9a03-47e3ec7567d4","Operation":"OperationTypeApply","Info":"","Who":"root@vm","Version":"1.0.3","Created":"2026-11-23T18:33:24.357493508Z","Path":"terraform.tfstate"}"#;
         let info = LockInfo::parse(recorded.as_bytes()).expect("parses");
         assert_eq!(info.to_json(), recorded);
-        let err = LockError::Held { info: Some(info) };
+        let err = LockError::Held {
+            info: Some(Box::new(info)),
+        };
         // As printed by `terraform plan` while the lock was held (after
         // "Error message: ").
         assert_eq!(

@@ -45,7 +45,7 @@ impl fmt::Display for ReadError {
         match self.diagnostics.as_slice() {
             [d] => write!(f, "{}: {}", d.summary, d.detail),
             ds => {
-                write!(f, "{} problems:\n", ds.len())?;
+                writeln!(f, "{} problems:", ds.len())?;
                 for d in ds {
                     write!(f, "\n- {}: {}", d.summary, d.detail)?;
                 }
