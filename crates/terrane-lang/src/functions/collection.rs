@@ -88,7 +88,9 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
             matchkeys_type,
             matchkeys,
         ),
-        "merge" => Spec::computed(vec![], merge_type, merge).variadic(d("maps").null().dynamic().marked()),
+        "merge" => {
+            Spec::computed(vec![], merge_type, merge).variadic(d("maps").null().dynamic().marked())
+        }
         "one" => Spec::computed(vec![d("list")], one_type, one),
         "range" => Spec::new(vec![], || Type::list(Type::Number), range)
             .variadic(Param::new("params", Type::Number)),
@@ -920,7 +922,9 @@ fn sort(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
     let mut out: Vec<Value> = seq(&a[0]).to_vec();
     for (i, v) in out.iter().enumerate() {
         if v.is_null() {
-            return call_err(format!("given list element {i} is null; a null string cannot be sorted"));
+            return call_err(format!(
+                "given list element {i} is null; a null string cannot be sorted"
+            ));
         }
     }
     out.sort_by(|x, y| {

@@ -370,8 +370,8 @@ fn lookup_encoding(name: &str) -> Option<(TextEnc, String)> {
         ),
         "iso-8859-1" | "iso_8859-1:1987" | "iso-ir-100" | "iso_8859-1" | "latin1" | "l1"
         | "ibm819" | "cp819" | "csisolatin1" => (TextEnc::Latin1, "ISO_8859-1:1987".to_string()),
-        "us-ascii" | "iso646-us" | "us" | "ibm367" | "cp367" | "csascii"
-        | "ansi_x3.4-1968" | "iso-ir-6" | "ansi_x3.4-1986" | "iso_646.irv:1991" => {
+        "us-ascii" | "iso646-us" | "us" | "ibm367" | "cp367" | "csascii" | "ansi_x3.4-1968"
+        | "iso-ir-6" | "ansi_x3.4-1986" | "iso_646.irv:1991" => {
             (TextEnc::Ascii, "US-ASCII".to_string())
         }
         _ => {
@@ -380,7 +380,9 @@ fn lookup_encoding(name: &str) -> Option<(TextEnc, String)> {
                 return None;
             }
             // WHATWG folds many non-IANA labels (e.g. "ascii") into windows-1252
-            if e == encoding_rs::WINDOWS_1252 && !matches!(l.as_str(), "windows-1252" | "cswindows1252") {
+            if e == encoding_rs::WINDOWS_1252
+                && !matches!(l.as_str(), "windows-1252" | "cswindows1252")
+            {
                 return None;
             }
             let name = match e.name() {

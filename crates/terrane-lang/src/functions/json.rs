@@ -91,7 +91,9 @@ struct Parser<'a> {
     depth: usize,
 }
 
-const MAX_DEPTH: usize = 10_000;
+/// Nesting limit (Go allows 10000; values that deep would exhaust the
+/// stack of the recursive value code here and in the evaluator).
+const MAX_DEPTH: usize = 1_000;
 
 /// Decodes JSON text to a value whose type is implied by the content
 /// (objects, tuples, numbers, strings, bools, dynamic null). Errors use

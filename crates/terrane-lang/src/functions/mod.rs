@@ -487,3 +487,87 @@ pub(crate) fn to_int(n: &terrane_value::Number) -> Result<i64, String> {
 pub(crate) fn seq(v: &Value) -> &[Value] {
     v.as_seq().unwrap_or(&[])
 }
+
+#[cfg(test)]
+mod limit_tests {
+    use super::{call, FunctionContext};
+    use terrane_value::Value;
+
+    fn err(name: &str, args: Vec<Value>) -> String {
+        match call(name, args, &FunctionContext::default()) {
+            Ok(v) => format!("OK {v:?}"),
+            Err(e) => e.message,
+        }
+    }
+
+    #[test]
+    fn absurd_sizes_are_refused() {
+        let laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n";
+        assert_eq!(
+            err("yamldecode", vec![Value::string(laughs)]),
+            "document contains excessive aliasing"
+        );
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        assert_eq!(
+            err("jsondecode", vec![Value::string(deep)]),
+            "exceeded max depth"
+        );
+        assert_eq!(
+            err(
+                "indent",
+                vec![Value::from_i64(1 << 40), Value::string("a\nb")]
+            ),
+            "the result would be too large"
+        );
+        assert_eq!(
+            err("bcrypt", vec![Value::string("x"), Value::from_i64(31)]),
+            "error occured generating password: cost 31 is above the maximum of 16 supported by terrane"
+        );
+        assert_eq!(
+            err("range", vec![Value::from_i64(5000)]),
+            "more than 1024 values were generated; either decrease the difference between start and end or use a smaller step"
+        );
+        assert!(err(
+            "format",
+            vec![Value::string("%99999999d"), Value::from_i64(1)]
+        )
+        .contains("too large"));
+        assert_eq!(err("list", vec![]), "the \"list\" function was deprecated in Terraform v0.12 and is no longer available; use tolist([ ... ]) syntax to write a literal list");
+        assert_eq!(err("abs", vec![]), "Not enough function arguments");
+        assert_eq!(
+            err("abs", vec![Value::from_i64(1), Value::from_i64(2)]),
+            "Too many function arguments"
+        );
+    }
+
+    #[test]
+    fn unknowns_and_marks() {
+        let ctx = FunctionContext::default();
+        let u = Value::unknown(terrane_value::Type::String);
+        let r = call("upper", vec![u], &ctx).unwrap();
+        assert!(!r.is_known());
+        assert_eq!(r.ty(), &terrane_value::Type::String);
+        let r = call("upper", vec![Value::string("a").mark_sensitive()], &ctx).unwrap();
+        assert!(r.is_sensitive());
+        assert_eq!(r.unmark().0.as_str(), Some("A"));
+        let l = Value::tuple(vec![
+            Value::string("a"),
+            Value::unknown(terrane_value::Type::String),
+        ]);
+        let r = call("length", vec![l.clone()], &ctx).unwrap();
+        assert_eq!(r.as_number().map(|n| n.to_text()), Some("2".to_string()));
+        let r = call("join", vec![Value::string(","), l], &ctx).unwrap();
+        assert!(!r.is_known());
+        let r = call("length", vec![Value::string("abc").mark_sensitive()], &ctx).unwrap();
+        assert!(r.is_sensitive());
+        let r = call(
+            "nonsensitive",
+            vec![Value::string("abc").mark_sensitive()],
+            &ctx,
+        )
+        .unwrap();
+        assert!(!r.is_marked());
+        let r = call("tostring", vec![Value::null_dynamic()], &ctx).unwrap();
+        assert!(r.is_null());
+    }
+}

@@ -134,6 +134,11 @@ fn join(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
             }
         }
     }
+    let total = items.iter().map(|s| s.len() as u64).sum::<u64>()
+        + (sep.len() as u64).saturating_mul(items.len() as u64);
+    if total > MAX_RESULT_BYTES as u64 {
+        return call_err("the result would be too large");
+    }
     Ok(Value::string(items.join(sep)))
 }
 
@@ -528,6 +533,14 @@ fn replace(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
         let re = compile_regex(pat).map_err(|(code, expr)| {
             FunctionError::call(format!("error parsing regexp: {code}: `{expr}`"))
         })?;
+        let matches = re.find_iter(s).count() as u64;
+        if matches
+            .saturating_mul(rep.len() as u64)
+            .saturating_add(s.len() as u64)
+            > MAX_RESULT_BYTES as u64
+        {
+            return call_err("the result would be too large");
+        }
         return Ok(Value::string(re.replace_all(s, rep).into_owned()));
     }
     if sub.is_empty() {

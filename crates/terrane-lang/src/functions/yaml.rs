@@ -292,10 +292,17 @@ fn write_string(e: &mut Enc, s: &str, indent: usize, key: bool) {
 
 // ----- decoding -----
 
+/// Limit on decoded nodes, counting each alias as a copy of its anchor's
+/// value (guards against exponential "billion laughs" documents).
+const MAX_NODES: u64 = 10_000_000;
+
 struct Dec<'a> {
     parser: Parser<std::str::Chars<'a>>,
     src: &'a str,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values with their node counts.
+    anchors: HashMap<usize, (Value, u64)>,
+    /// Nodes produced so far, counting alias expansions.
+    nodes: u64,
 }
 
 fn err_at(m: &Marker, msg: &str) -> String {
@@ -310,7 +317,13 @@ fn err_at(m: &Marker, msg: &str) -> String {
             }
         }
         // scanner problems are reported without a position
-        None if !msg.starts_with("did not find") && !msg.contains("document") && !msg.contains("after value") && !msg.contains("NaN") => return msg.to_string(),
+        None if !msg.starts_with("did not find")
+            && !msg.contains("document")
+            && !msg.contains("after value")
+            && !msg.contains("NaN") =>
+        {
+            return msg.to_string()
+        }
         None => msg.to_string(),
     };
     format!(
@@ -327,6 +340,7 @@ pub(crate) fn decode(src: &str) -> Result<Value, String> {
         parser: Parser::new_from_str(src),
         src,
         anchors: HashMap::new(),
+        nodes: 0,
     };
     // stream start
     d.next()?;
@@ -371,16 +385,25 @@ impl<'a> Dec<'a> {
     }
 
     fn node(&mut self, ev: Event, m: Marker) -> Result<Value, String> {
+        let start = self.nodes;
+        self.nodes += 1;
         match ev {
-            Event::Alias(id) => self
-                .anchors
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| err_at(&m, "unknown anchor")),
+            Event::Alias(id) => {
+                let (v, n) = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| err_at(&m, "unknown anchor"))?;
+                self.nodes = self.nodes.saturating_add(n);
+                if self.nodes > MAX_NODES {
+                    return Err("document contains excessive aliasing".into());
+                }
+                Ok(v)
+            }
             Event::Scalar(text, style, anchor, tag) => {
                 let v = resolve_scalar(&text, style, tag.as_ref()).map_err(|e| err_at(&m, &e))?;
                 if anchor > 0 {
-                    self.anchors.insert(anchor, v.clone());
+                    self.anchors.insert(anchor, (v.clone(), self.nodes - start));
                 }
                 Ok(v)
             }
@@ -395,7 +418,7 @@ impl<'a> Dec<'a> {
                 }
                 let v = Value::tuple(elems);
                 if anchor > 0 {
-                    self.anchors.insert(anchor, v.clone());
+                    self.anchors.insert(anchor, (v.clone(), self.nodes - start));
                 }
                 Ok(v)
             }
@@ -403,7 +426,10 @@ impl<'a> Dec<'a> {
                 if let Some(t) = &tag {
                     let full = tag_name(t);
                     if full.starts_with('!') && !full.starts_with("!!") {
-                        return Err(format!("unsupported tag {}", super::format::go_quote(&full)));
+                        return Err(format!(
+                            "unsupported tag {}",
+                            super::format::go_quote(&full)
+                        ));
                     }
                     if full != "tag:yaml.org,2002:map" {
                         return Err(format!("can't interpret mapping as {full}"));
@@ -457,7 +483,7 @@ impl<'a> Dec<'a> {
                 }
                 let v = Value::object(attrs);
                 if anchor > 0 {
-                    self.anchors.insert(anchor, v.clone());
+                    self.anchors.insert(anchor, (v.clone(), self.nodes - start));
                 }
                 Ok(v)
             }
@@ -496,7 +522,10 @@ fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Result<
                 None => Ok(Value::string(text)),
             },
             _ if name.starts_with("tag:yaml.org,2002:") => Ok(Value::string(text)),
-            _ => Err(format!("unsupported tag {}", super::format::go_quote(&name))),
+            _ => Err(format!(
+                "unsupported tag {}",
+                super::format::go_quote(&name)
+            )),
         };
     }
     resolve_plain(text)
