@@ -31,7 +31,7 @@
 //! discarded. Changes are idempotent (set/remove), so replaying a journal
 //! whose fold wrote nothing new is harmless.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -102,6 +102,100 @@ pub enum Change {
         /// Output name.
         name: String,
     },
+}
+
+type ResourceKey = (String, Mode, String, String);
+type ObjectKey = (Option<IndexKey>, Option<String>);
+
+/// Applies changes in order, in time linear in the size of the state plus
+/// the number of changes. Equivalent to [`apply_change`] on each (up to the
+/// order of resources and instances, which the writer sorts anyway).
+pub fn apply_changes(state: &mut State, changes: &[Change]) {
+    struct Entry {
+        resource: Resource,
+        objects: HashMap<ObjectKey, Instance>,
+        removed_from: bool,
+    }
+    let mut order: Vec<ResourceKey> = Vec::new();
+    let mut map: HashMap<ResourceKey, Entry> = HashMap::new();
+    for mut r in std::mem::take(&mut state.resources) {
+        let key = (r.module.clone(), r.mode, r.type_.clone(), r.name.clone());
+        let instances = std::mem::take(&mut r.instances);
+        let entry = map.entry(key.clone()).or_insert_with(|| {
+            order.push(key);
+            Entry {
+                resource: r,
+                objects: HashMap::new(),
+                removed_from: false,
+            }
+        });
+        for i in instances {
+            entry
+                .objects
+                .insert((i.index_key.clone(), i.deposed.clone()), i);
+        }
+    }
+    let rkey = |a: &ResourceAddr| (a.module.clone(), a.mode, a.type_.clone(), a.name.clone());
+    for change in changes {
+        match change {
+            Change::SetInstance {
+                resource,
+                provider,
+                instance,
+            } => {
+                let key = rkey(resource);
+                let entry = map.entry(key.clone()).or_insert_with(|| {
+                    order.push(key);
+                    Entry {
+                        resource: Resource {
+                            module: resource.module.clone(),
+                            mode: resource.mode,
+                            type_: resource.type_.clone(),
+                            name: resource.name.clone(),
+                            each: None,
+                            provider: provider.clone(),
+                            instances: Vec::new(),
+                        },
+                        objects: HashMap::new(),
+                        removed_from: false,
+                    }
+                });
+                entry.resource.provider = provider.clone();
+                entry.objects.insert(
+                    (instance.index_key.clone(), instance.deposed.clone()),
+                    instance.clone(),
+                );
+            }
+            Change::RemoveInstance {
+                resource,
+                index_key,
+                deposed,
+            } => {
+                if let Some(entry) = map.get_mut(&rkey(resource)) {
+                    entry.objects.remove(&(index_key.clone(), deposed.clone()));
+                    entry.removed_from = true;
+                }
+            }
+            Change::SetOutput { name, value } => {
+                state.outputs.insert(name.clone(), value.clone());
+            }
+            Change::RemoveOutput { name } => {
+                state.outputs.remove(name);
+            }
+        }
+    }
+    for key in order {
+        let Some(mut entry) = map.remove(&key) else {
+            continue;
+        };
+        if entry.objects.is_empty() && entry.removed_from {
+            continue;
+        }
+        let mut instances: Vec<Instance> = entry.objects.into_values().collect();
+        instances.sort_by(crate::write::instance_cmp);
+        entry.resource.instances = instances;
+        state.resources.push(entry.resource);
+    }
 }
 
 /// Applies one change to a state.
@@ -386,9 +480,7 @@ impl Journal {
             return Ok(FoldOutcome::Empty);
         }
         let mut state = local.state().map(|s| s.state.clone()).unwrap_or_default();
-        for c in &self.changes {
-            apply_change(&mut state, c);
-        }
+        apply_changes(&mut state, &self.changes);
         local
             .write(&state)
             .map_err(|e| JournalError::Write(Box::new(e)))?;

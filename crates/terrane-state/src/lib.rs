@@ -25,7 +25,9 @@ mod model;
 mod read;
 mod write;
 
-pub use journal::{apply_change, Change, FoldOutcome, Journal, JournalError, ResourceAddr};
+pub use journal::{
+    apply_change, apply_changes, Change, FoldOutcome, Journal, JournalError, ResourceAddr,
+};
 pub use json::RawJson;
 pub use local::{
     atomic_write, content_equal, Backup, LocalState, LocalStateOptions, StateWriteError,

@@ -2,7 +2,7 @@
 //! 4 as Terraform does. Errors carry Terraform 1.0.3's summaries and
 //! details (recorded in `tests/fixtures/errors`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use crate::base64;
@@ -554,6 +554,9 @@ fn decode_v4(src: &[u8], root: &Node) -> Result<StateFile, ReadError> {
     // Validation, collecting every problem.
     let mut diags = Vec::new();
     let mut resources: Vec<Resource> = Vec::new();
+    let mut resource_index: HashMap<(String, Mode, String, String), usize> = HashMap::new();
+    // Per resource: the (key, deposed) objects already seen.
+    let mut seen: Vec<HashSet<(Option<IndexKey>, Option<String>)>> = Vec::new();
     for (module, mode, type_, name, each, provider, instances) in raw_resources {
         if !module.is_empty() {
             if let Err(detail) = check_module_address(&module) {
@@ -586,11 +589,12 @@ fn decode_v4(src: &[u8], root: &Node) -> Result<StateFile, ReadError> {
             _ => None,
         };
         // Resources listed twice are merged, as Terraform's state does.
-        let idx = match resources.iter().position(|r| {
-            r.module == module && r.mode == mode && r.type_ == type_ && r.name == name
-        }) {
-            Some(i) => i,
+        let rkey = (module.clone(), mode, type_.clone(), name.clone());
+        let idx = match resource_index.get(&rkey) {
+            Some(&i) => i,
             None => {
+                resource_index.insert(rkey, resources.len());
+                seen.push(HashSet::new());
                 resources.push(Resource {
                     module,
                     mode,
@@ -664,11 +668,7 @@ fn decode_v4(src: &[u8], root: &Node) -> Result<StateFile, ReadError> {
             if dep_err {
                 continue;
             }
-            if res
-                .instances
-                .iter()
-                .any(|i| i.index_key == key && i.deposed == deposed)
-            {
+            if !seen[idx].insert((key.clone(), deposed.clone())) {
                 let detail = match &deposed {
                     None => format!("Instance {addr} appears multiple times in the state file."),
                     Some(dk) => format!(
@@ -870,6 +870,7 @@ fn upgrade_v3(src: &[u8], root: &Node) -> Result<StateFile, ReadError> {
     let lineage = d.string(root, "lineage", "lineage");
     let mut state = State::default();
     let mut diags = Vec::new();
+    let mut resource_index: HashMap<(String, Mode, String, String), usize> = HashMap::new();
     for m in d.array(root, "modules", "modules") {
         let path: Vec<String> = d
             .array(m, "path", "modules.path")
@@ -949,11 +950,11 @@ fn upgrade_v3(src: &[u8], root: &Node) -> Result<StateFile, ReadError> {
             for dep in d.array(r, "deposed", "modules.resources.deposed") {
                 objects.push((dep, Some(new_deposed_key())));
             }
-            let idx = match state.resources.iter().position(|x| {
-                x.module == module && x.mode == mode && x.type_ == type_ && x.name == name
-            }) {
-                Some(i) => i,
+            let rkey = (module.clone(), mode, type_.to_string(), name.to_string());
+            let idx = match resource_index.get(&rkey) {
+                Some(&i) => i,
                 None => {
+                    resource_index.insert(rkey, state.resources.len());
                     state.resources.push(Resource {
                         module: module.clone(),
                         mode,

@@ -271,3 +271,56 @@ fn remove_instance_drops_empty_resources() {
     );
     assert!(st.resources.is_empty());
 }
+
+#[test]
+fn batch_apply_equals_one_by_one() {
+    let cs = changes(40);
+    let mut one = State::default();
+    for c in &cs {
+        apply_change(&mut one, c);
+    }
+    let mut batch = State::default();
+    terrane_state::apply_changes(&mut batch, &cs);
+    assert!(terrane_state::content_equal(&one, &batch));
+    // And on top of a non-empty state.
+    let mut one2 = one.clone();
+    let mut batch2 = one.clone();
+    let more: Vec<Change> = changes(23).into_iter().rev().collect();
+    for c in &more {
+        apply_change(&mut one2, c);
+    }
+    terrane_state::apply_changes(&mut batch2, &more);
+    assert!(terrane_state::content_equal(&one2, &batch2));
+}
+
+/// 20,000 instances: journal, fold, read back; nothing quadratic.
+#[test]
+fn large_state_is_linear() {
+    let dir = TempDir::new("large");
+    let path = dir.path().join("terraform.tfstate");
+    let mut local = LocalState::new(LocalStateOptions::new(&path));
+    local.refresh().expect("refresh");
+    let cs: Vec<Change> = (0..20_000)
+        .map(|i| set("big", i, &format!("id-{i}")))
+        .collect();
+    let start = std::time::Instant::now();
+    let mut j = Journal::open(&path).expect("open");
+    j.start(local.state()).expect("start");
+    j.append_all(&cs).expect("append");
+    drop(j);
+    let mut j = Journal::open(&path).expect("recover");
+    assert_eq!(j.changes().len(), 20_000);
+    assert_eq!(
+        j.fold(&mut local).expect("fold"),
+        FoldOutcome::Applied(20_000)
+    );
+    let bytes = fs::read(&path).expect("state");
+    let file = terrane_state::read(&bytes, &terrane_state::ReadOptions::default())
+        .expect("valid")
+        .expect("not empty");
+    assert_eq!(file.state.resources[0].instances.len(), 20_000);
+    assert_eq!(terrane_state::serialize(&file).as_bytes(), bytes.as_slice());
+    let took = start.elapsed();
+    assert!(took.as_secs() < 60, "took {took:?}");
+    eprintln!("20k instances: journal + fold + read + serialize in {took:?}");
+}
