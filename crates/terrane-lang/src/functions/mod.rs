@@ -341,6 +341,8 @@ pub const NAMES: &[&str] = &[
     "nonsensitive",
     "sensitive",
     "issensitive",
+    "ephemeralasnull",
+    "defaults",
     "tobool",
     "tolist",
     "tomap",
@@ -537,6 +539,20 @@ mod limit_tests {
         assert_eq!(
             err("abs", vec![Value::from_i64(1), Value::from_i64(2)]),
             "Too many function arguments"
+        );
+    }
+
+    #[test]
+    fn names_are_all_implemented() {
+        for n in super::NAMES {
+            assert!(super::exists(n), "{n}");
+            assert!(super::param_names(n).is_some(), "{n}");
+        }
+        assert!(!super::exists("nosuchfunction"));
+        assert!(!super::exists("templatefile"));
+        assert_eq!(
+            super::param_names("join"),
+            Some((vec!["separator"], Some("lists")))
         );
     }
 

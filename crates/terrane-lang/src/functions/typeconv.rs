@@ -50,6 +50,30 @@ pub(crate) fn spec(name: &str) -> Option<Spec> {
             Ok(Value::bool(a[0].is_sensitive()))
         })
         .partial_unknown(),
+        "ephemeralasnull" => Spec::computed(
+            vec![value_param()],
+            |a| Ok(a[0].ty().clone()),
+            |a, _, _| Ok(ephemeral_as_null(&a[0])),
+        )
+        .partial_unknown(),
+        "defaults" => Spec::new(
+            vec![
+                Param::new("input", Type::Dynamic)
+                    .null()
+                    .unknown()
+                    .dynamic(),
+                Param::new("defaults", Type::Dynamic)
+                    .null()
+                    .unknown()
+                    .dynamic(),
+            ],
+            super::t_dynamic,
+            |_, _, _| {
+                super::call_err(
+                    "this function is experimental and available only when the experiment keyword module_variable_optional_attrs is enabled for the current module",
+                )
+            },
+        ),
         _ => return None,
     })
 }
@@ -131,4 +155,46 @@ fn nonsensitive(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
         }
     }
     Ok(u.with_marks(rest))
+}
+
+/// Replaces every ephemeral-marked part of a value with a null of its
+/// type (other marks are kept).
+fn ephemeral_as_null(v: &Value) -> Value {
+    let (u, marks) = v.unmark();
+    if marks.contains(Mark::Ephemeral) {
+        let mut rest = terrane_value::Marks::NONE;
+        for m in marks.iter() {
+            if m != Mark::Ephemeral {
+                rest = rest.with(m);
+            }
+        }
+        return Value::null(u.ty().clone()).with_marks(rest);
+    }
+    if !u.has_marks_deep() {
+        return v.clone();
+    }
+    let out = match u.kind() {
+        terrane_value::Kind::List(es) => Value::list(
+            u.ty().element_type().cloned().unwrap_or(Type::Dynamic),
+            es.iter().map(ephemeral_as_null).collect(),
+        ),
+        terrane_value::Kind::Set(es) => Value::set(
+            u.ty().element_type().cloned().unwrap_or(Type::Dynamic),
+            es.iter().map(ephemeral_as_null).collect(),
+        ),
+        terrane_value::Kind::Tuple(es) => Value::tuple(es.iter().map(ephemeral_as_null).collect()),
+        terrane_value::Kind::Map(m) => Value::map(
+            u.ty().element_type().cloned().unwrap_or(Type::Dynamic),
+            m.iter()
+                .map(|(k, x)| (k.clone(), ephemeral_as_null(x)))
+                .collect(),
+        ),
+        terrane_value::Kind::Object(m) => Value::object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), ephemeral_as_null(x)))
+                .collect(),
+        ),
+        _ => u.clone(),
+    };
+    out.with_marks(marks)
 }
