@@ -7,7 +7,6 @@ use sha2::{Digest, Sha256, Sha512};
 use terrane_value::{Type, Value};
 
 use super::encoding::{b64, b64_decode};
-use super::filesystem::read_file;
 use super::{
     arg_err, call_err, num_arg, str_arg, t_string, to_int, FnResult, FunctionContext,
     FunctionError, Param, Spec,

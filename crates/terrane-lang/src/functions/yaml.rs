@@ -590,7 +590,7 @@ fn parse_int(text: &str) -> Result<Option<Number>, String> {
         return Ok(None);
     };
     let v = if neg { -v } else { v };
-    if radix != 10 && v.bits() > 63 && !(v.bits() == 64 && !neg) {
+    if radix != 10 && (v.bits() > 64 || (v.bits() == 64 && neg)) {
         return Err(format!(
             "cannot parse {} as tag:yaml.org,2002:int",
             super::format::go_quote(text)
