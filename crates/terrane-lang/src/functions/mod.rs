@@ -208,8 +208,39 @@ pub(crate) fn t_list_string() -> Type {
     Type::list(Type::String)
 }
 
+/// Functions that accept collections containing unknown values (only a
+/// wholly unknown argument makes their result unknown), as their go-cty /
+/// Terraform implementations do; the others see wholly known values.
+const PARTIAL_UNKNOWN: &[&str] = &[
+    "tostring",
+    "tonumber",
+    "tobool",
+    "tolist",
+    "toset",
+    "tomap",
+    "concat",
+    "merge",
+    "keys",
+    "values",
+    "element",
+    "index",
+    "contains",
+    "slice",
+    "reverse",
+    "one",
+    "chunklist",
+];
+
 /// The spec of a built-in function.
 fn spec(name: &str) -> Option<Spec> {
+    let mut s = base_spec(name)?;
+    if PARTIAL_UNKNOWN.contains(&name) {
+        s.partial_unknown = true;
+    }
+    Some(s)
+}
+
+fn base_spec(name: &str) -> Option<Spec> {
     string::spec(name)
         .or_else(|| collection::spec(name))
         .or_else(|| numeric::spec(name))
@@ -583,6 +614,16 @@ mod limit_tests {
         )
         .unwrap();
         assert!(!r.is_marked());
+        let part = Value::object_from([
+            ("a", Value::unknown(terrane_value::Type::String)),
+            ("b", Value::from_i64(1)),
+        ]);
+        let r = call("keys", vec![part.clone()], &ctx).unwrap();
+        assert!(r.is_wholly_known());
+        let r = call("values", vec![part.clone()], &ctx).unwrap();
+        assert!(r.is_known() && !r.is_wholly_known());
+        let r = call("jsonencode", vec![part], &ctx).unwrap();
+        assert!(!r.is_known());
         let r = call("tostring", vec![Value::null_dynamic()], &ctx).unwrap();
         assert!(r.is_null());
     }
