@@ -30,7 +30,8 @@ pub use journal::{
 };
 pub use json::RawJson;
 pub use local::{
-    atomic_write, content_equal, Backup, LocalState, LocalStateOptions, StateWriteError,
+    atomic_write, content_equal, workspace_state_path, Backup, LocalState, LocalStateOptions,
+    StateWriteError,
 };
 pub use lock::{lock_info_path, LockError, LockInfo, LOCK_ADVICE};
 pub use model::{

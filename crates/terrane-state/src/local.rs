@@ -30,6 +30,19 @@ use crate::model::{new_lineage, State, StateFile};
 use crate::read::{read, ReadError, ReadOptions};
 use crate::write::serialize;
 
+/// The local backend's state path for a workspace (relative to the
+/// working directory): `terraform.tfstate` for `default`, else
+/// `terraform.tfstate.d/<name>/terraform.tfstate`.
+pub fn workspace_state_path(workspace: &str) -> PathBuf {
+    if workspace == "default" {
+        PathBuf::from("terraform.tfstate")
+    } else {
+        Path::new("terraform.tfstate.d")
+            .join(workspace)
+            .join("terraform.tfstate")
+    }
+}
+
 /// Where the backup goes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Backup {
@@ -203,6 +216,28 @@ impl LocalState {
         let id = held.info.id.clone();
         self.lock = Some(held);
         Ok(id)
+    }
+
+    /// [`lock`](Self::lock), retrying while someone else holds the lock
+    /// for up to `timeout` (`-lock-timeout`; zero tries once).
+    pub fn lock_with_timeout(
+        &mut self,
+        operation: &str,
+        info: &str,
+        timeout: std::time::Duration,
+    ) -> Result<String, LockError> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut wait = std::time::Duration::from_millis(50);
+        loop {
+            match self.lock(operation, info) {
+                Err(LockError::Held { .. }) if std::time::Instant::now() < deadline => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    std::thread::sleep(wait.min(left));
+                    wait = (wait * 2).min(std::time::Duration::from_secs(1));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Whether this manager holds the lock.

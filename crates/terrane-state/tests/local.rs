@@ -260,6 +260,15 @@ fn locking() {
         Err(LockError::Held { .. })
     ));
 
+    let t0 = std::time::Instant::now();
+    let timed = b.lock_with_timeout(
+        "OperationTypePlan",
+        "",
+        std::time::Duration::from_millis(300),
+    );
+    assert!(matches!(timed, Err(LockError::Held { .. })));
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(300));
+
     assert!(matches!(
         a.unlock("wrong"),
         Err(LockError::IdMismatch { .. })
@@ -377,9 +386,15 @@ fn terraform_reads_what_we_write() {
     );
 }
 
+/// Terraform 1.0.3 from PATH (`. /tmp/terrane-peer/env.sh`); any other
+/// version is ignored (other versions write other bytes).
 fn terraform() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
+    let tf = std::env::split_paths(&path)
         .map(|d| d.join("terraform"))
-        .find(|p| p.is_file())
+        .find(|p| p.is_file())?;
+    let out = Command::new(&tf).arg("version").output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .starts_with("Terraform v1.0.3\n")
+        .then_some(tf)
 }
