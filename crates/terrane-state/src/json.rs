@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-/// Maximum nesting depth accepted by [`parse`]. Deeper documents are
+/// Maximum nesting depth accepted when reading. Deeper documents are
 /// rejected as a syntax error rather than risking the stack.
 pub const MAX_DEPTH: usize = 1000;
 

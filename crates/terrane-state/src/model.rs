@@ -36,6 +36,34 @@ pub struct State {
     pub check_results: Option<RawJson>,
 }
 
+impl StateFile {
+    /// A snapshot of `state` with a fresh lineage and serial 0 (the first
+    /// persisted write makes it 1).
+    pub fn new(state: State) -> StateFile {
+        StateFile {
+            terraform_version: crate::COMPATIBLE_TERRAFORM_VERSION.to_string(),
+            serial: 0,
+            lineage: new_lineage(),
+            state,
+        }
+    }
+}
+
+impl State {
+    /// The resource with this module address (`""` for root), mode, type
+    /// and name.
+    pub fn resource(&self, module: &str, mode: Mode, type_: &str, name: &str) -> Option<&Resource> {
+        self.resources
+            .iter()
+            .find(|r| r.module == module && r.mode == mode && r.type_ == type_ && r.name == name)
+    }
+
+    /// Whether there are no resources and no outputs.
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty() && self.outputs.is_empty()
+    }
+}
+
 /// A root module output value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputValue {
@@ -112,6 +140,14 @@ impl Resource {
         s.push('.');
         s.push_str(&self.name);
         s
+    }
+
+    /// The current object (`deposed: None`) or a deposed object of the
+    /// instance with `key`.
+    pub fn object(&self, key: Option<&IndexKey>, deposed: Option<&str>) -> Option<&Instance> {
+        self.instances
+            .iter()
+            .find(|i| i.index_key.as_ref() == key && i.deposed.as_deref() == deposed)
     }
 
     /// The address of one instance (`t.n[0]`, `t.n["k"]`).
