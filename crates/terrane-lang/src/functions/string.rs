@@ -292,98 +292,238 @@ fn split(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
 
 // ----- regular expressions (RE2 syntax, as Go's regexp) -----
 
+/// POSIX class names RE2 knows (`[[:alpha:]]`).
+const POSIX_CLASSES: &[&str] = &[
+    "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
+    "space", "upper", "word", "xdigit",
+];
+
+type RegexErr = (String, String);
+
+fn rerr<T>(code: &str, expr: impl Into<String>) -> Result<T, RegexErr> {
+    Err((code.to_string(), expr.into()))
+}
+
+/// Parses `{n}`, `{n,}` or `{n,m}` at the start of `s`: returns its length
+/// and the largest count, or `None` when it is not a repetition (RE2 then
+/// reads the brace literally).
+fn repeat_spec(s: &[char]) -> Option<(usize, u64)> {
+    let mut i = 1;
+    let start = i;
+    while i < s.len() && s[i].is_ascii_digit() {
+        i += 1;
+    }
+    if i == start {
+        return None;
+    }
+    let lo: u64 = s[start..i]
+        .iter()
+        .collect::<String>()
+        .parse()
+        .unwrap_or(u64::MAX);
+    let mut hi = lo;
+    if s.get(i) == Some(&',') {
+        i += 1;
+        let ms = i;
+        while i < s.len() && s[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i > ms {
+            hi = s[ms..i]
+                .iter()
+                .collect::<String>()
+                .parse()
+                .unwrap_or(u64::MAX);
+        }
+    }
+    if s.get(i) != Some(&'}') {
+        return None;
+    }
+    Some((i + 1, lo.max(hi)))
+}
+
 /// Translates Go (RE2) pattern syntax to the `regex` crate's where they
-/// differ: Perl classes (`\d`, `\w`, `\s`, `\b`) are ASCII-only in Go.
-fn translate_pattern(p: &str) -> String {
+/// differ, and reports RE2's errors for constructs the `regex` crate
+/// would accept: Perl classes (`\d`, `\w`, `\s`, `\b`) are ASCII-only,
+/// octal escapes, `\Q...\E`, literal braces that are not repetitions,
+/// repetition counts above 1000, nested repetition operators, unknown
+/// POSIX classes, `(?<name>` groups.
+fn translate_pattern(p: &str) -> Result<String, RegexErr> {
+    let chars: Vec<char> = p.chars().collect();
     let mut out = String::with_capacity(p.len() + 8);
-    let mut chars = p.chars().peekable();
-    let mut class_depth = 0usize;
-    while let Some(c) = chars.next() {
+    let mut in_class = false;
+    // text of the repetition operator just written (for nested-repetition errors)
+    let mut last_rep: Option<String> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if !in_class {
+            let is_rep =
+                matches!(c, '*' | '+' | '?') || (c == '{' && repeat_spec(&chars[i..]).is_some());
+            if is_rep {
+                let op: String = if c == '{' {
+                    let (len, max) = repeat_spec(&chars[i..]).unwrap_or((1, 0));
+                    let t: String = chars[i..i + len].iter().collect();
+                    if max > 1000 {
+                        return rerr("invalid repeat count", t);
+                    }
+                    t
+                } else {
+                    c.to_string()
+                };
+                if let Some(prev) = &last_rep {
+                    if c == '?' && !prev.ends_with('?') {
+                        // lazy modifier
+                        out.push('?');
+                        last_rep = Some(format!("{prev}?"));
+                        i += 1;
+                        continue;
+                    }
+                    return rerr("invalid nested repetition operator", format!("{prev}{op}"));
+                }
+                out.push_str(&op);
+                i += op.chars().count();
+                last_rep = Some(op);
+                continue;
+            }
+            last_rep = None;
+        }
         match c {
             '\\' => {
-                let Some(n) = chars.next() else {
-                    out.push('\\');
-                    break;
+                let Some(&n) = chars.get(i + 1) else {
+                    return rerr("trailing backslash at end of expression", "");
                 };
+                i += 2;
                 match n {
                     'Q' => {
-                        // \Q...\E quotes a literal run
                         let mut lit = String::new();
-                        while let Some(c) = chars.next() {
-                            if c == '\\' && chars.peek() == Some(&'E') {
-                                chars.next();
+                        while i < chars.len() {
+                            if chars[i] == '\\' && chars.get(i + 1) == Some(&'E') {
+                                i += 2;
                                 break;
                             }
-                            lit.push(c);
+                            lit.push(chars[i]);
+                            i += 1;
                         }
                         out.push_str(&regex::escape(&lit));
                     }
-                    'd' | 'D' | 'w' | 'W' | 's' | 'S' if class_depth == 0 => {
+                    '1'..='7' if !chars.get(i).is_some_and(|d| ('0'..='7').contains(d)) => {
+                        return rerr("invalid escape sequence", format!("\\{n}"));
+                    }
+                    '0'..='7' => {
+                        // up to three octal digits in all
+                        let mut v = n as u32 - '0' as u32;
+                        let mut k = 0;
+                        while k < 2 && chars.get(i).is_some_and(|d| ('0'..='7').contains(d)) {
+                            v = v * 8 + (chars[i] as u32 - '0' as u32);
+                            i += 1;
+                            k += 1;
+                        }
+                        out.push_str(&format!("\\x{{{v:x}}}"));
+                    }
+                    '8' | '9' => return rerr("invalid escape sequence", format!("\\{n}")),
+                    'x' | 'p' | 'P' => {
+                        // copy the escape's argument verbatim: {...}, or hex digits / a letter
+                        out.push('\\');
+                        out.push(n);
+                        if chars.get(i) == Some(&'{') {
+                            while i < chars.len() {
+                                out.push(chars[i]);
+                                i += 1;
+                                if chars[i - 1] == '}' {
+                                    break;
+                                }
+                            }
+                        } else {
+                            let take = if n == 'x' { 2 } else { 1 };
+                            for _ in 0..take {
+                                if let Some(&d) = chars.get(i) {
+                                    out.push(d);
+                                    i += 1;
+                                }
+                            }
+                        }
+                    }
+                    'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'b' | 'B' if !in_class => {
                         out.push_str("(?-u:\\");
                         out.push(n);
                         out.push(')');
                     }
-                    'b' | 'B' if class_depth == 0 => {
-                        out.push_str("(?-u:\\");
-                        out.push(n);
-                        out.push(')');
-                    }
-                    'd' if class_depth > 0 => out.push_str("0-9"),
-                    'w' if class_depth > 0 => out.push_str("0-9A-Za-z_"),
-                    's' if class_depth > 0 => out.push_str("\\t\\n\\x0C\\r "),
+                    'd' if in_class => out.push_str("0-9"),
+                    'w' if in_class => out.push_str("0-9A-Za-z_"),
+                    's' if in_class => out.push_str("\\t\\n\\x0C\\r "),
                     _ => {
                         out.push('\\');
                         out.push(n);
                     }
                 }
+                continue;
+            }
+            '(' if !in_class
+                && chars.get(i + 1) == Some(&'?')
+                && chars.get(i + 2) == Some(&'<') =>
+            {
+                return rerr("invalid or unsupported Perl syntax", "(?<");
+            }
+            '{' if !in_class => {
+                // not a repetition (checked above): a literal brace in RE2
+                out.push_str("\\{");
+                i += 1;
+                continue;
             }
             '[' => {
-                out.push('[');
-                if class_depth == 0 {
-                    class_depth = 1;
+                if !in_class {
+                    in_class = true;
+                    out.push('[');
+                    i += 1;
                     // a leading ^ and a leading ] are literal parts of the class
-                    if chars.peek() == Some(&'^') {
+                    if chars.get(i) == Some(&'^') {
                         out.push('^');
-                        chars.next();
+                        i += 1;
                     }
-                    if chars.peek() == Some(&']') {
+                    if chars.get(i) == Some(&']') {
                         out.push_str("\\]");
-                        chars.next();
+                        i += 1;
                     }
-                } else if chars.peek() == Some(&':') {
-                    // [:alpha:] inside a class
-                    out.push(':');
-                    chars.next();
-                    for d in chars.by_ref() {
-                        out.push(d);
-                        if d == ']' {
-                            break;
-                        }
-                    }
-                } else {
-                    // a literal '[' inside a class
-                    out.pop();
-                    out.push_str("\\[");
+                    continue;
                 }
+                if chars.get(i + 1) == Some(&':') {
+                    // [:name:] inside a class
+                    let rest: String = chars[i..].iter().collect();
+                    if let Some(end) = rest.find(":]") {
+                        let name = &rest[2..end];
+                        let name_plain = name.strip_prefix('^').unwrap_or(name);
+                        if !POSIX_CLASSES.contains(&name_plain) {
+                            return rerr("invalid character class range", &rest[..end + 2]);
+                        }
+                        out.push_str(&rest[..end + 2]);
+                        i += rest[..end + 2].chars().count();
+                        continue;
+                    }
+                }
+                out.push_str("\\[");
+                i += 1;
+                continue;
             }
-            ']' if class_depth > 0 => {
-                class_depth = 0;
+            ']' if in_class => {
+                in_class = false;
                 out.push(']');
             }
-            '&' | '~' | '-' if class_depth > 0 && chars.peek() == Some(&c) => {
+            '&' | '~' | '-' if in_class && chars.get(i + 1) == Some(&c) => {
                 // doubled class-set operators of the regex crate are literal in RE2
                 out.push('\\');
                 out.push(c);
             }
             _ => out.push(c),
         }
+        i += 1;
     }
-    out
+    Ok(out)
 }
 
 /// Compiles a pattern, describing errors as Go does: `(code, expr)`.
 pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, (String, String)> {
-    let translated = translate_pattern(pattern);
+    let translated = translate_pattern(pattern)?;
     match Regex::new(&translated) {
         Ok(r) => Ok(r),
         Err(_) => Err(describe_regex_error(pattern)),
@@ -394,10 +534,23 @@ fn describe_regex_error(pattern: &str) -> (String, String) {
     use regex_syntax::ast::ErrorKind as K;
     let err = match regex_syntax::ast::parse::Parser::new().parse(pattern) {
         Ok(_) => {
+            // parsed but not translatable: typically an unknown Unicode class
+            if let Some(k) = pattern.find("\\p").or_else(|| pattern.find("\\P")) {
+                let rest = &pattern[k..];
+                let len = if rest[2..].starts_with('{') {
+                    rest.find('}').map(|e| e + 1).unwrap_or(rest.len())
+                } else {
+                    2 + rest[2..].chars().next().map(char::len_utf8).unwrap_or(0)
+                };
+                return (
+                    "invalid character class range".into(),
+                    rest[..len].to_string(),
+                );
+            }
             return (
                 "invalid or unsupported Perl syntax".into(),
                 pattern.to_string(),
-            )
+            );
         }
         Err(e) => e,
     };
@@ -410,7 +563,11 @@ fn describe_regex_error(pattern: &str) -> (String, String) {
         K::GroupUnopened => ("unexpected )".into(), pattern.to_string()),
         K::RepetitionMissing => (
             "missing argument to repetition operator".into(),
-            part(span.start.offset, span.end.offset),
+            pattern
+                .get(span.start.offset..)
+                .and_then(|r| r.chars().next())
+                .map(String::from)
+                .unwrap_or_default(),
         ),
         K::RepetitionCountInvalid | K::RepetitionCountDecimalEmpty | K::RepetitionCountUnclosed => {
             ("invalid repeat count".into(), from(span.start.offset))
@@ -430,9 +587,19 @@ fn describe_regex_error(pattern: &str) -> (String, String) {
         K::GroupNameDuplicate { .. } => {
             ("duplicate capture group name".into(), pattern.to_string())
         }
-        K::FlagUnrecognized | K::FlagDanglingNegation | K::FlagRepeatedNegation { .. } => (
-            "invalid or unsupported Perl syntax".into(),
-            from(span.start.offset),
+        K::FlagUnrecognized | K::FlagDanglingNegation | K::FlagRepeatedNegation { .. } => {
+            // RE2 quotes the flag group from its start to the bad character
+            let start = pattern[..span.start.offset]
+                .rfind("(?")
+                .unwrap_or(span.start.offset);
+            (
+                "invalid or unsupported Perl syntax".into(),
+                part(start, span.end.offset),
+            )
+        }
+        K::UnicodeClassInvalid => (
+            "invalid character class range".into(),
+            part(span.start.offset, span.end.offset),
         ),
         _ => (
             "invalid or unsupported Perl syntax".into(),
@@ -568,6 +735,36 @@ mod tests {
     }
     fn n(i: i64) -> Value {
         Value::from_i64(i)
+    }
+
+    #[test]
+    fn re2_differences() {
+        let re = |p: &str, s: &str| run("regex", vec![st(p), st(s)]);
+        assert_eq!(re("\\101", "A"), "\"A\"");
+        assert_eq!(re("a{,3}", "a{,3}"), "\"a{,3}\"");
+        assert_eq!(re("\\d+", "\u{663}12"), "\"12\"");
+        assert_eq!(re("\\x{263a}", "\u{263a}"), "\"\u{263a}\"");
+        assert_eq!(
+            re("a**", "a"),
+            "ERR argument 0: invalid regexp pattern: invalid nested repetition operator in **"
+        );
+        assert_eq!(
+            re("a{1001}", "a"),
+            "ERR argument 0: invalid regexp pattern: invalid repeat count in {1001}"
+        );
+        assert_eq!(
+            re("[[:foo:]]", "a"),
+            "ERR argument 0: invalid regexp pattern: invalid character class range in [:foo:]"
+        );
+        assert_eq!(
+            re("(?<n>a)", "a"),
+            "ERR argument 0: invalid regexp pattern: invalid or unsupported Perl syntax in (?<"
+        );
+        assert_eq!(
+            re("\\8", "a"),
+            "ERR argument 0: invalid regexp pattern: invalid escape sequence in \\8"
+        );
+        assert_eq!(re("a*?b", "aab"), "\"aab\"");
     }
 
     #[test]
