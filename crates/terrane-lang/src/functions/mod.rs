@@ -382,6 +382,20 @@ pub const NAMES: &[&str] = &[
     "tostring",
 ];
 
+/// The Terraform release that introduced a function, for functions newer
+/// than Terraform 1.0 (`None` for the others). Lets a caller emulating an
+/// older release report them as unknown functions, as that release does.
+/// (`defaults` exists only from 0.15 to 1.2, as an experiment.)
+pub fn introduced_in(name: &str) -> Option<(u32, u32)> {
+    Some(match name {
+        "startswith" | "endswith" | "timecmp" => (1, 3),
+        "strcontains" | "plantimestamp" => (1, 5),
+        "issensitive" => (1, 8),
+        "ephemeralasnull" => (1, 10),
+        _ => return None,
+    })
+}
+
 /// Whether `name` is a built-in function implemented here.
 pub fn exists(name: &str) -> bool {
     spec(name).is_some()
