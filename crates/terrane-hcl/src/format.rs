@@ -968,20 +968,15 @@ fn grapheme_count(s: &str) -> usize {
     for c in s.chars() {
         let joins = match prev {
             None => false,
+            Some('\r') if c == '\n' => true,
+            Some(p) if p.is_control() || c.is_control() => false,
+            Some(p) if is_regional(p) && is_regional(c) => ri_run % 2 == 1,
             Some(p) => {
-                if p == '\r' && c == '\n' {
-                    true
-                } else if p.is_control() || c.is_control() {
-                    false
-                } else if is_extend(c) || is_spacing_mark(c) || is_prepend(p) {
-                    true
-                } else if after_pict_zwj && is_pictographic(c) {
-                    true
-                } else if is_regional(p) && is_regional(c) {
-                    ri_run % 2 == 1
-                } else {
-                    hangul_joins(p, c)
-                }
+                is_extend(c)
+                    || is_spacing_mark(c)
+                    || is_prepend(p)
+                    || (after_pict_zwj && is_pictographic(c))
+                    || hangul_joins(p, c)
             }
         };
         if !joins {
@@ -1095,12 +1090,10 @@ fn hangul_joins(p: char, c: char) -> bool {
         }
         _ => H::No,
     };
-    match (kind(p), kind(c)) {
-        (H::L, H::L | H::V | H::Lv | H::Lvt) => true,
-        (H::Lv | H::V, H::V | H::T) => true,
-        (H::Lvt | H::T, H::T) => true,
-        _ => false,
-    }
+    matches!(
+        (kind(p), kind(c)),
+        (H::L, H::L | H::V | H::Lv | H::Lvt) | (H::Lv | H::V, H::V | H::T) | (H::Lvt | H::T, H::T)
+    )
 }
 
 fn format_cells(toks: &mut [Tok<'_>], lines: &[Line]) {
