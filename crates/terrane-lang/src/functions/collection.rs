@@ -148,7 +148,7 @@ fn is_seq_type(t: &Type) -> bool {
 /// Converts values to one type (must succeed: the type is a unification).
 fn conv_all(vals: &[Value], ty: &Type) -> Result<Vec<Value>, FunctionError> {
     vals.iter()
-        .map(|v| convert(v, ty).map_err(|e| FunctionError::call(e.to_string())))
+        .map(|v| convert(v, ty).map_err(|e| FunctionError::call(e.message)))
         .collect()
 }
 
@@ -199,7 +199,7 @@ fn coalesce_type(a: &[Value]) -> Result<Type, FunctionError> {
 
 fn coalesce(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
     for v in a {
-        let v = convert(v, ret).map_err(|e| FunctionError::call(e.to_string()))?;
+        let v = convert(v, ret).map_err(|e| FunctionError::call(e.message))?;
         if !v.is_known() {
             return Ok(Value::unknown(ret.clone()));
         }
@@ -245,7 +245,7 @@ fn coalescelist(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
             if ret.is_dynamic() {
                 return Ok(v.clone());
             }
-            return convert(v, ret).map_err(|e| FunctionError::call(e.to_string()));
+            return convert(v, ret).map_err(|e| FunctionError::call(e.message));
         }
     }
     call_err("no non-null arguments")
@@ -538,7 +538,7 @@ fn lookup(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
         if ret.is_dynamic() {
             return Ok(a[2].clone());
         }
-        return convert(&a[2], ret).map_err(|e| FunctionError::call(e.to_string()));
+        return convert(&a[2], ret).map_err(|e| FunctionError::call(e.message));
     }
     call_err(format!("lookup failed to find '{key}'"))
 }
@@ -758,7 +758,7 @@ fn set_elems(a: &[Value], ret: &Type) -> Result<Vec<Vec<Value>>, FunctionError> 
             let c = if v.ty() == ret {
                 v.clone()
             } else {
-                convert(v, ret).map_err(|e| FunctionError::call(e.to_string()))?
+                convert(v, ret).map_err(|e| FunctionError::call(e.message))?
             };
             Ok(seq(&c).to_vec())
         })
@@ -949,7 +949,7 @@ fn sum(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
         if e.is_null() {
             return arg_err(0, "argument must be list, set, or tuple of number values");
         }
-        let n = convert(e, &Type::Number).map_err(|err| FunctionError::arg(0, err.to_string()))?;
+        let n = convert(e, &Type::Number).map_err(|err| FunctionError::arg(0, err.message))?;
         let n = n.as_number().cloned().unwrap_or_else(Number::zero);
         total = Some(match total {
             None => n,

@@ -438,7 +438,8 @@ pub fn call(name: &str, args: Vec<Value>, ctx: &FunctionContext) -> Result<Value
         let p = param_of(i);
         match convert(a, &p.ty) {
             Ok(v) => conv.push(v),
-            Err(e) => return arg_err(i, e.to_string()),
+            // HCL prints the conversion error without its path
+            Err(e) => return arg_err(i, e.message),
         }
     }
 

@@ -133,7 +133,7 @@ fn to_impl(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
                         "cannot convert {what} to number; given string must be a decimal representation of a number"
                     ),
                 ),
-                _ => arg_err(0, e.to_string()),
+                _ => arg_err(0, e.message),
             }
         }
     }
