@@ -292,6 +292,17 @@ fn split(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
 
 // ----- regular expressions (RE2 syntax, as Go's regexp) -----
 
+/// Suffix given to repeated capture group names (see `translate_pattern`).
+const DUP_SUFFIX: &str = "__terrane_dup";
+
+/// A capture group's name as written in the pattern.
+fn group_name(n: &str) -> &str {
+    match n.find(DUP_SUFFIX) {
+        Some(k) => &n[..k],
+        None => n,
+    }
+}
+
 /// POSIX class names RE2 knows (`[[:alpha:]]`).
 const POSIX_CLASSES: &[&str] = &[
     "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
@@ -352,6 +363,7 @@ fn translate_pattern(p: &str) -> Result<String, RegexErr> {
     let chars: Vec<char> = p.chars().collect();
     let mut out = String::with_capacity(p.len() + 8);
     let mut in_class = false;
+    let mut seen_names: Vec<String> = Vec::new();
     // text of the repetition operator just written (for nested-repetition errors)
     let mut last_rep: Option<String> = None;
     let mut i = 0;
@@ -464,6 +476,29 @@ fn translate_pattern(p: &str) -> Result<String, RegexErr> {
                 && chars.get(i + 2) == Some(&'<') =>
             {
                 return rerr("invalid or unsupported Perl syntax", "(?<");
+            }
+            '(' if !in_class
+                && chars.get(i + 1) == Some(&'?')
+                && chars.get(i + 2) == Some(&'P')
+                && chars.get(i + 3) == Some(&'<') =>
+            {
+                // RE2 allows repeated group names (the last match wins);
+                // later duplicates get a private suffix here.
+                let rest: String = chars[i + 4..].iter().collect();
+                if let Some(end) = rest.find('>') {
+                    let name = &rest[..end];
+                    let count = seen_names.iter().filter(|n| n.as_str() == name).count();
+                    seen_names.push(name.to_string());
+                    out.push_str("(?P<");
+                    out.push_str(name);
+                    if count > 0 {
+                        out.push_str(&format!("{DUP_SUFFIX}{count}"));
+                    }
+                    out.push('>');
+                    i += 4 + name.chars().count() + 1;
+                    continue;
+                }
+                out.push(c);
             }
             '{' if !in_class => {
                 // not a repetition (checked above): a literal brace in RE2
@@ -619,7 +654,12 @@ fn pattern_result_type(pattern: &str) -> Result<(Regex, Type), FunctionError> {
     let mut unnamed = 0;
     for n in re.capture_names().skip(1) {
         match n {
-            Some(n) => names.push(n.to_string()),
+            Some(n) => {
+                let n = group_name(n).to_string();
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
             None => unnamed += 1,
         }
     }
@@ -662,7 +702,7 @@ fn capture_value(re: &Regex, caps: &regex::Captures<'_>, ty: &Type) -> Value {
             let mut m = BTreeMap::new();
             for (i, n) in re.capture_names().enumerate() {
                 if let Some(n) = n {
-                    m.insert(n.to_string(), get(i));
+                    m.insert(group_name(n).to_string(), get(i));
                 }
             }
             Value::object(m)
@@ -765,6 +805,7 @@ mod tests {
             "ERR argument 0: invalid regexp pattern: invalid escape sequence in \\8"
         );
         assert_eq!(re("a*?b", "aab"), "\"aab\"");
+        assert_eq!(re("(?P<x>a)(?P<x>b)", "ab"), "{\n  \"x\" = \"b\"\n}");
     }
 
     #[test]
