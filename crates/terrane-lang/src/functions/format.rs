@@ -541,7 +541,12 @@ fn fmt_f(d: &Dec, prec: usize) -> String {
 fn format_float(out: &mut String, v: &Verb, verb: char, prec: Option<usize>, n: &Number) {
     let neg = n.is_sign_negative();
     let body = if n.is_infinite() {
-        "Inf".to_string()
+        // Go prints an explicit sign for +Inf
+        if neg {
+            "Inf".to_string()
+        } else {
+            "+Inf".to_string()
+        }
     } else {
         let exact = Dec::from_text(&n.to_exact_text());
         match verb {
@@ -594,6 +599,8 @@ fn format_float(out: &mut String, v: &Verb, verb: char, prec: Option<usize>, n: 
     };
     let sign = if neg {
         "-"
+    } else if n.is_infinite() {
+        ""
     } else if v.plus {
         "+"
     } else if v.space {

@@ -81,15 +81,7 @@ fn write_node(e: &mut Enc, v: &Value, indent: usize, root: bool) -> Result<bool,
             Ok(true)
         }
         Kind::Number(n) => {
-            if n.is_infinite() {
-                e.push(if n.is_sign_negative() {
-                    "-.inf"
-                } else {
-                    "+.inf"
-                });
-            } else {
-                e.push(&n.to_text());
-            }
+            e.push(&n.to_text());
             Ok(true)
         }
         Kind::String(s) => {
