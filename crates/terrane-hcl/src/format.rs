@@ -955,8 +955,11 @@ fn columns(toks: &[Tok<'_>]) -> usize {
 /// ZWJ sequences, regional-indicator pairs, prepended marks and Hangul
 /// syllable sequences.
 fn grapheme_count(s: &str) -> usize {
-    if s.is_ascii() {
-        let b = s.as_bytes();
+    let b = s.as_bytes();
+    if b.is_ascii() {
+        if !b.contains(&b'\r') {
+            return b.len();
+        }
         let crlf = b.windows(2).filter(|w| w == b"\r\n").count();
         return b.len() - crlf;
     }
