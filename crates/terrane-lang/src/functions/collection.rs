@@ -167,7 +167,8 @@ fn anytrue(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
 fn chunklist(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
     let ety = a[0].ty().clone();
     let inner_ety = ety.element_type().cloned().unwrap_or(Type::Dynamic);
-    let size = to_int(&num_arg(a, 1)).map_err(|e| FunctionError::arg(1, e))?;
+    let size =
+        to_int(&num_arg(a, 1)).map_err(|e| FunctionError::call(format!("invalid size: {e}")))?;
     if size < 0 {
         return call_err("the size argument must be positive");
     }
@@ -192,7 +193,7 @@ fn chunklist(a: &[Value], ret: &Type, _: &FunctionContext) -> FnResult {
 fn coalesce_type(a: &[Value]) -> Result<Type, FunctionError> {
     let tys: Vec<Type> = a.iter().map(|v| v.ty().clone()).collect();
     if tys.is_empty() {
-        return Ok(Type::Dynamic);
+        return call_err("all arguments must have the same type");
     }
     unify(&tys).ok_or_else(|| FunctionError::call("all arguments must have the same type"))
 }
