@@ -42,15 +42,17 @@ const LOCALS_WARNING: &str =
 /// Console input has no source snippet: `(source code not available)`.
 pub fn render_diagnostic(d: &Diagnostic) -> String {
     match &d.subject {
-        Some(s) if s.file.name == CONSOLE_INPUT => {
+        // Console input and text values of variables (`-var`, `TF_VAR_`)
+        // have no source to show.
+        Some(s) if s.file.name == CONSOLE_INPUT || s.file.name.starts_with("<value for ") => {
             let label = match d.severity {
                 Severity::Error => "Error",
                 Severity::Warning => "Warning",
             };
             let line = s.file.pos(s.span.start).line;
             let mut out = format!(
-                "\n{label}: {}\n\n  on {CONSOLE_INPUT} line {line}:\n  (source code not available)\n",
-                d.summary
+                "\n{label}: {}\n\n  on {} line {line}:\n  (source code not available)\n",
+                d.summary, s.file.name
             );
             if !d.detail.is_empty() {
                 out.push('\n');
@@ -162,7 +164,7 @@ pub fn eval_value(
 
 /// Terraform's console reports a missing expression at the end of its
 /// input as an invalid token.
-fn console_wording(mut diags: Diagnostics) -> Diagnostics {
+pub(crate) fn console_wording(mut diags: Diagnostics) -> Diagnostics {
     for d in diags.0.iter_mut() {
         if d.summary == "Missing expression" && d.detail.ends_with("found the end of the file.") {
             d.summary = "Invalid expression".into();

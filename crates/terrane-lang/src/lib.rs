@@ -12,6 +12,8 @@ pub mod eval;
 mod funcs_adapter;
 pub mod functions;
 pub mod scope;
+pub mod typeexpr;
+pub mod varvalues;
 
 pub use console::{console_batch, console_interactive, render_diagnostics};
 pub use eval::{check_references, eval_expr, EvalContext};

@@ -83,7 +83,8 @@ impl Scope {
     }
 
     /// A scope for the root module of a loaded configuration: its locals
-    /// (lazily evaluated), variables (their defaults, or unknown),
+    /// (lazily evaluated), variables (their defaults converted to their
+    /// type constraints, or unknown; errors in defaults give unknown),
     /// resources, data sources and module calls (all unknown, as in a
     /// console without state).
     pub fn from_module(module: &terrane_config::Module) -> Scope {
@@ -98,30 +99,15 @@ impl Scope {
                 },
             );
         }
-        // Variables take their default (evaluated without references);
-        // those without one are unknown, as no value was given.
-        let empty = Scope::new();
-        for (name, var) in &module.variables {
-            let value = var
-                .default
-                .as_ref()
-                .map(|d| {
-                    let ctx = crate::eval::EvalContext::new(&empty).with_file(&d.file);
-                    let (v, diags) = crate::eval::eval_expr(&d.expr, &ctx);
-                    if diags.has_errors() {
-                        Value::unknown_dynamic()
-                    } else {
-                        v
-                    }
-                })
-                .unwrap_or_else(Value::unknown_dynamic);
-            let value = if var.sensitive {
-                value.mark_sensitive()
-            } else {
-                value
-            };
-            s.variables.insert(name.clone(), value);
-        }
+        // Variables take their default (converted to their type, with
+        // optional-attribute defaults); those without one are unknown, as
+        // no value was given.
+        let (values, _) = crate::varvalues::finalize(
+            module,
+            &BTreeMap::new(),
+            crate::varvalues::Missing::Unknown,
+        );
+        s.variables = values;
         for name in module.data_resources.keys() {
             let key = name.strip_prefix("data.").unwrap_or(name);
             s.data.insert(key.to_string(), Value::unknown_dynamic());
@@ -129,6 +115,17 @@ impl Scope {
         for name in module.module_calls.keys() {
             s.modules.insert(name.clone(), Value::unknown_dynamic());
         }
+        s
+    }
+
+    /// Like [`Scope::from_module`], with the variables' final values
+    /// given (see [`crate::varvalues::finalize`]).
+    pub fn from_module_with_values(
+        module: &terrane_config::Module,
+        values: BTreeMap<String, Value>,
+    ) -> Scope {
+        let mut s = Scope::from_module(module);
+        s.variables = values;
         s
     }
 

@@ -8,8 +8,9 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
+use terrane_lang::console::render_diagnostic;
+use terrane_lang::varvalues::{self, VarArg};
 use terrane_lang::{console_batch, console_interactive, render_diagnostics, Scope};
-use terrane_value::Value;
 
 const HELP: &str = "Usage: terrane [global options] console [options]
 
@@ -37,7 +38,7 @@ Options:
 ";
 
 pub fn run(args: &[String], _global: &crate::GlobalOptions) -> i32 {
-    let mut vars: Vec<(String, String)> = Vec::new();
+    let mut var_args: Vec<VarArg> = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let a = args[i].trim_start_matches('-');
@@ -65,14 +66,10 @@ pub fn run(args: &[String], _global: &crate::GlobalOptions) -> i32 {
                         }
                     }
                 };
-                if name == "var" {
-                    match value.split_once('=') {
-                        Some((k, v)) => vars.push((k.to_string(), v.to_string())),
-                        None => {
-                            eprintln!("\nError: Invalid -var option\n\nThe given -var option {value:?} is not correctly specified. Must be a variable name and value separated by an equals sign, like -var=\"key=value\".\n");
-                            return 1;
-                        }
-                    }
+                match name {
+                    "var" => var_args.push(VarArg::Var(value)),
+                    "var-file" => var_args.push(VarArg::File(value)),
+                    _ => {}
                 }
             }
             _ => {
@@ -88,10 +85,35 @@ pub fn run(args: &[String], _global: &crate::GlobalOptions) -> i32 {
         eprint!("{}", render_diagnostics(&diags));
         return 1;
     }
-    let mut scope = Scope::from_module(&module);
-    for (k, v) in vars {
-        scope.variables.insert(k, Value::string(v));
+    // Variables: environment, automatic files, then -var/-var-file in
+    // order. Warnings go to standard output, errors to standard error.
+    let (raw, mut vdiags) = varvalues::collect(
+        Path::new("."),
+        Path::new("."),
+        &var_args,
+        &varvalues::process_env(),
+        &module.variables,
+    );
+    let values = if vdiags.has_errors() {
+        None
+    } else {
+        let (values, d) = varvalues::finalize(&module, &raw, varvalues::Missing::Unknown);
+        vdiags.extend(d);
+        Some(values)
+    };
+    for d in vdiags.iter() {
+        let text = render_diagnostic(d);
+        if d.is_error() {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
     }
+    let values = match values {
+        Some(v) if !vdiags.has_errors() => v,
+        _ => return 1,
+    };
+    let scope = Scope::from_module_with_values(&module, values);
 
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
