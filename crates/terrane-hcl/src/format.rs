@@ -25,10 +25,25 @@ use crate::span::SourceFile;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-/// Formats a Terraform native-syntax file as `terraform fmt` v1.0.3 does
-/// (as `terraform fmt -` prints it: the result always ends in a newline).
-/// Errors = the file does not parse (the parser's diagnostics).
+/// Formats a Terraform native-syntax file as `terraform fmt -` (v1.0.3)
+/// prints it on standard output: the formatted text, plus a final newline
+/// when it lacks one. Errors = the file does not parse (the parser's
+/// diagnostics).
+///
+/// For rewriting files and for `-check`/`-list` comparisons use
+/// [`format_terraform_source`]: Terraform compares and writes the formatted
+/// text itself, without the added newline.
 pub fn format_terraform(file: &Arc<SourceFile>) -> Result<String, Diagnostics> {
+    let mut out = format_terraform_source(file)?;
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The formatted text exactly as `terraform fmt` (v1.0.3) writes it back to
+/// a file; a file is "changed" when this differs from its content.
+pub fn format_terraform_source(file: &Arc<SourceFile>) -> Result<String, Diagnostics> {
     let parsed = parse_file(file);
     if parsed.diagnostics.has_errors() {
         return Err(parsed.diagnostics);
@@ -40,13 +55,7 @@ pub fn format_terraform(file: &Arc<SourceFile>) -> Result<String, Diagnostics> {
     collect_body_edits(&parsed.body, src, &mut cursor, true, false, &mut edits);
     edits.sort_by_key(|e| e.start);
     let toks = apply_edits(src, &raw, &edits);
-    let mut out = render(toks);
-    // `terraform fmt -` prints the result as a line of output: a final
-    // newline is added when the formatted text lacks one.
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    Ok(out)
+    Ok(render(toks))
 }
 
 /// Only the whitespace formatting (HCL's own formatter, without Terraform's
@@ -1157,6 +1166,15 @@ mod tests {
     fn rejects_invalid_input() {
         let file = SourceFile::new("test.tf", "a = \n");
         assert!(format_terraform(&file).is_err());
+    }
+
+    #[test]
+    fn source_form_adds_no_final_newline() {
+        // `terraform fmt FILE` writes (and `-check` compares) these bytes.
+        let src = |t: &str| format_terraform_source(&SourceFile::new("t.tf", t)).ok();
+        assert_eq!(src("a=1").as_deref(), Some("a = 1"));
+        assert_eq!(src("").as_deref(), Some(""));
+        assert_eq!(src("b = 2\n\n  ").as_deref(), Some("b = 2\n\n  "));
     }
 
     #[test]
