@@ -255,7 +255,7 @@ fn match_component(pat: &[char], name: &[char]) -> Result<bool, ()> {
         }
         '[' => {
             let mut i = 1;
-            let negate = matches!(pat.get(1), Some('!') | Some('^'));
+            let negate = pat.get(1) == Some(&'^');
             if negate {
                 i += 1;
             }
@@ -360,8 +360,26 @@ fn has_meta(s: &str) -> bool {
 
 const MAX_GLOB_RESULTS: usize = 100_000;
 
-fn glob_walk(dir: &Path, comps: &[Vec<char>], out: &mut Vec<std::path::PathBuf>) -> Result<(), ()> {
-    if out.len() > MAX_GLOB_RESULTS {
+/// Directory depth followed by `**` (symbolic links to directories are
+/// followed, as Terraform's globbing does, so loops must end somewhere).
+const MAX_GLOB_DEPTH: usize = 64;
+
+fn sorted_entries(dir: &Path) -> Vec<std::fs::DirEntry> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
+    entries.sort_by_key(|e| e.file_name());
+    entries
+}
+
+fn glob_walk(
+    dir: &Path,
+    comps: &[Vec<char>],
+    out: &mut Vec<std::path::PathBuf>,
+    depth: usize,
+) -> Result<(), ()> {
+    if out.len() > MAX_GLOB_RESULTS || depth > MAX_GLOB_DEPTH {
         return Ok(());
     }
     let Some((first, rest)) = comps.split_first() else {
@@ -369,32 +387,34 @@ fn glob_walk(dir: &Path, comps: &[Vec<char>], out: &mut Vec<std::path::PathBuf>)
         return Ok(());
     };
     if first.iter().collect::<String>() == "**" {
-        // zero directories
-        glob_walk(dir, rest, out)?;
-        let Ok(rd) = std::fs::read_dir(dir) else {
+        if rest.is_empty() {
+            // everything below
+            for e in sorted_entries(dir) {
+                let p = e.path();
+                out.push(p.clone());
+                if p.is_dir() {
+                    glob_walk(&p, comps, out, depth + 1)?;
+                }
+            }
             return Ok(());
-        };
-        let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-                glob_walk(&e.path(), comps, out)?;
+        }
+        // zero directories, then one more level
+        glob_walk(dir, rest, out, depth)?;
+        for e in sorted_entries(dir) {
+            let p = e.path();
+            if p.is_dir() {
+                glob_walk(&p, comps, out, depth + 1)?;
             }
         }
         return Ok(());
     }
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Ok(());
-    };
-    let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
+    for e in sorted_entries(dir) {
         let name: Vec<char> = e.file_name().to_string_lossy().chars().collect();
         if match_component(first, &name)? {
             if rest.is_empty() {
                 out.push(e.path());
             } else if e.path().is_dir() {
-                glob_walk(&e.path(), rest, out)?;
+                glob_walk(&e.path(), rest, out, depth + 1)?;
             }
         }
     }
@@ -422,13 +442,16 @@ fn fileset(a: &[Value], _: &Type, ctx: &FunctionContext) -> FnResult {
     } else {
         start
     };
-    let globs: Vec<Vec<char>> = comps[lit..].iter().map(|c| c.chars().collect()).collect();
+    let mut globs: Vec<Vec<char>> = comps[lit..].iter().map(|c| c.chars().collect()).collect();
+    // consecutive `**` components match the same paths as one
+    let star2: Vec<char> = "**".chars().collect();
+    globs.dedup_by(|a, b| *a == star2 && *b == star2);
     let mut found = Vec::new();
     if globs.is_empty() {
         if Path::new(&start).exists() {
             found.push(std::path::PathBuf::from(&start));
         }
-    } else if glob_walk(Path::new(&start), &globs, &mut found).is_err() {
+    } else if glob_walk(Path::new(&start), &globs, &mut found, 0).is_err() {
         return call_err(format!(
             "failed to glob pattern ({pattern}): syntax error in pattern"
         ));
