@@ -396,6 +396,13 @@ pub fn introduced_in(name: &str) -> Option<(u32, u32)> {
     })
 }
 
+/// Whether a function is impure (its result changes between calls):
+/// Terraform evaluates these to unknown values when only pure functions
+/// are allowed (validation, planning of new values).
+pub fn is_impure(name: &str) -> bool {
+    matches!(name, "timestamp" | "uuid" | "bcrypt")
+}
+
 /// Whether `name` is a built-in function implemented here.
 pub fn exists(name: &str) -> bool {
     spec(name).is_some()
