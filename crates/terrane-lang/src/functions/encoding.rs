@@ -346,7 +346,7 @@ enum TextEnc {
 fn lookup_encoding(name: &str) -> Option<(TextEnc, String)> {
     let l = name.to_ascii_lowercase();
     let r = match l.as_str() {
-        "utf-8" | "utf8" | "csutf8" => (TextEnc::Utf8, "UTF-8".to_string()),
+        "utf-8" | "csutf8" => (TextEnc::Utf8, "UTF-8".to_string()),
         "utf-16" | "csutf16" => (
             TextEnc::Utf16 {
                 le: false,
@@ -377,6 +377,13 @@ fn lookup_encoding(name: &str) -> Option<(TextEnc, String)> {
         _ => {
             let e = encoding_rs::Encoding::for_label_no_replacement(l.as_bytes())?;
             if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE || e == encoding_rs::UTF_8 {
+                return None;
+            }
+            // labels WHATWG knows but Terraform's IANA index does not
+            if matches!(
+                l.as_str(),
+                "gb2312" | "x-gbk" | "utf8" | "unicode-1-1-utf-8"
+            ) {
                 return None;
             }
             // WHATWG folds many non-IANA labels (e.g. "ascii") into windows-1252
@@ -487,6 +494,7 @@ fn textdecodebase64(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
             Ok(t) => t,
             Err(_) => return bad(),
         },
+        TextEnc::Utf16 { .. } if bytes.len() % 2 != 0 => return bad(),
         TextEnc::Utf16 { le, bom } => {
             let mut b: &[u8] = &bytes;
             let mut le = le;
@@ -519,6 +527,14 @@ fn textdecodebase64(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
             bytes.iter().map(|&b| b as char).collect()
         }
         TextEnc::Other(e) => {
+            // bytes windows-1252 leaves undefined (WHATWG maps them to C1 controls)
+            if e == encoding_rs::WINDOWS_1252
+                && bytes
+                    .iter()
+                    .any(|b| matches!(b, 0x81 | 0x8d | 0x8f | 0x90 | 0x9d))
+            {
+                return bad();
+            }
             let (t, had_errors) = e.decode_without_bom_handling(&bytes);
             if had_errors {
                 return bad();
@@ -526,5 +542,8 @@ fn textdecodebase64(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
             t.into_owned()
         }
     };
+    if text.contains('\u{fffd}') {
+        return bad();
+    }
     Ok(Value::string(text))
 }
