@@ -389,11 +389,17 @@ fn element(a: &[Value], _: &Type, _: &FunctionContext) -> FnResult {
 }
 
 fn flatten_into(v: &Value, out: &mut Vec<Value>) {
+    // marks on a flattened sequence go on each of its elements
+    let marks = v.marks();
     for e in seq(v) {
         if is_seq_type(e.ty()) && !e.is_null() {
+            let start = out.len();
             flatten_into(e, out);
+            for x in &mut out[start..] {
+                *x = x.with_marks(marks);
+            }
         } else {
-            out.push(e.clone());
+            out.push(e.with_marks(marks));
         }
     }
 }

@@ -231,6 +231,25 @@ const PARTIAL_UNKNOWN: &[&str] = &[
     "chunklist",
 ];
 
+/// Argument positions (capped at [`MAX_SHALLOW_INDEX`] for variadic
+/// arguments) whose nested values a function passes through unchanged:
+/// only their top-level marks are taken off (and put on the result), as
+/// go-cty does, so nested sensitive values stay marked individually.
+/// Elsewhere all marks are taken off and the result gets them all.
+fn shallow_mark_params(name: &str) -> &'static [usize] {
+    match name {
+        "element" | "flatten" | "keys" | "values" | "reverse" | "slice" | "one" | "chunklist" => {
+            &[0]
+        }
+        "lookup" => &[0, 2],
+        "zipmap" => &[1],
+        "coalesce" | "coalescelist" => &[0, 1, 2, MAX_SHALLOW_INDEX],
+        _ => &[],
+    }
+}
+
+const MAX_SHALLOW_INDEX: usize = 3;
+
 /// The spec of a built-in function.
 fn spec(name: &str) -> Option<Spec> {
     let mut s = base_spec(name)?;
@@ -462,12 +481,19 @@ pub fn call(name: &str, args: Vec<Value>, ctx: &FunctionContext) -> Result<Value
         }
     }
 
-    // Marks: removed from arguments whose parameter does not handle them.
+    // Marks: removed from arguments whose parameter does not handle them
+    // (only the top-level marks for arguments whose elements are passed
+    // through to the result, which keep their own marks).
     let mut marks = Marks::NONE;
     let mut plain = Vec::with_capacity(conv.len());
+    let shallow = shallow_mark_params(name);
     for (i, v) in conv.into_iter().enumerate() {
         let p = param_of(i);
-        if !p.allow_marked && v.has_marks_deep() {
+        if !p.allow_marked && shallow.contains(&i.min(MAX_SHALLOW_INDEX)) {
+            let (u, m) = v.unmark();
+            marks = marks.union(m);
+            plain.push(u);
+        } else if !p.allow_marked && v.has_marks_deep() {
             let (u, pms) = v.unmark_deep();
             for pm in pms {
                 marks = marks.union(pm.marks);
@@ -593,6 +619,47 @@ mod limit_tests {
             err("abs", vec![Value::from_i64(1), Value::from_i64(2)]),
             "Too many function arguments"
         );
+    }
+
+    #[test]
+    fn nested_marks_pass_through_structural_functions() {
+        let ctx = FunctionContext::default();
+        let l = Value::tuple(vec![
+            Value::from_i64(1).mark_sensitive(),
+            Value::from_i64(2),
+        ]);
+        let r = call("element", vec![l.clone(), Value::from_i64(1)], &ctx).unwrap();
+        assert!(!r.is_marked());
+        let r = call("element", vec![l.clone(), Value::from_i64(0)], &ctx).unwrap();
+        assert!(r.is_sensitive());
+        let r = call("reverse", vec![l.clone()], &ctx).unwrap();
+        assert!(!r.is_marked() && r.has_marks_deep());
+        // functions that compute from the content take all marks
+        let r = call("jsonencode", vec![l.clone()], &ctx).unwrap();
+        assert!(r.is_sensitive());
+        let strs = Value::tuple(vec![
+            Value::string("a").mark_sensitive(),
+            Value::string("b"),
+        ]);
+        let r = call("join", vec![Value::string(","), strs], &ctx).unwrap();
+        assert!(r.is_sensitive());
+        // a marked inner sequence marks the flattened elements
+        let nested = Value::tuple(vec![
+            Value::tuple(vec![Value::from_i64(1)]).mark_sensitive(),
+            Value::from_i64(2),
+        ]);
+        let r = call("flatten", vec![nested], &ctx).unwrap();
+        assert!(r.get_index(0).is_some_and(Value::is_sensitive));
+        assert!(r.get_index(1).is_some_and(|v| !v.is_marked()));
+        // zipmap keys are consumed: their marks go on the result
+        let keys = Value::tuple(vec![Value::string("k").mark_sensitive()]);
+        let r = call(
+            "zipmap",
+            vec![keys, Value::tuple(vec![Value::from_i64(1)])],
+            &ctx,
+        )
+        .unwrap();
+        assert!(r.is_sensitive());
     }
 
     #[test]
