@@ -15,12 +15,33 @@
 //!    functions, one containing unknowns) where the parameter does not
 //!    allow unknowns gives an unknown result of that type;
 //! 5. marks removed from arguments of parameters that do not handle marks
-//!    and their union re-applied to the result.
+//!    and their union re-applied to the result (structural functions such
+//!    as `element` or `values` take off only the top-level marks, so
+//!    nested sensitive values stay marked individually).
 //!
 //! Error messages are Terraform's, without the final period (the evaluator
 //! renders `Invalid value for "NAME" parameter: MESSAGE.` when
 //! [`FunctionError::arg`] is set and `Call to function "F" failed: MESSAGE.`
-//! otherwise).
+//! otherwise). Behaviour and messages follow Terraform 1.0.3 where the
+//! releases differ (e.g. `sort` sorts as strings, `nonsensitive` of a
+//! non-sensitive value is an error); functions added after 1.0 are
+//! implemented too and listed by [`introduced_in`].
+//!
+//! Known differences from Terraform:
+//! * `base64gzip` frames its output as Go does, but the deflate stream
+//!   comes from a different compressor: identical for short inputs
+//!   without repetitions, different bytes (same decompressed text)
+//!   otherwise.
+//! * Go panics (e.g. `pow(-8, 1/3)`, `indent(-1, ...)`) are errors with the
+//!   panic's first line, without Go's stack trace.
+//! * `bcrypt` refuses costs above 16 (Terraform accepts up to 31, which
+//!   takes hours); `jsondecode` nests at most 1000 levels (Go: 10000).
+//! * `rsadecrypt` reads PKCS#1 and PKCS#8 PEM keys (not OpenSSH ones) and
+//!   does not repeat Go's ASN.1 error details.
+//! * `textencodebase64`/`textdecodebase64` know the encodings of the
+//!   WHATWG set (IANA names), not IBM code pages.
+//! * `yamldecode` syntax error wording and positions come from a different
+//!   YAML parser and only approximate libyaml's.
 
 use std::path::PathBuf;
 
