@@ -1,6 +1,6 @@
 //! Terraform's built-in functions, with go-cty's function-call model.
 //!
-//! Every function has a [`Spec`]: typed parameters (each saying whether it
+//! Every function has a `Spec`: typed parameters (each saying whether it
 //! accepts null, unknown, dynamically-typed and marked values), an optional
 //! variadic parameter, a return-type rule and an implementation. [`call`]
 //! does what cty's `Function.Call` (and HCL's argument handling) does:
