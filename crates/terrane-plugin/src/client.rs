@@ -275,7 +275,9 @@ impl GrpcProvider {
     /// How the process ended (`"exit status: 2"`), or `None` while it runs
     /// (and always for reattached plugins).
     pub fn exit_status(&self) -> Option<String> {
-        self.process.as_ref().and_then(|p| p.exit_rx.borrow().clone())
+        self.process
+            .as_ref()
+            .and_then(|p| p.exit_rx.borrow().clone())
     }
 
     /// One unary call, blocking, with a time limit. Errors are diagnostics
@@ -408,7 +410,9 @@ impl GrpcProvider {
         Ok(r.schema)
     }
 
-    fn fetch_schema(&self) -> GetSchemaResponse {
+    /// Fetches the schema; the flag says whether the call itself worked
+    /// (only then is the answer worth caching).
+    fn fetch_schema(&self) -> (GetSchemaResponse, bool) {
         let res: Result<proto::GetProviderSchemaResponse, Diagnostics> = self.call(
             "GetProviderSchema",
             self.methods.get_schema,
@@ -418,15 +422,19 @@ impl GrpcProvider {
         match res {
             Ok(resp) => {
                 let (schema, diagnostics) = ProviderSchema::from_proto(&resp);
-                GetSchemaResponse {
+                let r = GetSchemaResponse {
                     schema: Arc::new(schema),
                     diagnostics,
-                }
+                };
+                (r, true)
             }
-            Err(diagnostics) => GetSchemaResponse {
-                schema: Arc::new(ProviderSchema::default()),
-                diagnostics,
-            },
+            Err(diagnostics) => {
+                let r = GetSchemaResponse {
+                    schema: Arc::new(ProviderSchema::default()),
+                    diagnostics,
+                };
+                (r, false)
+            }
         }
     }
 
@@ -452,8 +460,9 @@ impl GrpcProvider {
     ) -> Result<Value, Diagnostics> {
         let res = match dv {
             None => return Ok(Value::null(ty.clone())),
-            Some(dv) if !dv.msgpack.is_empty() => terrane_value::msgpack::decode(&dv.msgpack, ty)
-                .map_err(|e| e.to_string()),
+            Some(dv) if !dv.msgpack.is_empty() => {
+                terrane_value::msgpack::decode(&dv.msgpack, ty).map_err(|e| e.to_string())
+            }
             Some(dv) if !dv.json.is_empty() => std::str::from_utf8(&dv.json)
                 .map_err(|e| e.to_string())
                 .and_then(|s| terrane_value::json::unmarshal(s, ty).map_err(|e| e.to_string())),
@@ -483,7 +492,12 @@ impl GrpcProvider {
     }
 
     fn resource_type(&self, schema: &ProviderSchema, type_name: &str) -> Result<Type, Diagnostics> {
-        lookup(&self.name, schema.resource(type_name), "resource type", type_name)
+        lookup(
+            &self.name,
+            schema.resource(type_name),
+            "resource type",
+            type_name,
+        )
     }
 
     fn data_source_type(
@@ -491,7 +505,12 @@ impl GrpcProvider {
         schema: &ProviderSchema,
         type_name: &str,
     ) -> Result<Type, Diagnostics> {
-        lookup(&self.name, schema.data_source(type_name), "data source", type_name)
+        lookup(
+            &self.name,
+            schema.data_source(type_name),
+            "data source",
+            type_name,
+        )
     }
 
     fn shutdown_process(&self) {
@@ -523,11 +542,9 @@ impl GrpcProvider {
                 self.kill_process(p);
                 let mut rx = p.exit_rx.clone();
                 rt.block_on(async move {
-                    let _ = tokio::time::timeout(
-                        Duration::from_secs(5),
-                        rx.wait_for(|s| s.is_some()),
-                    )
-                    .await;
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(5), rx.wait_for(|s| s.is_some()))
+                            .await;
                 });
             }
         } else {
@@ -808,7 +825,10 @@ async fn connect(
     let connector = Connector { address, tls };
     match tokio::time::timeout(limit, endpoint.connect_with_connector(connector)).await {
         Ok(Ok(c)) => Ok(c),
-        Ok(Err(e)) => Err(format!("cannot connect to the plugin at {what}: {}", error_chain(&e))),
+        Ok(Err(e)) => Err(format!(
+            "cannot connect to the plugin at {what}: {}",
+            error_chain(&e)
+        )),
         Err(_) => Err(format!(
             "timeout connecting to the plugin at {what} ({} seconds)",
             limit.as_secs()
@@ -840,8 +860,7 @@ struct Connector {
     tls: Option<Arc<rustls::ClientConfig>>,
 }
 
-type ConnectFuture =
-    Pin<Box<dyn Future<Output = Result<TokioIo<Box<dyn Io>>, io::Error>> + Send>>;
+type ConnectFuture = Pin<Box<dyn Future<Output = Result<TokioIo<Box<dyn Io>>, io::Error>> + Send>>;
 
 impl tower_service::Service<http::Uri> for Connector {
     type Response = TokioIo<Box<dyn Io>>;
@@ -952,9 +971,9 @@ impl Provider for GrpcProvider {
         if let Some(r) = guard.as_ref() {
             return r.clone();
         }
-        let r = self.fetch_schema();
+        let (r, answered) = self.fetch_schema();
         // Transport failures are not cached: a later call may succeed.
-        if !r.diagnostics.has_errors() || r.schema.resource_schemas.len() > 0 {
+        if answered {
             *guard = Some(r.clone());
         }
         r
@@ -1082,12 +1101,8 @@ impl Provider for GrpcProvider {
                 terraform_version: req.terraform_version.clone(),
                 config: Some(self.encode(&req.config, &ty, "the provider configuration")?),
             };
-            let resp: proto::DiagnosticsResponse = self.call(
-                "Configure",
-                self.methods.configure,
-                preq,
-                self.timeouts.rpc,
-            )?;
+            let resp: proto::DiagnosticsResponse =
+                self.call("Configure", self.methods.configure, preq, self.timeouts.rpc)?;
             Ok(Diagnostics::from_proto(&resp.diagnostics))
         };
         run().unwrap_or_else(|d| d)

@@ -96,7 +96,9 @@ pub fn path_from_proto(p: &proto::AttributePath) -> Path {
             Some(proto::Selector::ElementKeyString(k)) => {
                 out.push(PathStep::Index(Value::string(k.clone())))
             }
-            Some(proto::Selector::ElementKeyInt(i)) => out.push(PathStep::Index(Value::from_i64(*i))),
+            Some(proto::Selector::ElementKeyInt(i)) => {
+                out.push(PathStep::Index(Value::from_i64(*i)))
+            }
             None => {}
         }
     }

@@ -22,7 +22,9 @@ mod provider;
 mod schema;
 mod tls;
 
-pub use client::{parse_reattach_providers, GrpcProvider, PluginConfig, PluginError, ReattachConfig, Timeouts};
+pub use client::{
+    parse_reattach_providers, GrpcProvider, PluginConfig, PluginError, ReattachConfig, Timeouts,
+};
 pub use diag::{path_from_proto, path_to_proto, Diagnostic, Diagnostics, Severity};
 pub use logging::{Level, LogConfig};
 pub use provider::*;

@@ -60,13 +60,15 @@ impl LogConfig {
     /// non-empty level means TRACE, `off` means nothing), and `TF_LOG_PATH`.
     pub fn from_env() -> LogConfig {
         let get = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        let level = get("TF_LOG_PROVIDER").or_else(|| get("TF_LOG")).and_then(|v| {
-            if v.eq_ignore_ascii_case("off") {
-                None
-            } else {
-                Some(Level::parse(&v).unwrap_or(Level::Trace))
-            }
-        });
+        let level = get("TF_LOG_PROVIDER")
+            .or_else(|| get("TF_LOG"))
+            .and_then(|v| {
+                if v.eq_ignore_ascii_case("off") {
+                    None
+                } else {
+                    Some(Level::parse(&v).unwrap_or(Level::Trace))
+                }
+            });
         LogConfig {
             level,
             path: get("TF_LOG_PATH").map(Into::into),
@@ -213,7 +215,13 @@ mod tests {
     #[test]
     fn crash_excerpt_starts_at_panic() {
         let log = PluginLog::new("p", &LogConfig::default());
-        for l in ["a", "b", "panic: boom", "goroutine 1 [running]:", "main.main()"] {
+        for l in [
+            "a",
+            "b",
+            "panic: boom",
+            "goroutine 1 [running]:",
+            "main.main()",
+        ] {
             log.line(l);
         }
         assert_eq!(

@@ -322,10 +322,9 @@ impl Block {
 
 impl Attribute {
     fn from_proto(a: &proto::Attribute, what: &str, errs: &mut Vec<String>) -> Attribute {
-        let nested_type = a
-            .nested_type
-            .as_ref()
-            .and_then(|o| NestedObject::from_proto(o, &format!("{what}, attribute {}", a.name), errs));
+        let nested_type = a.nested_type.as_ref().and_then(|o| {
+            NestedObject::from_proto(o, &format!("{what}, attribute {}", a.name), errs)
+        });
         let ty = if let Some(nt) = &nested_type {
             nt.implied_type()
         } else {
@@ -422,35 +421,44 @@ where
     })
 }
 
+/// Terraform 1.0 keeps schema versions for managed resources only, and
+/// its JSON output (jsonprovider) looks versions up in that map for data
+/// sources too: the provider block is always version 0, and a data source
+/// shows the version of the managed resource type of the same name (0 if
+/// there is none), whatever the provider said.
 fn provider_json(s: &ProviderSchema) -> Json {
     let mut m = Map::new();
-    m.insert("provider".into(), schema_to_json(&s.provider));
+    m.insert("provider".into(), block_schema_json(0, &s.provider.block));
+    let resource_version = |name: &str| s.resource_schemas.get(name).map_or(0, |r| r.version);
     if !s.resource_schemas.is_empty() {
-        m.insert("resource_schemas".into(), schemas_json(&s.resource_schemas));
+        let rs: Map<String, Json> = s
+            .resource_schemas
+            .iter()
+            .map(|(k, r)| (k.clone(), schema_to_json(r)))
+            .collect();
+        m.insert("resource_schemas".into(), Json::Object(rs));
     }
     if !s.data_source_schemas.is_empty() {
-        m.insert(
-            "data_source_schemas".into(),
-            schemas_json(&s.data_source_schemas),
-        );
+        let ds: Map<String, Json> = s
+            .data_source_schemas
+            .iter()
+            .map(|(k, d)| (k.clone(), block_schema_json(resource_version(k), &d.block)))
+            .collect();
+        m.insert("data_source_schemas".into(), Json::Object(ds));
     }
     Json::Object(m)
 }
 
-fn schemas_json(m: &BTreeMap<String, Schema>) -> Json {
-    Json::Object(
-        m.iter()
-            .map(|(k, s)| (k.clone(), schema_to_json(s)))
-            .collect(),
-    )
+fn block_schema_json(version: i64, b: &Block) -> Json {
+    let mut m = Map::new();
+    m.insert("version".into(), json!(version));
+    m.insert("block".into(), block_json(b));
+    Json::Object(m)
 }
 
 /// One schema in Terraform's JSON form: `{"version": N, "block": {...}}`.
 pub fn schema_to_json(s: &Schema) -> Json {
-    let mut m = Map::new();
-    m.insert("version".into(), json!(s.version));
-    m.insert("block".into(), block_json(&s.block));
-    Json::Object(m)
+    block_schema_json(s.version, &s.block)
 }
 
 fn block_json(b: &Block) -> Json {
@@ -474,7 +482,10 @@ fn block_json(b: &Block) -> Json {
     if !b.description.is_empty() {
         m.insert("description".into(), json!(b.description));
     }
-    m.insert("description_kind".into(), json!(b.description_kind.as_str()));
+    m.insert(
+        "description_kind".into(),
+        json!(b.description_kind.as_str()),
+    );
     if b.deprecated {
         m.insert("deprecated".into(), json!(true));
     }
@@ -504,7 +515,10 @@ fn attribute_json(a: &Attribute) -> Json {
     if !a.description.is_empty() {
         m.insert("description".into(), json!(a.description));
     }
-    m.insert("description_kind".into(), json!(a.description_kind.as_str()));
+    m.insert(
+        "description_kind".into(),
+        json!(a.description_kind.as_str()),
+    );
     let flags = [
         ("deprecated", a.deprecated),
         ("required", a.required),

@@ -43,7 +43,9 @@ impl ClientCert {
         params
             .distinguished_name
             .push(DnType::OrganizationName, "HashiCorp");
-        params.distinguished_name.push(DnType::CommonName, "localhost");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,
@@ -147,8 +149,8 @@ impl SignatureVerificationAlgorithm for EcdsaP521Sha512 {
         signature: &[u8],
     ) -> Result<(), InvalidSignature> {
         use p521::ecdsa::signature::Verifier;
-        let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(public_key)
-            .map_err(|_| InvalidSignature)?;
+        let key =
+            p521::ecdsa::VerifyingKey::from_sec1_bytes(public_key).map_err(|_| InvalidSignature)?;
         let sig = p521::ecdsa::Signature::from_der(signature).map_err(|_| InvalidSignature)?;
         key.verify(message, &sig).map_err(|_| InvalidSignature)
     }
@@ -173,7 +175,9 @@ fn algorithms() -> &'static WebPkiSupportedAlgorithms {
         let mut all: Vec<&'static dyn SignatureVerificationAlgorithm> = vec![&P521];
         all.extend_from_slice(base.all);
         let p521_only: &'static [&'static dyn SignatureVerificationAlgorithm] =
-            Box::leak(Box::new([&P521 as &'static dyn SignatureVerificationAlgorithm]));
+            Box::leak(Box::new([
+                &P521 as &'static dyn SignatureVerificationAlgorithm
+            ]));
         let mut mapping: Vec<(
             SignatureScheme,
             &'static [&'static dyn SignatureVerificationAlgorithm],

@@ -196,7 +196,11 @@ fn null_provider_lifecycle() {
     });
     assert!(plan.diagnostics.is_empty(), "{}", plan.diagnostics);
     let planned_id = plan.planned_state.get_attr("id").cloned();
-    assert_eq!(planned_id.map(|v| v.is_known()), Some(false), "id unknown in plan");
+    assert_eq!(
+        planned_id.map(|v| v.is_known()),
+        Some(false),
+        "id unknown in plan"
+    );
 
     let apply = p.apply_resource_change(&ApplyResourceChangeRequest {
         type_name: "null_resource".into(),
@@ -247,7 +251,10 @@ fn null_provider_lifecycle() {
         provider_meta: None,
     });
     assert!(ds.diagnostics.is_empty(), "{}", ds.diagnostics);
-    let out = ds.state.get_attr("outputs").and_then(|m| m.as_map().cloned());
+    let out = ds
+        .state
+        .get_attr("outputs")
+        .and_then(|m| m.as_map().cloned());
     assert_eq!(
         out.and_then(|m| m.get("x").and_then(|v| v.as_str().map(str::to_string))),
         Some("y".to_string())
