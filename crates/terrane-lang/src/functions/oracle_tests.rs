@@ -1,5 +1,6 @@
 //! Oracle tests: function-call expressions from the Terraform 1.0.3
-//! expression corpus (`/work/shared/corpus/expressions.jsonl`), evaluated
+//! expression corpus (`shared/corpus/expressions.jsonl`, located by
+//! `terrane_testkit::corpus_dir`), evaluated
 //! with a minimal evaluator that knows only literals, templates, tuples,
 //! objects, unary operators and function calls (anything else is
 //! skipped). Results are compared with the console output; errors with
@@ -153,9 +154,12 @@ fn error_detail(output: &str) -> Option<String> {
 
 #[test]
 fn function_oracle() {
-    let path = "/work/shared/corpus/expressions.jsonl";
-    let Ok(text) = std::fs::read_to_string(path) else {
-        eprintln!("skipping: {path} not found");
+    let Some(dir) = terrane_testkit::corpus_dir() else {
+        return;
+    };
+    let path = dir.join("expressions.jsonl");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("skipping: {} not found", path.display());
         return;
     };
     let (mut total, mut pass) = (0, 0);
