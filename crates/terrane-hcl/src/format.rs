@@ -8,12 +8,14 @@
 //! 2. Terraform's legacy-syntax rewrites replace some token ranges found via
 //!    the syntax tree: block labels are re-emitted as quoted strings,
 //!    attribute values of the form `"${expr}"` become `expr`, and the `type`
-//!    of a top-level `variable` block loses its legacy forms.
+//!    of a top-level `variable` block loses its legacy forms. One quirk of
+//!    HCL's writer, which Terraform prints through, is reproduced too: the
+//!    key of a `[true]`/`[false]`/`[null]` index step in a reference is lost.
 //! 3. The token stream is split into lines, each line into up to three
 //!    cells (lead, `= value`, trailing comment); lines are indented by open
 //!    bracket nesting, tokens inside cells are spaced by the kind of the
 //!    neighbouring tokens, and runs of consecutive lines align their `=` and
-//!    trailing comments.
+//!    trailing comments (widths counted in grapheme clusters).
 //!
 //! Everything is linear in the size of the input.
 
@@ -653,8 +655,7 @@ fn hex_char(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, n: usize) -> O
 /// Escapes a string for a quoted literal as HCL's writer does.
 fn escape_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut it = s.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
+    for (i, c) in s.char_indices() {
         match c {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
@@ -677,7 +678,6 @@ fn escape_quoted(s: &str) -> String {
             }
             _ => out.push(c),
         }
-        let _ = it.peek();
     }
     out
 }
@@ -743,6 +743,11 @@ fn net_brackets(toks: &[Tok<'_>]) -> i64 {
     n
 }
 
+/// Net bracket change over all of `toks`.
+fn bracket_sum(toks: &[Tok<'_>]) -> i64 {
+    toks.iter().map(|t| bracket_change(t.kind)).sum()
+}
+
 fn split_lines(toks: &[Tok<'_>]) -> Vec<Line> {
     let mut lines = Vec::new();
     let mut start = 0;
@@ -781,13 +786,9 @@ fn split_lines(toks: &[Tok<'_>]) -> Vec<Line> {
         line.assign = lead_end;
         for i in line.start + 1..lead_end {
             if toks[i].kind == TokenKind::Equal {
-                // Unlike indentation, this count does not stop at a heredoc
-                // opener: brackets inside a heredoc's interpolations count.
-                let net: i64 = toks[i..lead_end]
-                    .iter()
-                    .map(|t| bracket_change(t.kind))
-                    .sum();
-                if net == 0 {
+                // This count does not stop at a heredoc opener: brackets
+                // inside a heredoc's interpolations count.
+                if bracket_sum(&toks[i..lead_end]) == 0 {
                     line.assign = i;
                     line.has_assign = true;
                 }
@@ -816,8 +817,10 @@ fn format_indent(toks: &mut [Tok<'_>], lines: &[Line]) {
             toks[line.start].spaces = 0;
             continue;
         }
+        // The lead cell's count stops at a heredoc opener; the assignment
+        // cell's does not (as in hclwrite).
         let net = net_brackets(&toks[line.start..line.assign])
-            + net_brackets(&toks[line.assign..line.comment]);
+            + bracket_sum(&toks[line.assign..line.comment]);
         if net > 0 {
             toks[line.start].spaces = 2 * indents.len() as u32;
             indents.push(net);
@@ -1415,6 +1418,14 @@ mod tests {
         check(
             "x { # c\r\n  d = f(<<EOT\r\n  h ${ { // x\r\n  a = 1 } }\r\nEOT\r\n  )\r\n}\r\n",
             "x {                    # c\r\n  d = f(<<EOT\r\n  h ${ { // x\r\na = 1 } }\r\nEOT\r\n)\r\n}\r\n",
+        );
+    }
+
+    #[test]
+    fn assignment_cell_indent_count_continues_past_heredoc() {
+        check(
+            "v = [[[{\nb = 1 }]], f(<<EOT\n${g(1,\n2)}\nEOT\n)]\n",
+            "v = [[[{\n  b = 1 }]], f(<<EOT\n${g(1,\n  2)}\nEOT\n)]\n",
         );
     }
 }
