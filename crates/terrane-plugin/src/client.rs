@@ -318,6 +318,20 @@ impl GrpcProvider {
                 ),
             ));
         }
+        if let Some(how) = self.exit_status() {
+            let previous = self.last_rpc.lock().map(|l| *l).unwrap_or("(unknown)");
+            let mut detail = format!(
+                "The provider {} exited ({how}) after its last call, {previous}; \
+                 {rpc} cannot be sent.",
+                self.name
+            );
+            let excerpt = self.log.crash_excerpt();
+            if !excerpt.is_empty() {
+                detail.push_str("\n\nIts last output:\n");
+                detail.push_str(&excerpt);
+            }
+            return Err(Diagnostics::from_error("Plugin did not respond", detail));
+        }
         if let Ok(mut l) = self.last_rpc.lock() {
             *l = rpc;
         }
@@ -691,6 +705,13 @@ async fn start_async(
         .kill_on_drop(true);
     if let Some(c) = &cert {
         cmd.env("PLUGIN_CLIENT_CERT", &c.pem);
+    }
+    // Providers built on the legacy SDK only log when TF_LOG is set; pass
+    // the provider log level on when only TF_LOG_PROVIDER asked for logs.
+    if let Some(level) = cfg.log.level {
+        if std::env::var_os("TF_LOG").is_none() {
+            cmd.env("TF_LOG", level.name());
+        }
     }
     for (k, v) in &cfg.env {
         cmd.env(k, v);

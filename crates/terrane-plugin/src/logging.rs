@@ -35,7 +35,8 @@ impl Level {
         })
     }
 
-    fn name(self) -> &'static str {
+    /// The level's name (`"TRACE"`, ...).
+    pub fn name(self) -> &'static str {
         match self {
             Level::Trace => "TRACE",
             Level::Debug => "DEBUG",

@@ -298,9 +298,20 @@ fn crashed_provider_is_reported() {
     assert!(killed.success());
     let d = p.validate_resource_config("null_resource", &Value::null_dynamic());
     let text = d.to_string();
+    eprintln!("{text}");
     assert!(d.has_errors());
     assert!(text.contains("Plugin did not respond"), "{text}");
     assert!(text.contains(NULL_ADDR), "{text}");
     assert!(text.contains("ValidateResourceTypeConfig"), "{text}");
     assert!(text.contains("exited"), "{text}");
+    // Later calls say the process is gone and what it last did.
+    let d = p.read_data_source(&ReadDataSourceRequest {
+        type_name: "null_data_source".into(),
+        config: Value::null_dynamic(),
+        provider_meta: None,
+    });
+    let text = d.diagnostics.to_string();
+    eprintln!("{text}");
+    assert!(text.contains("exited (signal: 9"), "{text}");
+    assert!(text.contains("ReadDataSource cannot be sent"), "{text}");
 }
