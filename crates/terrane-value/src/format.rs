@@ -153,6 +153,8 @@ pub fn quote_string(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\u{b}' => out.push_str("\\v"),
+            // DEL is the one ASCII control the console writes as \u007f.
+            '\u{7f}' => out.push_str("\\u007f"),
             c if is_go_printable(c) => out.push(c),
             c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
             c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),

@@ -2,8 +2,9 @@
 //!
 //! Known strings sort lexically by bytes, known numbers numerically, bools
 //! `false` before `true`; nulls come after known values and unknown values
-//! last. Elements of other types are ordered by a CRC-32 of a canonical
-//! text form of the value (stable for equal hashes). Duplicates (elements
+//! last. Elements of other types are ordered by the bytes of a canonical
+//! text form of the value (what Terraform's output shows: `[10]` sorts
+//! before `[1]` because `"[10;]" < "[1;]"`). Duplicates (elements
 //! whose equality is known to be true) are removed; unknown elements are
 //! never merged.
 
@@ -22,8 +23,9 @@ fn class(v: &Value) -> u8 {
     }
 }
 
-/// Orders two elements of a set of type `ety`.
-pub(crate) fn compare(ety: &Type, a: &Value, b: &Value, ha: u32, hb: u32) -> Ordering {
+/// Orders two elements of a set of type `ety`; `ha`/`hb` are their
+/// canonical texts (only used for non-primitive types).
+pub(crate) fn compare(ety: &Type, a: &Value, b: &Value, ha: &str, hb: &str) -> Ordering {
     let (ca, cb) = (class(a), class(b));
     if ca != cb {
         return ca.cmp(&cb);
@@ -35,7 +37,7 @@ pub(crate) fn compare(ety: &Type, a: &Value, b: &Value, ha: u32, hb: u32) -> Ord
         (Type::String, Kind::String(x), Kind::String(y)) => x.as_bytes().cmp(y.as_bytes()),
         (Type::Number, Kind::Number(x), Kind::Number(y)) => x.cmp(y),
         (Type::Bool, Kind::Bool(x), Kind::Bool(y)) => x.cmp(&y),
-        _ => ha.cmp(&hb),
+        _ => ha.as_bytes().cmp(hb.as_bytes()),
     }
 }
 
@@ -46,18 +48,18 @@ pub(crate) fn canonicalize(elems: Vec<Value>) -> Vec<Value> {
     }
     let ety = elems[0].ty().clone();
     let primitive = ety.is_primitive();
-    let mut keyed: Vec<(u32, Value)> = elems
+    let mut keyed: Vec<(String, Value)> = elems
         .into_iter()
-        .map(|v| (if primitive { 0 } else { set_hash(&v) }, v))
+        .map(|v| (if primitive { String::new() } else { hash_string(&v) }, v))
         .collect();
-    keyed.sort_by(|(ha, a), (hb, b)| compare(&ety, a, b, *ha, *hb));
+    keyed.sort_by(|(ha, a), (hb, b)| compare(&ety, a, b, ha, hb));
     let mut out: Vec<Value> = Vec::with_capacity(keyed.len());
     let mut run_start = 0;
     for (i, (h, v)) in keyed.iter().enumerate() {
         // find start of the run of elements that compare equal to v
         if i > 0 {
             let (ph, pv) = &keyed[i - 1];
-            if compare(&ety, pv, v, *ph, *h) != Ordering::Equal {
+            if compare(&ety, pv, v, ph, h) != Ordering::Equal {
                 run_start = out.len();
             }
         }
@@ -76,9 +78,14 @@ pub(crate) fn canonicalize(elems: Vec<Value>) -> Vec<Value> {
 
 /// CRC-32 (IEEE) of the canonical text form of a value.
 pub fn set_hash(v: &Value) -> u32 {
+    crc32(hash_string(v).as_bytes())
+}
+
+/// The canonical text form of a value that orders set elements.
+fn hash_string(v: &Value) -> String {
     let mut s = String::new();
     hash_text(v, &mut s);
-    crc32(s.as_bytes())
+    s
 }
 
 fn hash_text(v: &Value, out: &mut String) {
