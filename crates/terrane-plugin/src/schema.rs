@@ -552,6 +552,68 @@ fn nested_type_json(nt: &NestedObject) -> Json {
     Json::Object(m)
 }
 
+/// Serializes JSON compactly the way Go's `encoding/json` does (as built
+/// into Terraform 1.0): object keys in the value's order, `<`, `>`, `&`,
+/// U+2028 and U+2029 escaped as `\u003c`-style escapes, control characters
+/// other than `\n`, `\r`, `\t` as `\u00XX`. With [`schema_json`]'s key
+/// order this reproduces `terraform providers schema -json` byte for byte
+/// (Terraform adds a final newline).
+pub fn to_go_json(v: &Json) -> String {
+    let mut out = String::new();
+    write_go_json(&mut out, v);
+    out
+}
+
+fn write_go_json(out: &mut String, v: &Json) {
+    match v {
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) => out.push_str(&n.to_string()),
+        Json::String(s) => write_go_string(out, s),
+        Json::Array(a) => {
+            out.push('[');
+            for (i, e) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_go_json(out, e);
+            }
+            out.push(']');
+        }
+        Json::Object(m) => {
+            out.push('{');
+            for (i, (k, e)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_go_string(out, k);
+                out.push(':');
+                write_go_json(out, e);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_go_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -621,6 +683,15 @@ mod tests {
             ("dynlist", Type::Dynamic),
         ]);
         assert_eq!(t, Some(want));
+    }
+
+    #[test]
+    fn go_json_escaping() {
+        let v = json!({"b": "a<b>&c\u{2028}\u{1}\n\"\\", "a": [1, true, null]});
+        assert_eq!(
+            to_go_json(&v),
+            r#"{"b":"a\u003cb\u003e\u0026c\u2028\u0001\n\"\\","a":[1,true,null]}"#
+        );
     }
 
     #[test]

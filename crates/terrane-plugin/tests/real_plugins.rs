@@ -48,6 +48,10 @@ fn plugin_binary(peer: &std::path::Path, ty: &str, version: &str) -> Option<Path
 }
 
 fn fixture(name: &str) -> serde_json::Value {
+    serde_json::from_str(&fixture_text(name)).expect("fixture JSON")
+}
+
+fn fixture_text(name: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
@@ -61,7 +65,7 @@ fn fixture(name: &str) -> serde_json::Value {
     } else {
         String::from_utf8(bytes).expect("utf-8 fixture")
     };
-    serde_json::from_str(&text).expect("fixture JSON")
+    text
 }
 
 fn start(name: &str, path: PathBuf) -> GrpcProvider {
@@ -117,6 +121,11 @@ fn null_provider_schema_matches_terraform() {
     if let Some(d) = first_diff("", &got, &want) {
         panic!("schema JSON differs from Terraform's: {d}");
     }
+    // Byte for byte, as the CLI prints it.
+    assert!(
+        to_go_json(&got) + "\n" == fixture_text("null-2.1.2-schema.json"),
+        "JSON-equal but not byte-identical"
+    );
     assert!(p.close().is_empty());
     assert!(p.exit_status().is_some(), "process should have exited");
 }
@@ -145,6 +154,11 @@ fn aws_provider_schema_matches_terraform() {
     if let Some(d) = first_diff("", &got, &want) {
         panic!("schema JSON differs from Terraform's: {d}");
     }
+    // Byte for byte, as the CLI prints it.
+    assert!(
+        to_go_json(&got) + "\n" == fixture_text("aws-3.39.0-schema.json.gz"),
+        "JSON-equal but not byte-identical"
+    );
     p.close();
 }
 
