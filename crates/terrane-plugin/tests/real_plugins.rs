@@ -56,7 +56,7 @@ fn fixture_text(name: &str) -> String {
         .join("tests/fixtures")
         .join(name);
     let bytes = std::fs::read(&path).expect("read fixture");
-    let text = if name.ends_with(".gz") {
+    if name.ends_with(".gz") {
         let mut s = String::new();
         flate2::read::GzDecoder::new(&bytes[..])
             .read_to_string(&mut s)
@@ -64,8 +64,7 @@ fn fixture_text(name: &str) -> String {
         s
     } else {
         String::from_utf8(bytes).expect("utf-8 fixture")
-    };
-    text
+    }
 }
 
 fn start(name: &str, path: PathBuf) -> GrpcProvider {
