@@ -23,6 +23,10 @@ use crate::scope::Scope;
 pub struct EvalContext<'a> {
     pub scope: &'a Scope,
     pub file: Option<Arc<SourceFile>>,
+    /// `count.index`, `each.*` and `self` of the instance being evaluated;
+    /// they take precedence over the scope's (so one scope serves every
+    /// instance of a resource).
+    pub instance: InstanceValues,
     vars: Vec<(Arc<str>, Value)>,
     /// Only `vars` are available (templates of `templatefile`).
     vars_only: bool,
@@ -33,6 +37,7 @@ impl<'a> EvalContext<'a> {
         EvalContext {
             scope,
             file: None,
+            instance: InstanceValues::default(),
             vars: Vec::new(),
             vars_only: false,
         }
@@ -44,11 +49,26 @@ impl<'a> EvalContext<'a> {
         self
     }
 
+    /// Evaluates for one instance of a counted / `for_each` resource.
+    pub fn with_instance(mut self, instance: InstanceValues) -> EvalContext<'a> {
+        self.instance = instance;
+        self
+    }
+
     /// Adds a variable visible by its bare name.
     pub fn with_var(mut self, name: &str, value: Value) -> EvalContext<'a> {
         self.vars.push((Arc::from(name), value));
         self
     }
+}
+
+/// The per-instance values of `count.index`, `each.key`/`each.value` and
+/// `self`.
+#[derive(Clone, Debug, Default)]
+pub struct InstanceValues {
+    pub count_index: Option<Value>,
+    pub each: Option<(Value, Value)>,
+    pub self_value: Option<Value>,
 }
 
 /// Evaluates an expression: reference check, then evaluation. The value
@@ -75,6 +95,7 @@ const MAX_DEPTH: usize = 512;
 struct Evaluator<'a> {
     scope: &'a Scope,
     file: Option<Arc<SourceFile>>,
+    instance: InstanceValues,
     vars: Vec<(Arc<str>, Value)>,
     vars_only: bool,
     splat: Vec<Value>,
@@ -95,12 +116,25 @@ impl<'a> Evaluator<'a> {
         Evaluator {
             scope: ctx.scope,
             file: ctx.file.clone(),
+            instance: ctx.instance.clone(),
             vars: ctx.vars.clone(),
             vars_only: ctx.vars_only,
             splat: Vec::new(),
             diags: Diagnostics::new(),
             depth: 0,
         }
+    }
+
+    fn count_index(&self) -> Option<&Value> {
+        self.instance.count_index.as_ref().or(self.scope.count_index.as_ref())
+    }
+
+    fn each(&self) -> Option<&(Value, Value)> {
+        self.instance.each.as_ref().or(self.scope.each.as_ref())
+    }
+
+    fn self_value(&self) -> Option<&Value> {
+        self.instance.self_value.as_ref().or(self.scope.self_value.as_ref())
     }
 
     fn diag(&self, summary: &str, detail: String, span: Span) -> Diagnostic {
@@ -234,7 +268,7 @@ impl<'a> Evaluator<'a> {
             }
             "count" => match attr(0).as_deref() {
                 Some("index") => {
-                    if self.scope.count_index.is_none() {
+                    if self.count_index().is_none() {
                         return err(
                             "Reference to \"count\" in non-counted context",
                             "The \"count\" object can only be used in \"module\", \"resource\", and \"data\" blocks, and only when the \"count\" argument is set.".into(),
@@ -250,7 +284,7 @@ impl<'a> Evaluator<'a> {
             },
             "each" => match attr(0).as_deref() {
                 Some("key") | Some("value") => {
-                    if self.scope.each.is_none() {
+                    if self.each().is_none() {
                         return err(
                             "Reference to \"each\" in context without for_each",
                             "The \"each\" object can be used only in \"module\" or \"resource\" blocks, and only when the \"for_each\" argument is set.".into(),
@@ -265,7 +299,7 @@ impl<'a> Evaluator<'a> {
                 None => err("Invalid reference", direct("each")),
             },
             "self" => {
-                if self.scope.self_value.is_none() {
+                if self.self_value().is_none() {
                     return err(
                         "Invalid \"self\" reference",
                         "The \"self\" object is not available in this context. This object can be used only in resource provisioner and connection blocks.".into(),
@@ -347,16 +381,16 @@ impl<'a> Evaluator<'a> {
                 },
                 _ => unknown(),
             },
-            "count" => match &s.count_index {
+            "count" => match self.count_index() {
                 Some(v) => (v.clone(), 1),
                 None => unknown(),
             },
-            "each" => match (&s.each, attr(0).as_deref()) {
+            "each" => match (self.each(), attr(0).as_deref()) {
                 (Some((k, _)), Some("key")) => (k.clone(), 1),
                 (Some((_, v)), Some("value")) => (v.clone(), 1),
                 _ => unknown(),
             },
-            "self" => match &s.self_value {
+            "self" => match self.self_value() {
                 Some(v) => (v.clone(), 0),
                 None => unknown(),
             },

@@ -16,5 +16,5 @@ pub mod typeexpr;
 pub mod varvalues;
 
 pub use console::{console_batch, console_interactive, render_diagnostics};
-pub use eval::{check_references, eval_expr, EvalContext};
+pub use eval::{check_references, eval_expr, EvalContext, InstanceValues};
 pub use scope::{LocalDef, Scope};
