@@ -686,6 +686,56 @@ mod tests {
     }
 
     #[test]
+    fn protocol6_nested_attribute() {
+        let resp = proto::GetProviderSchemaResponse {
+            resource_schemas: [(
+                "t".to_string(),
+                proto::Schema {
+                    version: 0,
+                    block: Some(proto::Block {
+                        attributes: vec![proto::Attribute {
+                            name: "rules".into(),
+                            nested_type: Some(proto::Object {
+                                attributes: vec![
+                                    attr("port", "\"number\"", false, false),
+                                    attr("cidr", "\"string\"", true, false),
+                                ],
+                                nesting: proto::nesting::LIST,
+                                min_items: 1,
+                                max_items: 0,
+                            }),
+                            optional: true,
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    }),
+                },
+            )]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        };
+        let (s, diags) = ProviderSchema::from_proto(&resp);
+        assert!(diags.is_empty(), "{diags}");
+        let elem =
+            Type::object_with_optional([("cidr", Type::String), ("port", Type::Number)], ["cidr"]);
+        assert_eq!(
+            s.resource("t").map(|r| r.block.implied_type()),
+            Some(Type::object([("rules", Type::list(elem))]))
+        );
+        let j = schema_json([("example.com/x/y", &s)]);
+        let rules = &j["provider_schemas"]["example.com/x/y"]["resource_schemas"]["t"]["block"]
+            ["attributes"]["rules"];
+        assert_eq!(rules["nested_type"]["nesting_mode"], json!("list"));
+        assert_eq!(rules["nested_type"]["min_items"], json!(1));
+        assert_eq!(
+            rules["nested_type"]["attributes"]["port"]["type"],
+            json!("number")
+        );
+        assert!(rules.get("type").is_none());
+    }
+
+    #[test]
     fn go_json_escaping() {
         let v = json!({"b": "a<b>&c\u{2028}\u{1}\n\"\\", "a": [1, true, null]});
         assert_eq!(
