@@ -328,3 +328,33 @@ fn crashed_provider_is_reported() {
     assert!(text.contains("exited (signal: 9"), "{text}");
     assert!(text.contains("ReadDataSource cannot be sent"), "{text}");
 }
+
+/// Calls from several threads share one connection.
+#[test]
+fn concurrent_calls() {
+    let Some(peer) = peer_dir() else { return };
+    let Some(bin) = plugin_binary(&peer, "null", "2.1.2") else {
+        return;
+    };
+    let p = std::sync::Arc::new(start(NULL_ADDR, bin));
+    let config = obj(vec![
+        ("id", Value::null(Type::String)),
+        ("triggers", str_map(&[("a", "1")])),
+    ]);
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let p = p.clone();
+            let config = config.clone();
+            std::thread::spawn(move || {
+                for _ in 0..25 {
+                    let d = p.validate_resource_config("null_resource", &config);
+                    assert!(d.is_empty(), "{d}");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("thread");
+    }
+    p.close();
+}
