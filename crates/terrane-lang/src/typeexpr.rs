@@ -318,7 +318,8 @@ pub fn apply_defaults(v: &Value, d: &TypeDefaults) -> Value {
             if is_object_constraint {
                 let mut changed = false;
                 for (name, dv) in &d.attrs {
-                    if attrs.get(name).is_none_or(Value::is_null) {
+                    let present = matches!(attrs.get(name), Some(v) if !v.is_null());
+                    if !present {
                         attrs.insert(name.clone(), dv.clone());
                         changed = true;
                     }

@@ -1,0 +1,1 @@
+//! Micro-benchmarks for terrane; see benches/ and README.md.
