@@ -25,7 +25,7 @@ fn fmt_parity_with_terraform() {
         let text = String::from_utf8_lossy(&input).into_owned();
         match format_terraform(&SourceFile::new(path, text)) {
             Ok(out) if out.as_bytes() == expected.as_slice() => {}
-            Ok(_) => differing.push(format!("{path}: output differs")),
+            Ok(out) => differing.push(format!("{path}: {}", first_difference(&out, &expected))),
             Err(d) => {
                 let first = d.iter().next().map(|d| d.to_string()).unwrap_or_default();
                 differing.push(format!("{path}: rejected: {first}"))
@@ -45,7 +45,28 @@ fn fmt_parity_with_terraform() {
     );
 }
 
-/// A large file (20,000 blocks, about 8.6 MB) formats in time linear in its
+/// Where `out` first differs from `expected`, for the failure list.
+fn first_difference(out: &str, expected: &[u8]) -> String {
+    let expected = String::from_utf8_lossy(expected);
+    let mut got = out.split_inclusive('\n');
+    let mut want = expected.split_inclusive('\n');
+    for line in 1.. {
+        match (got.next(), want.next()) {
+            (None, None) => break,
+            (g, w) if g != w => {
+                return format!(
+                    "line {line}: got {:?}, want {:?}",
+                    g.unwrap_or("<end>"),
+                    w.unwrap_or("<end>")
+                )
+            }
+            _ => {}
+        }
+    }
+    "output differs".to_string()
+}
+
+/// A large file (20,000 blocks, about 9 MB) formats in time linear in its
 /// size: well under a second in release builds. Debug builds get a looser
 /// bound; the point there is to catch quadratic behaviour.
 #[test]
