@@ -76,7 +76,7 @@ fn benches(c: &mut Criterion) {
     run(
         c,
         "template_for_10k",
-        "\"%{ for i, n in var.names }${i}: ${n}%{ if i % 2 == 0 } even%{ endif }\n%{ endfor }\"",
+        "\"%{ for i, n in var.names }${i}: ${n}%{ if i % 2 == 0 } even%{ endif }\\n%{ endfor }\"",
         10_000,
         &s,
     );
