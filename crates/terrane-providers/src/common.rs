@@ -14,7 +14,7 @@ use terrane_plugin::{
     ReadResourceResponse, Schema, Severity, StringKind, UpgradeResourceStateRequest,
     UpgradeResourceStateResponse, ValidateProviderConfigResponse,
 };
-use terrane_value::{Kind, Path, Type, Value};
+use terrane_value::{Path, Type, Value};
 
 // ----- schema builders -----
 
