@@ -4,7 +4,8 @@
 //! (plus a few token-level rewrites done before formatting), so it works on
 //! the scanner's token stream rather than on the syntax tree:
 //!
-//! 1. The file is parsed; a file with syntax errors is not formatted.
+//! 1. The file is parsed (item by item, without keeping the tree); a file
+//!    with syntax errors is not formatted.
 //! 2. Terraform's legacy-syntax rewrites replace some token ranges found via
 //!    the syntax tree: block labels are re-emitted as quoted strings,
 //!    attribute values of the form `"${expr}"` become `expr`, and the `type`
@@ -22,7 +23,7 @@
 use crate::ast::{Block, Body, Expr, ExprKind, IndexKey, Structure, TemplatePart, TraversalStep};
 use crate::diag::Diagnostics;
 use crate::lexer::{lex, Token, TokenKind};
-use crate::parser::parse_file;
+use crate::parser::parse_file_items;
 use crate::span::SourceFile;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -46,15 +47,18 @@ pub fn format_terraform(file: &Arc<SourceFile>) -> Result<String, Diagnostics> {
 /// The formatted text exactly as `terraform fmt` (v1.0.3) writes it back to
 /// a file; a file is "changed" when this differs from its content.
 pub fn format_terraform_source(file: &Arc<SourceFile>) -> Result<String, Diagnostics> {
-    let parsed = parse_file(file);
-    if parsed.diagnostics.has_errors() {
-        return Err(parsed.diagnostics);
-    }
     let src = file.text.as_str();
     let raw = lex(src);
     let mut edits = Vec::new();
     let mut cursor = Cursor { raw: &raw, pos: 0 };
-    collect_body_edits(&parsed.body, src, &mut cursor, true, false, &mut edits);
+    // Top-level items are handled as the parser produces them, so the whole
+    // tree is never held (large files stay fast and small in memory).
+    let diagnostics = parse_file_items(file, &mut |item| {
+        collect_item_edits(&item, src, &mut cursor, true, false, &mut edits)
+    });
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
     edits.sort_by_key(|e| e.start);
     let toks = apply_edits(src, &raw, &edits);
     Ok(render(toks))
@@ -208,48 +212,60 @@ fn collect_body_edits<'a>(
     edits: &mut Vec<Edit<'a>>,
 ) {
     for item in &body.items {
-        match item {
-            Structure::Attribute(attr) => {
-                let (a, b) = raw.range(attr.expr.span.start, attr.expr.span.end);
-                if a >= b {
-                    continue;
-                }
-                let mut toks = &raw.raw[a..b];
-                // HCL's writer loses the key of a `[true]`/`[false]`/`[null]`
-                // step of a reference; Terraform's output shows it.
-                let mut dropped = Vec::new();
-                lost_index_keys(&attr.expr, src, &mut Vec::new(), &mut dropped);
-                let kept: Vec<Token>;
-                if !dropped.is_empty() {
-                    dropped.sort_unstable();
-                    kept = without_ranges(toks, &dropped);
-                    toks = &kept;
-                }
-                let replacement = if in_variable && attr.name.as_str() == "type" {
-                    format_type_expr(src, toks)
-                } else {
-                    format_value_expr(src, toks)
-                };
-                let replacement = match replacement {
-                    None if !dropped.is_empty() => Some(borrowed(src, toks)),
-                    r => r,
-                };
-                if let Some(r) = replacement {
-                    edits.push(Edit {
-                        start: a,
-                        end: b,
-                        toks: r,
-                    });
-                }
+        collect_item_edits(item, src, raw, top_level, in_variable, edits);
+    }
+}
+
+/// The rewrites of one body item (and everything nested in it).
+fn collect_item_edits<'a>(
+    item: &Structure,
+    src: &'a str,
+    raw: &mut Cursor<'_>,
+    top_level: bool,
+    in_variable: bool,
+    edits: &mut Vec<Edit<'a>>,
+) {
+    match item {
+        Structure::Attribute(attr) => {
+            let (a, b) = raw.range(attr.expr.span.start, attr.expr.span.end);
+            if a >= b {
+                return;
             }
-            Structure::Block(block) => {
-                if let Some(e) = label_edit(block, src, raw) {
-                    edits.push(e);
-                }
-                // Only the top-level `variable` block's own `type` is a type.
-                let is_variable = top_level && block.ident.as_str() == "variable";
-                collect_body_edits(&block.body, src, raw, false, is_variable, edits);
+            let mut toks = &raw.raw[a..b];
+            // HCL's writer loses the key of a `[true]`/`[false]`/`[null]`
+            // step of a reference; Terraform's output shows it.
+            let mut dropped = Vec::new();
+            lost_index_keys(&attr.expr, src, &mut Vec::new(), &mut dropped);
+            let kept: Vec<Token>;
+            if !dropped.is_empty() {
+                dropped.sort_unstable();
+                kept = without_ranges(toks, &dropped);
+                toks = &kept;
             }
+            let replacement = if in_variable && attr.name.as_str() == "type" {
+                format_type_expr(src, toks)
+            } else {
+                format_value_expr(src, toks)
+            };
+            let replacement = match replacement {
+                None if !dropped.is_empty() => Some(borrowed(src, toks)),
+                r => r,
+            };
+            if let Some(r) = replacement {
+                edits.push(Edit {
+                    start: a,
+                    end: b,
+                    toks: r,
+                });
+            }
+        }
+        Structure::Block(block) => {
+            if let Some(e) = label_edit(block, src, raw) {
+                edits.push(e);
+            }
+            // Only the top-level `variable` block's own `type` is a type.
+            let is_variable = top_level && block.ident.as_str() == "variable";
+            collect_body_edits(&block.body, src, raw, false, is_variable, edits);
         }
     }
 }
