@@ -1377,6 +1377,59 @@ mod tests {
         assert!(parse_reattach_providers(r#"{"a/b":{"Addr":{}}}"#).is_err());
     }
 
+    /// A server whose certificate is not the one announced is refused.
+    #[test]
+    fn tls_refuses_other_certificate() {
+        let dir = std::env::temp_dir().join(format!("terrane-plugin-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let sock = dir.join("tls.sock");
+        let _ = std::fs::remove_file(&sock);
+        let rt = runtime("test").expect("runtime");
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("cert");
+        let server_cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .expect("server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_cfg));
+        let sock2 = sock.clone();
+        let res = rt.block_on(async move {
+            let listener = tokio::net::UnixListener::bind(&sock2).expect("bind");
+            tokio::spawn(async move {
+                while let Ok((s, _)) = listener.accept().await {
+                    let _ = acceptor.accept(s).await;
+                }
+            });
+            let client = tls::ClientCert::generate().expect("client cert");
+            // Pin a different certificate than the server's.
+            let mut other = cert.der().to_vec();
+            if let Some(b) = other.last_mut() {
+                *b ^= 0xff;
+            }
+            let cfg = tls::client_config(&client, other).expect("client config");
+            connect(
+                Address::Unix(sock2.to_string_lossy().into_owned()),
+                Some(Arc::new(cfg)),
+                Duration::from_secs(3),
+            )
+            .await
+        });
+        let _ = std::fs::remove_file(&sock);
+        let e = res.err().expect("must refuse");
+        eprintln!("{e}");
+        assert!(e.contains("certificate other than"), "{e}");
+    }
+
     #[test]
     fn missing_binary_is_an_error() {
         let cfg = PluginConfig::new("example/missing", "/nonexistent/terraform-provider-x");
