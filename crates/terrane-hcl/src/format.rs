@@ -290,122 +290,139 @@ fn without_ranges(toks: &[Token], drop: &[(u32, u32)]) -> Vec<Token> {
 /// fmt prints through) loses: in a reference (a traversal rooted at a name
 /// that no `for` binds), an index step whose key is `true`, `false` or
 /// `null` keeps its brackets but loses everything between them.
+///
+/// The walk uses an explicit stack: expression trees can be very deep
+/// (long operator chains), and no input may exhaust the call stack.
 fn lost_index_keys<'e>(
-    e: &'e Expr,
+    root: &'e Expr,
     src: &str,
     bound: &mut Vec<&'e str>,
     out: &mut Vec<(u32, u32)>,
 ) {
-    match &e.kind {
-        ExprKind::Number(_)
-        | ExprKind::Bool(_)
-        | ExprKind::Null
-        | ExprKind::SplatItem
-        | ExprKind::Traversal { .. } => {}
-        ExprKind::Template { parts, .. } => lost_in_parts(parts, src, bound, out),
-        ExprKind::TemplateWrap(x) | ExprKind::Parens(x) => lost_index_keys(x, src, bound, out),
-        ExprKind::RelativeTraversal { source, .. } => lost_index_keys(source, src, bound, out),
-        ExprKind::Index {
-            collection,
-            key,
-            open_bracket,
-        } => {
-            if matches!(key.kind, ExprKind::Bool(_) | ExprKind::Null)
-                && is_reference_chain(collection, src, bound)
-            {
-                // Everything after `[` up to the closing `]`.
-                out.push((open_bracket.end, e.span.end.saturating_sub(1)));
-            } else {
-                lost_index_keys(key, src, bound, out);
-            }
-            lost_index_keys(collection, src, bound, out);
-        }
-        ExprKind::Splat { source, each, .. } => {
-            lost_index_keys(source, src, bound, out);
-            lost_index_keys(each, src, bound, out);
-        }
-        ExprKind::Call { args, .. } | ExprKind::Tuple(args) => {
-            for a in args {
-                lost_index_keys(a, src, bound, out);
-            }
-        }
-        ExprKind::Object(items) => {
-            for i in items {
-                if i.bare_key().is_none() {
-                    lost_index_keys(&i.key, src, bound, out);
-                }
-                lost_index_keys(&i.value, src, bound, out);
-            }
-        }
-        ExprKind::For(fe) => {
-            lost_index_keys(&fe.collection, src, bound, out);
-            let n = bound.len();
-            if let Some(k) = &fe.key_var {
-                bound.push(k.as_str());
-            }
-            bound.push(fe.value_var.as_str());
-            if let Some(k) = &fe.key_expr {
-                lost_index_keys(k, src, bound, out);
-            }
-            lost_index_keys(&fe.value_expr, src, bound, out);
-            if let Some(c) = &fe.cond {
-                lost_index_keys(c, src, bound, out);
-            }
-            bound.truncate(n);
-        }
-        ExprKind::Conditional {
-            cond,
-            then,
-            otherwise,
-        } => {
-            lost_index_keys(cond, src, bound, out);
-            lost_index_keys(then, src, bound, out);
-            lost_index_keys(otherwise, src, bound, out);
-        }
-        ExprKind::Binary { lhs, rhs, .. } => {
-            lost_index_keys(lhs, src, bound, out);
-            lost_index_keys(rhs, src, bound, out);
-        }
-        ExprKind::Unary { operand, .. } => lost_index_keys(operand, src, bound, out),
+    enum Work<'e> {
+        Expr(&'e Expr),
+        Parts(&'e [TemplatePart]),
+        /// Bind the names of a `for` (key name, value name).
+        Bind(Option<&'e str>, &'e str),
+        /// Leave the scope of a `for`: unbind this many names.
+        Unbind(usize),
     }
-}
-
-fn lost_in_parts<'e>(
-    parts: &'e [TemplatePart],
-    src: &str,
-    bound: &mut Vec<&'e str>,
-    out: &mut Vec<(u32, u32)>,
-) {
-    for p in parts {
-        match p {
-            TemplatePart::Literal { .. } => {}
-            TemplatePart::Interp { expr, .. } => lost_index_keys(expr, src, bound, out),
-            TemplatePart::If {
+    let mut stack = vec![Work::Expr(root)];
+    while let Some(w) = stack.pop() {
+        let e = match w {
+            Work::Expr(e) => e,
+            Work::Parts(parts) => {
+                for p in parts.iter().rev() {
+                    match p {
+                        TemplatePart::Literal { .. } => {}
+                        TemplatePart::Interp { expr, .. } => stack.push(Work::Expr(expr)),
+                        TemplatePart::If {
+                            cond,
+                            then,
+                            otherwise,
+                            ..
+                        } => {
+                            stack.push(Work::Parts(otherwise));
+                            stack.push(Work::Parts(then));
+                            stack.push(Work::Expr(cond));
+                        }
+                        TemplatePart::For {
+                            key_var,
+                            value_var,
+                            collection,
+                            body,
+                            ..
+                        } => {
+                            stack.push(Work::Unbind(1 + usize::from(key_var.is_some())));
+                            stack.push(Work::Parts(body));
+                            stack.push(Work::Bind(
+                                key_var.as_ref().map(|k| k.as_str()),
+                                value_var.as_str(),
+                            ));
+                            stack.push(Work::Expr(collection));
+                        }
+                    }
+                }
+                continue;
+            }
+            Work::Bind(k, v) => {
+                bound.extend(k);
+                bound.push(v);
+                continue;
+            }
+            Work::Unbind(n) => {
+                bound.truncate(bound.len().saturating_sub(n));
+                continue;
+            }
+        };
+        match &e.kind {
+            ExprKind::Number(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Null
+            | ExprKind::SplatItem
+            | ExprKind::Traversal { .. } => {}
+            ExprKind::Template { parts, .. } => stack.push(Work::Parts(parts)),
+            ExprKind::TemplateWrap(x) | ExprKind::Parens(x) => stack.push(Work::Expr(x)),
+            ExprKind::RelativeTraversal { source, .. } => stack.push(Work::Expr(source)),
+            ExprKind::Index {
+                collection,
+                key,
+                open_bracket,
+            } => {
+                if matches!(key.kind, ExprKind::Bool(_) | ExprKind::Null)
+                    && is_reference_chain(collection, src, bound)
+                {
+                    // Everything after `[` up to the closing `]`.
+                    out.push((open_bracket.end, e.span.end.saturating_sub(1)));
+                } else {
+                    stack.push(Work::Expr(key));
+                }
+                stack.push(Work::Expr(collection));
+            }
+            ExprKind::Splat { source, each, .. } => {
+                stack.push(Work::Expr(each));
+                stack.push(Work::Expr(source));
+            }
+            ExprKind::Call { args, .. } | ExprKind::Tuple(args) => {
+                stack.extend(args.iter().rev().map(Work::Expr));
+            }
+            ExprKind::Object(items) => {
+                for i in items.iter().rev() {
+                    stack.push(Work::Expr(&i.value));
+                    if i.bare_key().is_none() {
+                        stack.push(Work::Expr(&i.key));
+                    }
+                }
+            }
+            ExprKind::For(fe) => {
+                stack.push(Work::Unbind(1 + usize::from(fe.key_var.is_some())));
+                if let Some(c) = &fe.cond {
+                    stack.push(Work::Expr(c));
+                }
+                stack.push(Work::Expr(&fe.value_expr));
+                if let Some(k) = &fe.key_expr {
+                    stack.push(Work::Expr(k));
+                }
+                stack.push(Work::Bind(
+                    fe.key_var.as_ref().map(|k| k.as_str()),
+                    fe.value_var.as_str(),
+                ));
+                stack.push(Work::Expr(&fe.collection));
+            }
+            ExprKind::Conditional {
                 cond,
                 then,
                 otherwise,
-                ..
             } => {
-                lost_index_keys(cond, src, bound, out);
-                lost_in_parts(then, src, bound, out);
-                lost_in_parts(otherwise, src, bound, out);
+                stack.push(Work::Expr(otherwise));
+                stack.push(Work::Expr(then));
+                stack.push(Work::Expr(cond));
             }
-            TemplatePart::For {
-                key_var,
-                value_var,
-                collection,
-                body,
-                ..
-            } => {
-                lost_index_keys(collection, src, bound, out);
-                let n = bound.len();
-                if let Some(k) = key_var {
-                    bound.push(k.as_str());
-                }
-                bound.push(value_var.as_str());
-                lost_in_parts(body, src, bound, out);
-                bound.truncate(n);
+            ExprKind::Binary { lhs, rhs, .. } => {
+                stack.push(Work::Expr(rhs));
+                stack.push(Work::Expr(lhs));
             }
+            ExprKind::Unary { operand, .. } => stack.push(Work::Expr(operand)),
         }
     }
 }
@@ -413,7 +430,7 @@ fn lost_in_parts<'e>(
 /// Whether `e` is, for HCL, one static traversal from a free root name:
 /// attribute steps and index steps with literal keys only. A string key
 /// counts only when HCL scans it as a single literal token.
-fn is_reference_chain(e: &Expr, src: &str, bound: &[&str]) -> bool {
+fn is_reference_chain(mut e: &Expr, src: &str, bound: &[&str]) -> bool {
     let steps_static = |steps: &[TraversalStep]| {
         steps.iter().all(|s| match s {
             TraversalStep::Index {
@@ -432,22 +449,30 @@ fn is_reference_chain(e: &Expr, src: &str, bound: &[&str]) -> bool {
             _ => true,
         })
     };
-    match &e.kind {
-        ExprKind::Traversal { root, steps } => {
-            !bound.contains(&root.as_str()) && steps_static(steps)
+    loop {
+        match &e.kind {
+            ExprKind::Traversal { root, steps } => {
+                return !bound.contains(&root.as_str()) && steps_static(steps)
+            }
+            ExprKind::RelativeTraversal { source, steps } => {
+                if !steps_static(steps) {
+                    return false;
+                }
+                e = source;
+            }
+            ExprKind::Index {
+                collection, key, ..
+            } => {
+                if !matches!(
+                    key.kind,
+                    ExprKind::Bool(_) | ExprKind::Null | ExprKind::Number(_)
+                ) {
+                    return false;
+                }
+                e = collection;
+            }
+            _ => return false,
         }
-        ExprKind::RelativeTraversal { source, steps } => {
-            steps_static(steps) && is_reference_chain(source, src, bound)
-        }
-        ExprKind::Index {
-            collection, key, ..
-        } => {
-            matches!(
-                key.kind,
-                ExprKind::Bool(_) | ExprKind::Null | ExprKind::Number(_)
-            ) && is_reference_chain(collection, src, bound)
-        }
-        _ => false,
     }
 }
 
