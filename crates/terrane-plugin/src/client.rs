@@ -1425,6 +1425,7 @@ mod tests {
             .await
         });
         let _ = std::fs::remove_file(&sock);
+        let _ = std::fs::remove_dir(&dir);
         let e = match res {
             Ok(_) => panic!("a wrong server certificate must be refused"),
             Err(e) => e,

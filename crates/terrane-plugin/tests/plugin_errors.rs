@@ -28,7 +28,12 @@ fn config(path: PathBuf) -> PluginConfig {
 
 fn start_err(body: &str, name: &str) -> PluginError {
     let t0 = Instant::now();
-    let res = GrpcProvider::start(config(script(name, body)));
+    let path = script(name, body);
+    let res = GrpcProvider::start(config(path.clone()));
+    let _ = std::fs::remove_file(&path);
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::remove_dir(dir); // only once empty
+    }
     assert!(
         t0.elapsed() < Duration::from_secs(10),
         "took {:?}",
@@ -149,4 +154,5 @@ fn rpc_timeout_is_a_diagnostic() {
     );
     let _ = held.join();
     let _ = std::fs::remove_file(&sock);
+    let _ = std::fs::remove_dir(&dir);
 }
