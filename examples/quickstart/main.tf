@@ -1,6 +1,6 @@
-# A small configuration on terrane's built-in providers, with local state.
-# `terrane validate` checks it today; plan and apply arrive with the engine
-# work (issue 6) and will run this same example.
+# A small configuration on terrane's built-in providers, with local state:
+# `terrane apply -auto-approve` creates two random pets and writes an
+# inventory file; `terrane destroy` removes them.
 
 terraform {
   required_version = ">= 1.0.0"

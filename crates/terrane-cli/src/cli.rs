@@ -23,6 +23,9 @@ less common or more advanced commands.
 
 Main commands:
   validate      Check whether the configuration is valid
+  plan          Show changes required by the current configuration
+  apply         Create or update infrastructure
+  destroy       Destroy previously-created infrastructure
 
 All other commands:
   console       Try Terraform expressions at an interactive command prompt
@@ -96,6 +99,9 @@ pub fn run(args: Vec<String>) -> i32 {
     match command.as_str() {
         "version" => commands::version::run(&cmd_args),
         "console" => commands::console::run(&cmd_args, &global),
+        "plan" => commands::run::run(&cmd_args, &ui, commands::run::Command::Plan),
+        "apply" => commands::run::run(&cmd_args, &ui, commands::run::Command::Apply),
+        "destroy" => commands::run::run(&cmd_args, &ui, commands::run::Command::Destroy),
         "fmt" => commands::fmt::run(&cmd_args, &ui),
         "validate" => commands::validate::run(&cmd_args, &ui),
         other => {
@@ -182,5 +188,19 @@ impl Flags {
 
     pub fn has(&self, name: &str) -> bool {
         self.values.iter().any(|(n, _)| n == name)
+    }
+
+    /// Every flag given, in command-line order (repeatable ones included).
+    pub fn values(&self) -> &[(String, Option<String>)] {
+        &self.values
+    }
+
+    /// The last value given for a flag.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.as_deref())
     }
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod planfmt;
 mod ui;
 
 pub use cli::GlobalOptions;

@@ -1,5 +1,16 @@
 //! terrane's engine: turns configuration plus state into a plan, and a plan
 //! into changes made through providers.
+//!
+//! * [`graph`]: dependency order of one module's objects.
+//! * [`decode`]: resource bodies decoded against provider schemas.
+//! * [`walk`]: the walker shared by plan and apply.
+//! * [`engine`]: the entry points (`plan`, `apply`).
 
 pub mod addrs;
+pub mod decode;
+pub mod engine;
+pub mod graph;
+pub mod objchange;
 pub mod plan;
+pub mod state;
+pub mod walk;

@@ -86,6 +86,9 @@ pub struct Plan {
     pub output_changes: Vec<OutputChange>,
     /// Planned with `-destroy`.
     pub destroy: bool,
+    /// Instances that refreshing found deleted outside terrane: apply
+    /// removes them from state.
+    pub gone: Vec<ResourceInstanceAddr>,
 }
 
 impl Plan {

@@ -2,5 +2,6 @@
 
 pub mod console;
 pub mod fmt;
+pub mod run;
 pub mod validate;
 pub mod version;

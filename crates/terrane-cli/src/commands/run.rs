@@ -1,0 +1,271 @@
+//! `plan`, `apply` and `destroy`: load the configuration and variables,
+//! lock and read the local state (folding any journal a crash left),
+//! plan, and apply with the state journaled as each change lands.
+
+use crate::cli::{Flags, TERRAFORM_COMPAT_VERSION};
+use crate::ui::Ui;
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use terrane_core::engine::Engine;
+
+use terrane_core::walk::{ApplyEvent, PlanOptions, ProviderFactory};
+use terrane_hcl::{Diagnostic, Diagnostics};
+use terrane_lang::varvalues::{self, Missing, VarArg};
+use terrane_plugin::Provider;
+use terrane_state::journal::Journal;
+use terrane_state::{LocalState, LocalStateOptions};
+
+/// Built-in providers only, for now; plugins come with `init`.
+struct Builtins;
+
+impl ProviderFactory for Builtins {
+    fn instantiate(&self, source: &str) -> Result<Arc<dyn Provider>, String> {
+        terrane_providers::builtin(source).ok_or_else(|| {
+            format!("terrane has no built-in provider {source:?}, and installing provider plugins (terrane init) is not implemented yet")
+        })
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Plan,
+    Apply,
+    Destroy,
+}
+
+struct Options {
+    vars: Vec<VarArg>,
+    auto_approve: bool,
+    refresh: bool,
+    destroy: bool,
+    lock: bool,
+    input: bool,
+    detailed_exitcode: bool,
+    state_path: PathBuf,
+    replace: Vec<String>,
+}
+
+fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
+    let known = [
+        "var", "var-file", "auto-approve", "refresh", "destroy", "lock", "lock-timeout", "input", "no-color",
+        "detailed-exitcode", "state", "state-out", "backup", "parallelism", "replace", "target", "compact-warnings", "out",
+    ];
+    let flags = Flags::parse(args, &known, &["var", "var-file", "state", "state-out", "backup", "replace", "target", "out", "parallelism", "lock-timeout"])?;
+    let mut vars = Vec::new();
+    let mut replace = Vec::new();
+    for (name, value) in flags.values() {
+        match (name.as_str(), value) {
+            ("var", Some(v)) => vars.push(VarArg::Var(v.clone())),
+            ("var-file", Some(v)) => vars.push(VarArg::File(v.clone())),
+            ("replace", Some(v)) => replace.push(v.clone()),
+            _ => {}
+        }
+    }
+    Ok(Options {
+        vars,
+        auto_approve: flags.bool("auto-approve", false)?,
+        refresh: flags.bool("refresh", true)?,
+        destroy: cmd == Command::Destroy || flags.bool("destroy", false)?,
+        lock: flags.bool("lock", true)?,
+        input: flags.bool("input", true)?,
+        detailed_exitcode: flags.bool("detailed-exitcode", false)?,
+        state_path: flags
+            .value("state")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("terraform.tfstate")),
+        replace,
+    })
+}
+
+pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
+    let opts = match parse(args, cmd) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    let dir = Path::new(".");
+    let (tree, mut diags) = terrane_config::load_tree(dir);
+    if !diags.has_errors() {
+        diags.extend(terrane_config::validate::validate_tree(&tree));
+    }
+    if diags.has_errors() {
+        ui.diagnostics(diags.iter());
+        return 1;
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let (given, d) = varvalues::collect(dir, &cwd, &opts.vars, &varvalues::process_env(), &tree.module.variables);
+    diags.extend(d);
+    let (root_vars, d) = varvalues::finalize(&tree.module, &given, Missing::Error);
+    diags.extend(d);
+    if diags.has_errors() {
+        ui.diagnostics(diags.iter());
+        return 1;
+    }
+
+    let mut local = LocalState::new(LocalStateOptions::new(&opts.state_path));
+    let operation = match cmd {
+        Command::Plan => "OperationTypePlan",
+        _ => "OperationTypeApply",
+    };
+    let lock_id = if opts.lock {
+        match local.lock(operation, "") {
+            Ok(id) => Some(id),
+            Err(e) => {
+                ui.diagnostics([&Diagnostic::error("Error acquiring the state lock", e.to_string())]);
+                return 1;
+            }
+        }
+    } else {
+        None
+    };
+    let code = with_lock(&mut local, ui, &tree, root_vars, &opts, cmd, diags);
+    if let Some(id) = lock_id {
+        if let Err(e) = local.unlock(&id) {
+            eprintln!("Error releasing the state lock: {e}");
+        }
+    }
+    code
+}
+
+#[allow(clippy::too_many_arguments)]
+fn with_lock(
+    local: &mut LocalState,
+    ui: &Ui,
+    tree: &terrane_config::ModuleTree,
+    root_vars: BTreeMap<String, terrane_value::Value>,
+    opts: &Options,
+    cmd: Command,
+    mut diags: Diagnostics,
+) -> i32 {
+    if let Err(e) = local.refresh() {
+        ui.diagnostics([&Diagnostic::error("Failed to load state", e.to_string())]);
+        return 1;
+    }
+    // A journal left by an interrupted apply holds changes that happened
+    // after the state file was last written: fold them in first.
+    let mut journal = match Journal::open(&opts.state_path) {
+        Ok(j) => j,
+        Err(e) => {
+            ui.diagnostics([&Diagnostic::error("Failed to open the state journal", e.to_string())]);
+            return 1;
+        }
+    };
+    if !journal.changes().is_empty() && cmd != Command::Plan {
+        if let Err(e) = journal.fold(local) {
+            ui.diagnostics([&Diagnostic::error("Failed to recover the state journal", e.to_string())]);
+            return 1;
+        }
+    }
+    let prior = local.state().map(|s| s.state.clone());
+    let factory = Builtins;
+    let engine = Engine {
+        tree,
+        factory: &factory,
+        root_vars,
+        prior_state: prior,
+    };
+    let plan_opts = PlanOptions {
+        refresh: opts.refresh,
+        destroy: opts.destroy,
+        replace: opts.replace.clone(),
+        workspace: std::env::var("TF_WORKSPACE").unwrap_or_else(|_| "default".into()),
+    };
+    let (plan, d) = engine.plan(&plan_opts);
+    diags.extend(d);
+    if diags.has_errors() {
+        ui.diagnostics(diags.iter());
+        return 1;
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(crate::planfmt::plan_text(&plan, ui.color).as_bytes());
+    ui.diagnostics(diags.iter());
+    let changes = plan.has_changes();
+    if cmd == Command::Plan {
+        if changes {
+            let _ = out.write_all(crate::planfmt::no_out_footer().as_bytes());
+        }
+        return if opts.detailed_exitcode && changes { 2 } else { 0 };
+    }
+    if !changes {
+        let _ = writeln!(out);
+        let (add, change, destroy) = (0, 0, 0);
+        let _ = out.write_all(crate::planfmt::apply_summary(opts.destroy, add, change, destroy, ui.color).as_bytes());
+        return 0;
+    }
+    drop(out);
+    if !opts.auto_approve {
+        if !opts.input {
+            ui.diagnostics([&Diagnostic::error(
+                "No approval",
+                "Apply requires -auto-approve when input is disabled (-input=false).",
+            )]);
+            return 1;
+        }
+        if !confirm(opts.destroy) {
+            println!("\nApply cancelled.");
+            return 1;
+        }
+    }
+    if let Err(e) = journal.start(local.state()) {
+        ui.diagnostics([&Diagnostic::error("Failed to start the state journal", e.to_string())]);
+        return 1;
+    }
+    let events: Mutex<Box<dyn FnMut(ApplyEvent) + Send>> = Mutex::new(Box::new(|e: ApplyEvent| {
+        let line = crate::planfmt::apply_event(&e);
+        let mut o = std::io::stdout().lock();
+        let _ = o.write_all(line.as_bytes());
+        let _ = o.flush();
+    }));
+    let events_ref: &Mutex<dyn FnMut(ApplyEvent) + Send> = &events;
+    let (new_state, d, journal) = engine.apply(&plan, &plan_opts, Some(journal), events_ref);
+    diags.extend(d);
+    let write = local.write(&new_state);
+    match write {
+        Ok(_) => {
+            if let Some(j) = journal {
+                let _ = j.remove();
+            }
+        }
+        Err(e) => {
+            diags.push(Diagnostic::error("Failed to save state", e.to_string()));
+        }
+    }
+    if diags.has_errors() {
+        ui.diagnostics(diags.iter());
+        return 1;
+    }
+    let (add, change, destroy) = plan.counts();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out);
+    let _ = out.write_all(crate::planfmt::apply_summary(opts.destroy, add, change, destroy, ui.color).as_bytes());
+    if !opts.destroy {
+        let _ = out.write_all(crate::planfmt::outputs_text(&new_state, ui.color).as_bytes());
+    }
+    let _ = TERRAFORM_COMPAT_VERSION;
+    0
+}
+
+/// Asks for "yes" on standard input.
+fn confirm(destroy: bool) -> bool {
+    let (q, d) = if destroy {
+        (
+            "Do you really want to destroy all resources?",
+            "  Terraform will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm.",
+        )
+    } else {
+        (
+            "Do you want to perform these actions?",
+            "  Terraform will perform the actions described above.\n  Only 'yes' will be accepted to approve.",
+        )
+    };
+    print!("\n{q}\n{d}\n\n  Enter a value: ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    line.trim() == "yes"
+}
+

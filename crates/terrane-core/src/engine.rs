@@ -1,0 +1,273 @@
+//! Entry points: plan and apply over a loaded configuration and a prior
+//! state.
+
+use crate::plan::{Action, Plan, ResourceInstanceChange};
+use crate::state::{PriorState, StateBuilder};
+use crate::walk::{ApplyEvent, Mode, PlanOptions, ProviderFactory, Walker};
+use crate::addrs::ModuleInstance;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use terrane_config::{ModuleTree, ResourceMode};
+use terrane_hcl::{Diagnostic, Diagnostics};
+use terrane_plugin::ApplyResourceChangeRequest;
+use terrane_state::State;
+use terrane_value::Value;
+
+/// A configuration, its root variable values and the prior state.
+pub struct Engine<'a> {
+    pub tree: &'a ModuleTree,
+    pub factory: &'a dyn ProviderFactory,
+    pub root_vars: BTreeMap<String, Value>,
+    pub prior_state: Option<State>,
+}
+
+impl<'a> Engine<'a> {
+    fn walker<'w>(&'w self, prior: &'w PriorState, opts: &PlanOptions, mode: Mode<'w>) -> Walker<'w>
+    where
+        'a: 'w,
+    {
+        Walker {
+
+            factory: self.factory,
+            root_vars: self.root_vars.clone(),
+            prior,
+            opts: opts.clone(),
+            mode,
+            diags: Diagnostics::new(),
+            changes: Vec::new(),
+            outputs: Vec::new(),
+            new_state: None,
+            events: None,
+            visited: Default::default(),
+            providers: BTreeMap::new(),
+            gone: Vec::new(),
+        }
+    }
+
+    /// Plans the changes that would make the infrastructure match the
+    /// configuration (or, with `destroy`, remove everything).
+    pub fn plan(&self, opts: &PlanOptions) -> (Plan, Diagnostics) {
+        let prior = PriorState::from_state(self.prior_state.as_ref());
+        let mut w = self.walker(&prior, opts, Mode::Plan);
+        w.module(self.tree, &ModuleInstance::root(), BTreeMap::new(), &BTreeMap::new());
+        // Resources in state whose configuration is gone entirely.
+        for (addr, _provider) in prior.resources_not_in(&w.visited) {
+            if addr.mode == ResourceMode::Data {
+                continue;
+            }
+            let Some(pi) = w.providers.values().find(|p| p.state_addr.ends_with(&_provider) || _provider.ends_with(&p.state_addr)).cloned() else {
+                w.diags.push(Diagnostic::error(
+                    "Provider configuration not present",
+                    format!("To work with {addr} its original provider configuration at {_provider} is required, but it has been removed. This occurs when a provider configuration is removed while objects created by that provider still exist in the state. Re-add the provider configuration to destroy {addr}, after which you can remove the provider configuration again."),
+                ));
+                continue;
+            };
+            let Some(schema) = pi.schema.resource(&addr.type_name).cloned() else { continue };
+            prior.set_type(&addr.type_name, &pi.state_addr, schema.block.implied_type());
+            for (key, inst) in prior.instances_of(&addr) {
+                if inst.value.is_null() {
+                    continue;
+                }
+                w.changes.push(ResourceInstanceChange {
+                    addr: addr.instance(key),
+                    provider: pi.state_addr.clone(),
+                    action: Action::Delete,
+                    reason: crate::plan::ActionReason::DeleteBecauseNoResourceConfig,
+                    before: inst.value,
+                    after: Value::null(schema.block.implied_type()),
+                    requires_replace: Vec::new(),
+                    schema: std::sync::Arc::new(schema.clone()),
+                    deposed: None,
+                    private: inst.private,
+                });
+            }
+        }
+        let mut plan = Plan {
+            resource_changes: w.changes,
+            output_changes: w.outputs,
+            destroy: opts.destroy,
+            gone: w.gone,
+        };
+        plan.resource_changes.sort_by(|a, b| a.addr.cmp(&b.addr));
+        plan.output_changes.sort_by(|a, b| a.name.cmp(&b.name));
+        (plan, w.diags)
+    }
+
+    /// Carries out a plan: deletions first (dependents before what they
+    /// depend on), then creates and updates in dependency order, then the
+    /// deposed halves of create-before-destroy replacements. Returns the new
+    /// state; every change also goes to `journal` as it happens.
+    pub fn apply(
+        &self,
+        plan: &Plan,
+        opts: &PlanOptions,
+        journal: Option<terrane_state::journal::Journal>,
+        events: &Mutex<dyn FnMut(ApplyEvent) + Send>,
+    ) -> (State, Diagnostics, Option<terrane_state::journal::Journal>) {
+        let prior = PriorState::from_state(self.prior_state.as_ref());
+        let base = self.prior_state.clone().unwrap_or_default();
+        let mut w = self.walker(&prior, opts, Mode::Apply(plan));
+        w.new_state = Some(StateBuilder::new(base, journal));
+        w.events = Some(events);
+        if let Some(sb) = &mut w.new_state {
+            for addr in &plan.gone {
+                sb.remove_instance(addr, None);
+            }
+        }
+        // Deletions, in reverse address-dependency order: an instance is
+        // destroyed before anything it depends on.
+        let mut deletes: Vec<&ResourceInstanceChange> = plan
+            .resource_changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Delete | Action::DeleteThenCreate))
+            .collect();
+        order_deletes(&mut deletes, self.prior_state.as_ref());
+        let mut failed_deletes = Vec::new();
+        for c in deletes {
+            if !self.delete_one(&mut w, c) {
+                failed_deletes.push(c.addr.clone());
+            }
+        }
+        if failed_deletes.is_empty() {
+            w.module(self.tree, &ModuleInstance::root(), BTreeMap::new(), &BTreeMap::new());
+        }
+        for c in plan.resource_changes.iter().filter(|c| c.action == Action::CreateThenDelete) {
+            // The old object was replaced in state by the new one; destroy
+            // the old object through the provider.
+            self.destroy_object(&mut w, c);
+        }
+        let sb = w.new_state.take();
+        let (state, journal) = match sb {
+            Some(sb) => {
+                if let Some(e) = &sb.journal_error {
+                    w.diags.push(Diagnostic::error("Failed to record state changes", e.clone()));
+                }
+                (sb.state, sb.journal)
+            }
+            None => (State::default(), None),
+        };
+        (state, w.diags, journal)
+    }
+
+    fn delete_one(&self, w: &mut Walker, c: &ResourceInstanceChange) -> bool {
+        let ok = self.destroy_object(w, c);
+        if ok {
+            if let Some(sb) = &mut w.new_state {
+                sb.remove_instance(&c.addr, None);
+            }
+        }
+        ok
+    }
+
+    fn destroy_object(&self, w: &mut Walker, c: &ResourceInstanceChange) -> bool {
+        let source = c
+            .provider
+            .split("provider[\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_default()
+            .to_string();
+        let provider = match w.providers.values().find(|p| p.state_addr == c.provider) {
+            Some(p) => p.provider.clone(),
+            None => match self.factory.instantiate(&source) {
+                Ok(p) => {
+                    let _ = p.configure(&terrane_plugin::ConfigureRequest {
+                        terraform_version: "1.0.3".into(),
+                        config: Value::null_dynamic(),
+                    });
+                    p
+                }
+                Err(e) => {
+                    w.diags.push(Diagnostic::error("Failed to instantiate provider", e));
+                    return false;
+                }
+            },
+        };
+        let id = c.before.get_attr("id").and_then(|v| v.as_str().map(str::to_string));
+        emit(w, ApplyEvent::Start {
+            addr: c.addr.clone(),
+            action: Action::Delete,
+            id,
+        });
+        let started = std::time::Instant::now();
+        let resp = provider.apply_resource_change(&ApplyResourceChangeRequest {
+            type_name: c.addr.resource.type_name.clone(),
+            prior_state: c.before.unmark_deep_value(),
+            planned_state: Value::null(c.schema.block.implied_type()),
+            config: Value::null(c.schema.block.implied_type()),
+            planned_private: c.private.clone(),
+            provider_meta: None,
+        });
+        let mut ok = true;
+        for d in resp.diagnostics.iter() {
+            if d.severity == terrane_plugin::Severity::Error {
+                ok = false;
+                w.diags.push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
+            }
+        }
+        if ok {
+            emit(w, ApplyEvent::Done {
+                addr: c.addr.clone(),
+                action: Action::Delete,
+                elapsed_secs: started.elapsed().as_secs(),
+                id: None,
+            });
+        } else {
+            emit(w, ApplyEvent::Failed {
+                addr: c.addr.clone(),
+                action: Action::Delete,
+            });
+        }
+        ok
+    }
+}
+
+fn emit(w: &Walker, e: ApplyEvent) {
+    if let Some(cb) = w.events {
+        if let Ok(mut f) = cb.lock() {
+            f(e)
+        }
+    }
+}
+
+/// Orders deletions so an instance goes before the instances it depends
+/// on (by the `dependencies` recorded in state), ties by address reversed.
+fn order_deletes(deletes: &mut Vec<&ResourceInstanceChange>, state: Option<&State>) {
+    let mut deps: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if let Some(s) = state {
+        for r in &s.resources {
+            let prefix = if r.module.is_empty() { String::new() } else { format!("{}.", r.module) };
+            let addr = match r.mode {
+                terrane_state::Mode::Managed => format!("{prefix}{}.{}", r.type_, r.name),
+                terrane_state::Mode::Data => format!("{prefix}data.{}.{}", r.type_, r.name),
+            };
+            let mut d: Vec<String> = Vec::new();
+            for i in &r.instances {
+                d.extend(i.dependencies.iter().map(|x| format!("{prefix}{x}")));
+            }
+            deps.insert(addr, d);
+        }
+    }
+    deletes.sort_by(|a, b| b.addr.cmp(&a.addr));
+    // Repeatedly move any deletion after the ones depending on it.
+    let n = deletes.len();
+    for _ in 0..n {
+        let mut moved = false;
+        for i in 0..deletes.len() {
+            let me = deletes[i].addr.resource.to_string();
+            // Someone later in the list depends on me: move me after them.
+            if let Some(j) = (i + 1..deletes.len()).rev().find(|&j| {
+                deps.get(&deletes[j].addr.resource.to_string())
+                    .is_some_and(|d| d.contains(&me))
+            }) {
+                let c = deletes.remove(i);
+                deletes.insert(j, c);
+                moved = true;
+                break;
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+}

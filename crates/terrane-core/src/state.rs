@@ -1,0 +1,313 @@
+//! Between the state file (JSON attributes, `terrane-state`) and the
+//! engine's values: the prior state read once before a walk, and the new
+//! state built during apply.
+
+use crate::addrs::{InstanceKey, ModuleInstance, ModuleStep, ResourceAddr, ResourceInstanceAddr};
+use crate::walk::PriorInstance;
+use std::collections::BTreeMap;
+use terrane_config::ResourceMode;
+use terrane_plugin::Schema;
+use terrane_state::{journal, IndexKey, Instance, Mode, OutputValue, RawJson, State, Status};
+use terrane_value::{Type, Value};
+
+/// `provider["registry.terraform.io/hashicorp/null"]`, with `.alias` for an
+/// aliased configuration.
+pub fn provider_state_addr(source: &str, local: &str) -> String {
+    match local.split_once('.') {
+        Some((_, alias)) => format!("provider[\"{source}\"].{alias}"),
+        None => format!("provider[\"{source}\"]"),
+    }
+}
+
+fn mode_of(m: ResourceMode) -> Mode {
+    match m {
+        ResourceMode::Managed => Mode::Managed,
+        ResourceMode::Data => Mode::Data,
+    }
+}
+
+fn key_of(k: &InstanceKey) -> Option<IndexKey> {
+    match k {
+        InstanceKey::None => None,
+        InstanceKey::Int(i) => Some(IndexKey::Int(*i)),
+        InstanceKey::Str(s) => Some(IndexKey::String(s.clone())),
+    }
+}
+
+fn instance_key(k: &Option<IndexKey>) -> InstanceKey {
+    match k {
+        None => InstanceKey::None,
+        Some(IndexKey::Int(i)) => InstanceKey::Int(*i),
+        Some(IndexKey::String(s)) => InstanceKey::Str(s.clone()),
+    }
+}
+
+/// Parses a state module address (`module.a[0].module.b`).
+pub fn parse_module(s: &str) -> ModuleInstance {
+    let mut steps = Vec::new();
+    let mut rest = s;
+    while let Some(r) = rest.strip_prefix("module.") {
+        let end = r.find(['.', '[']).unwrap_or(r.len());
+        let name = r[..end].to_string();
+        let mut after = &r[end..];
+        let mut key = InstanceKey::None;
+        if let Some(k) = after.strip_prefix('[') {
+            if let Some(close) = k.find(']') {
+                let inner = &k[..close];
+                key = match inner.parse::<i64>() {
+                    Ok(i) => InstanceKey::Int(i),
+                    Err(_) => InstanceKey::Str(serde_json::from_str(inner).unwrap_or_else(|_| inner.to_string())),
+                };
+                after = &k[close + 1..];
+            }
+        }
+        steps.push(ModuleStep { name, key });
+        rest = after.strip_prefix('.').unwrap_or(after);
+    }
+    ModuleInstance(steps)
+}
+
+/// One resource's instances in the prior state, as raw JSON until a walk
+/// asks for them with the schema that gives them a type.
+#[derive(Default)]
+pub struct PriorState {
+    /// (module, mode, type, name) → (provider, key → instance).
+    resources: BTreeMap<(String, ResourceMode, String, String), (String, Vec<Instance>)>,
+    /// Root outputs.
+    pub outputs: BTreeMap<String, Value>,
+    /// Each resource's schema-typed values are decoded on demand.
+    types: std::sync::Mutex<BTreeMap<(String, String), Type>>,
+}
+
+impl PriorState {
+    pub fn from_state(state: Option<&State>) -> PriorState {
+        let mut p = PriorState::default();
+        let Some(state) = state else { return p };
+        for r in &state.resources {
+            let mode = match r.mode {
+                Mode::Managed => ResourceMode::Managed,
+                Mode::Data => ResourceMode::Data,
+            };
+            p.resources.insert(
+                (r.module.clone(), mode, r.type_.clone(), r.name.clone()),
+                (r.provider.clone(), r.instances.clone()),
+            );
+        }
+        for (name, o) in &state.outputs {
+            let ty = Type::from_json_str(o.ty.as_str()).unwrap_or(Type::Dynamic);
+            let v = terrane_value::json::unmarshal(o.value.as_str(), &ty).unwrap_or_else(|_| Value::unknown(ty));
+            p.outputs.insert(name.clone(), if o.sensitive { v.mark_sensitive() } else { v });
+        }
+        p
+    }
+
+    /// Remembers the type of a resource type's objects (from its schema).
+    pub fn set_type(&self, type_name: &str, provider: &str, ty: Type) {
+        if let Ok(mut t) = self.types.lock() {
+            t.insert((provider.to_string(), type_name.to_string()), ty);
+        }
+    }
+
+    fn decode(inst: &Instance, ty: Option<&Type>) -> PriorInstance {
+        let value = match (&inst.attributes, ty) {
+            (Some(raw), Some(ty)) => terrane_value::json::unmarshal(raw.as_str(), ty).unwrap_or_else(|_| Value::unknown(ty.clone())),
+            (Some(raw), None) => terrane_value::json::decode(raw.as_str()).unwrap_or_else(|_| Value::unknown_dynamic()),
+            (None, _) => Value::unknown_dynamic(),
+        };
+        PriorInstance {
+            value,
+            private: inst.private.clone().unwrap_or_default(),
+            tainted: inst.status == Status::Tainted,
+        }
+    }
+
+    fn ty_for(&self, provider: &str, type_name: &str) -> Option<Type> {
+        let t = self.types.lock().ok()?;
+        t.iter()
+            .find(|((p, tn), _)| tn == type_name && provider.contains(p.as_str()))
+            .map(|(_, ty)| ty.clone())
+            .or_else(|| t.iter().find(|((_, tn), _)| tn == type_name).map(|(_, ty)| ty.clone()))
+    }
+
+    /// The current object of an instance, if any.
+    pub fn instance(&self, addr: &ResourceInstanceAddr) -> Option<PriorInstance> {
+        let r = &addr.resource;
+        let (provider, insts) = self
+            .resources
+            .get(&(r.module.to_string(), r.mode, r.type_name.clone(), r.name.clone()))?;
+        let want = key_of(&addr.key);
+        let inst = insts.iter().find(|i| i.index_key == want && i.deposed.is_none())?;
+        Some(Self::decode(inst, self.ty_for(provider, &r.type_name).as_ref()))
+    }
+
+    /// Every current object of a resource, by key.
+    pub fn instances_of(&self, addr: &ResourceAddr) -> Vec<(InstanceKey, PriorInstance)> {
+        let Some((provider, insts)) = self
+            .resources
+            .get(&(addr.module.to_string(), addr.mode, addr.type_name.clone(), addr.name.clone()))
+        else {
+            return Vec::new();
+        };
+        let ty = self.ty_for(provider, &addr.type_name);
+        insts
+            .iter()
+            .filter(|i| i.deposed.is_none())
+            .map(|i| (instance_key(&i.index_key), Self::decode(i, ty.as_ref())))
+            .collect()
+    }
+
+    /// Resources in state that no walk visited: (address, provider).
+    pub fn resources_not_in(&self, visited: &std::collections::BTreeSet<(String, ResourceMode, String, String)>) -> Vec<(ResourceAddr, String)> {
+        self.resources
+            .iter()
+            .filter(|(k, _)| !visited.contains(*k))
+            .map(|((module, mode, t, n), (provider, _))| {
+                (
+                    ResourceAddr {
+                        module: parse_module(module),
+                        mode: *mode,
+                        type_name: t.clone(),
+                        name: n.clone(),
+                    },
+                    provider.clone(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Converts a planned/applied object into a state instance.
+pub fn value_to_instance(
+    v: &Value,
+    schema: &Schema,
+    key: &InstanceKey,
+    deps: &[String],
+    tainted: bool,
+    private: &[u8],
+    create_before_destroy: bool,
+) -> Instance {
+    let ty = schema.block.implied_type();
+    let (plain, marks) = v.unmark_deep();
+    let attrs = terrane_value::json::marshal(&plain, &ty)
+        .ok()
+        .and_then(|s| RawJson::parse(&s).ok());
+    let sensitive = sensitive_paths_json(&marks);
+    Instance {
+        index_key: key_of(key),
+        status: if tainted { Status::Tainted } else { Status::Ready },
+        deposed: None,
+        schema_version: schema.version.max(0) as u64,
+        attributes: attrs,
+        attributes_flat: None,
+        sensitive_attributes: RawJson::parse(&sensitive).ok(),
+        private: if private.is_empty() { None } else { Some(private.to_vec()) },
+        dependencies: deps.to_vec(),
+        create_before_destroy,
+    }
+}
+
+/// `sensitive_attributes` in state: the paths of sensitive values, as
+/// cty path JSON (`[[{"type":"get_attr","value":"x"}]]`).
+fn sensitive_paths_json(marks: &[terrane_value::PathMarks]) -> String {
+    let mut paths = Vec::new();
+    for pm in marks {
+        let steps: Vec<serde_json::Value> = pm
+            .path
+            .steps()
+            .iter()
+            .map(|s| match s {
+                terrane_value::PathStep::GetAttr(n) => serde_json::json!({"type": "get_attr", "value": n}),
+                terrane_value::PathStep::Index(v) => {
+                    let value = match v.as_str() {
+                        Some(s) => serde_json::json!(s),
+                        None => v
+                            .as_number()
+                            .and_then(|n| n.to_i64())
+                            .map(|i| serde_json::json!(i))
+                            .unwrap_or(serde_json::Value::Null),
+                    };
+                    let ty = if v.as_str().is_some() { "string" } else { "number" };
+                    serde_json::json!({"type": "index", "value": {"value": value, "type": ty}})
+                }
+            })
+            .collect();
+        paths.push(serde_json::Value::Array(steps));
+    }
+    serde_json::to_string(&paths).unwrap_or_else(|_| "[]".into())
+}
+
+/// The state built during apply: the prior state with each change applied
+/// as it happens, and each change also appended to the journal (when one
+/// is open) so a crash loses nothing.
+pub struct StateBuilder {
+    pub state: State,
+    pub journal: Option<journal::Journal>,
+    pub journal_error: Option<String>,
+}
+
+impl StateBuilder {
+    pub fn new(state: State, journal: Option<journal::Journal>) -> StateBuilder {
+        StateBuilder {
+            state,
+            journal,
+            journal_error: None,
+        }
+    }
+
+    fn record(&mut self, change: journal::Change) {
+        if let Some(j) = &mut self.journal {
+            if let Err(e) = j.append(&change) {
+                self.journal_error = Some(e.to_string());
+            }
+        }
+        journal::apply_change(&mut self.state, &change);
+    }
+
+    fn resource_addr(addr: &ResourceInstanceAddr) -> journal::ResourceAddr {
+        journal::ResourceAddr {
+            module: addr.resource.module.to_string(),
+            mode: mode_of(addr.resource.mode),
+            type_: addr.resource.type_name.clone(),
+            name: addr.resource.name.clone(),
+        }
+    }
+
+    pub fn set_instance(&mut self, addr: &ResourceInstanceAddr, provider: &str, instance: Instance) {
+        self.record(journal::Change::SetInstance {
+            resource: Self::resource_addr(addr),
+            provider: provider.to_string(),
+            instance,
+        });
+    }
+
+    pub fn remove_instance(&mut self, addr: &ResourceInstanceAddr, deposed: Option<String>) {
+        self.record(journal::Change::RemoveInstance {
+            resource: Self::resource_addr(addr),
+            index_key: key_of(&addr.key),
+            deposed,
+        });
+    }
+
+    pub fn set_output(&mut self, name: &str, v: &Value, sensitive: bool) {
+        if v.is_null() {
+            if self.state.outputs.contains_key(name) {
+                self.record(journal::Change::RemoveOutput { name: name.to_string() });
+            }
+            return;
+        }
+        let (plain, _) = v.unmark_deep();
+        if !plain.is_wholly_known() {
+            return;
+        }
+        let ty = plain.ty().clone();
+        let Ok(value) = terrane_value::json::marshal(&plain, &ty) else {
+            return;
+        };
+        let ty_json = ty.to_json_string();
+        let (Ok(value), Ok(ty)) = (RawJson::parse(&value), RawJson::parse(&ty_json)) else { return };
+        self.record(journal::Change::SetOutput {
+            name: name.to_string(),
+            value: OutputValue { value, ty, sensitive },
+        });
+    }
+}

@@ -1,0 +1,948 @@
+//! The walker: evaluates every module instance in dependency order and, per
+//! resource instance, plans a change (plan mode) or carries out the planned
+//! change through its provider (apply mode).
+//!
+//! Both modes share one walk so that apply evaluates configuration exactly
+//! as plan did, only with more values known. Deletions are not part of the
+//! walk: apply runs them first, in reverse dependency order (see
+//! [`crate::apply`]).
+
+use crate::addrs::{InstanceKey, ModuleInstance, ResourceAddr, ResourceInstanceAddr};
+use crate::decode::{decode_resource_body, Subject};
+use crate::graph::{order, resource_provider, Node};
+use crate::plan::{Action, ActionReason, OutputChange, Plan, ResourceInstanceChange};
+use crate::state::{provider_state_addr, value_to_instance, PriorState};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use terrane_config::{Module, ModuleTree, Resource, ResourceMode};
+use terrane_hcl::{Diagnostic, Diagnostics};
+use terrane_lang::scope::LocalDef;
+use terrane_lang::typeexpr::VarType;
+use terrane_lang::{eval_expr, EvalContext, InstanceValues, Scope};
+use terrane_plugin::{
+    ApplyResourceChangeRequest, ConfigureRequest, PlanResourceChangeRequest, Provider, ProviderSchema,
+    ReadDataSourceRequest, ReadResourceRequest,
+};
+use terrane_value::{Kind, Type, Value};
+
+/// Creates provider instances from their source addresses
+/// (`registry.terraform.io/hashicorp/null`).
+pub trait ProviderFactory: Send + Sync {
+    fn instantiate(&self, source: &str) -> Result<Arc<dyn Provider>, String>;
+}
+
+/// Options of one plan.
+#[derive(Clone, Debug, Default)]
+pub struct PlanOptions {
+    pub refresh: bool,
+    pub destroy: bool,
+    /// `-replace=ADDR` instance addresses.
+    pub replace: Vec<String>,
+    pub workspace: String,
+}
+
+/// What apply reports as it goes (for the UI).
+#[derive(Clone, Debug)]
+pub enum ApplyEvent {
+    Start { addr: ResourceInstanceAddr, action: Action, id: Option<String> },
+    Done { addr: ResourceInstanceAddr, action: Action, elapsed_secs: u64, id: Option<String> },
+    Failed { addr: ResourceInstanceAddr, action: Action },
+}
+
+/// A configured provider and its schema.
+#[derive(Clone)]
+pub struct ProviderInstance {
+    pub provider: Arc<dyn Provider>,
+    pub schema: Arc<ProviderSchema>,
+    /// The address written in state: `provider["registry.terraform.io/hashicorp/null"]`.
+    pub state_addr: String,
+}
+
+pub(crate) enum Mode<'p> {
+    Plan,
+    Apply(&'p Plan),
+}
+
+/// Shared state of one walk.
+pub(crate) struct Walker<'e> {
+
+    pub factory: &'e dyn ProviderFactory,
+    pub root_vars: BTreeMap<String, Value>,
+    pub prior: &'e PriorState,
+    pub opts: PlanOptions,
+    pub mode: Mode<'e>,
+    pub diags: Diagnostics,
+    /// Plan mode: changes in walk order.
+    pub changes: Vec<ResourceInstanceChange>,
+    pub outputs: Vec<OutputChange>,
+    /// Apply mode: the state being built, and its journal.
+    pub new_state: Option<crate::state::StateBuilder>,
+    pub events: Option<&'e Mutex<dyn FnMut(ApplyEvent) + Send>>,
+    /// Resources (state addresses) visited, to find orphans.
+    pub visited: BTreeSet<(String, ResourceMode, String, String)>,
+    /// Configured providers by (module instance, local address).
+    pub providers: BTreeMap<(String, String), ProviderInstance>,
+    /// Instances refreshing found gone.
+    pub gone: Vec<ResourceInstanceAddr>,
+}
+
+/// Source address of a provider local name in a module.
+pub fn provider_source(m: &Module, local: &str) -> String {
+    let name = local.split('.').next().unwrap_or(local);
+    let source = m
+        .terraform
+        .required_providers
+        .get(name)
+        .and_then(|p| p.source.clone())
+        .unwrap_or_else(|| {
+            if name == "terraform" {
+                "terraform.io/builtin/terraform".to_string()
+            } else {
+                format!("hashicorp/{name}")
+            }
+        });
+    normalize_source(&source)
+}
+
+/// `hashicorp/null` → `registry.terraform.io/hashicorp/null`.
+pub fn normalize_source(s: &str) -> String {
+    let parts: Vec<&str> = s.split('/').collect();
+    let full = if parts.len() == 2 {
+        format!("registry.terraform.io/{}", s)
+    } else {
+        s.to_string()
+    };
+    full.to_lowercase()
+}
+
+fn is_known_int(v: &Value) -> Option<i64> {
+    v.as_number().and_then(|n| if n.is_integer() { n.to_i64() } else { None })
+}
+
+impl<'e> Walker<'e> {
+    fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// Walks one module instance; returns its outputs as an object.
+    pub fn module(&mut self, node: &'e ModuleTree, path: &ModuleInstance, inputs: BTreeMap<String, Value>, inherited: &BTreeMap<String, ProviderInstance>) -> Value {
+        let m = &node.module;
+        let (nodes, _) = match order(m) {
+            Ok(o) => o,
+            Err(d) => {
+                self.diags.extend(d);
+                return Value::unknown_dynamic();
+            }
+        };
+        let mut scope = Scope::new();
+        let cwd = std::env::current_dir().unwrap_or_default();
+        scope.path_cwd = cwd.to_string_lossy().into_owned();
+        scope.path_root = ".".to_string();
+        scope.path_module = if path.is_root() {
+            ".".to_string()
+        } else {
+            m.dir.to_string_lossy().into_owned()
+        };
+        scope.base_dir = m.dir.clone();
+        scope.workspace = if self.opts.workspace.is_empty() {
+            "default".into()
+        } else {
+            self.opts.workspace.clone()
+        };
+        // Providers visible here: inherited defaults and those passed in.
+        let mut local_providers: BTreeMap<String, ProviderInstance> = inherited.clone();
+        let mut outputs = BTreeMap::new();
+        for n in nodes {
+            match n {
+                Node::Variable(name) => {
+                    let Some(var) = m.variables.get(&name) else { continue };
+                    let v = if path.is_root() {
+                        self.root_vars.get(&name).cloned().unwrap_or_else(Value::unknown_dynamic)
+                    } else {
+                        let (vt, d) = VarType::of_variable(var);
+                        self.diags.extend(d);
+                        match inputs.get(&name) {
+                            Some(v) => match vt.convert(v) {
+                                Ok(v) => v,
+                                Err(msg) => {
+                                    self.error(Diagnostic::error("Invalid value for input variable", msg));
+                                    Value::unknown(vt.ty.clone())
+                                }
+                            },
+                            None => match terrane_lang::varvalues::default_value(var, &vt) {
+                                Some((v, d)) => {
+                                    self.diags.extend(d);
+                                    v
+                                }
+                                None => {
+                                    self.error(
+                                        Diagnostic::error(
+                                            "Missing required argument",
+                                            format!("The argument {name:?} is required, but no definition was found."),
+                                        ),
+                                    );
+                                    Value::unknown(vt.ty.clone())
+                                }
+                            },
+                        }
+                    };
+                    let v = if var.sensitive { v.mark_sensitive() } else { v };
+                    scope.variables.insert(name, v);
+                }
+                Node::Local(name) => {
+                    let Some(l) = m.locals.get(&name) else { continue };
+                    let ctx = EvalContext::new(&scope).with_file(&l.expr.file);
+                    let (v, d) = eval_expr(&l.expr.expr, &ctx);
+                    self.diags.extend(d);
+                    scope.locals.insert(name, LocalDef::Value(v));
+                }
+                Node::Provider(addr) => {
+                    if let Some(pi) = self.configure_provider(m, path, &addr, &scope) {
+                        local_providers.insert(addr, pi);
+                    }
+                }
+                Node::Resource(mode, key) => {
+                    let r = match mode {
+                        ResourceMode::Managed => m.managed_resources.get(&key),
+                        ResourceMode::Data => m.data_resources.get(&key),
+                    };
+                    let Some(r) = r else { continue };
+                    let local = resource_provider(r);
+                    let pi = match local_providers.get(&local) {
+                        Some(p) => Some(p.clone()),
+                        None => {
+                            // An implicit, empty configuration of the provider.
+                            let pi = self.configure_provider(m, path, &local, &scope);
+                            if let Some(p) = &pi {
+                                local_providers.insert(local.clone(), p.clone());
+                            }
+                            pi
+                        }
+                    };
+                    let Some(pi) = pi else { continue };
+                    let v = self.resource(m, r, path, &pi, &scope);
+                    let scope_key = match mode {
+                        ResourceMode::Managed => key.clone(),
+                        ResourceMode::Data => key.trim_start_matches("data.").to_string(),
+                    };
+                    match mode {
+                        ResourceMode::Managed => scope.resources.insert(scope_key, v),
+                        ResourceMode::Data => scope.data.insert(scope_key, v),
+                    };
+                }
+                Node::ModuleCall(name) => {
+                    let Some(call) = m.module_calls.get(&name) else { continue };
+                    let Some(child) = node.children.get(&name) else {
+                        scope.modules.insert(name, Value::unknown_dynamic());
+                        continue;
+                    };
+                    // Providers for the child: default (unaliased) ones are
+                    // inherited unless `providers` says otherwise.
+                    let mut child_providers: BTreeMap<String, ProviderInstance> = local_providers
+                        .iter()
+                        .filter(|(k, _)| !k.contains('.'))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    for pp in &call.providers {
+                        if let Some(p) = local_providers.get(&pp.in_parent.addr()) {
+                            child_providers.insert(pp.in_child.addr(), p.clone());
+                        }
+                    }
+                    let keys = self.expand(&call.count, &call.for_each, &scope, &call.range);
+                    let mut results = Vec::new();
+                    for (key, iv) in keys {
+                        let ctx = EvalContext::new(&scope).with_instance(iv);
+                        let mut child_inputs = BTreeMap::new();
+                        for (iname, input) in &call.inputs {
+                            let c = ctx.clone().with_file(&input.value.file);
+                            let (v, d) = eval_expr(&input.value.expr, &c);
+                            self.diags.extend(d);
+                            child_inputs.insert(iname.clone(), v);
+                        }
+                        let child_path = path.child(&name, key.clone());
+                        let out = self.module(child, &child_path, child_inputs, &child_providers);
+                        results.push((key, out));
+                    }
+                    scope.modules.insert(name, collect_instances(results, call.count.is_some(), call.for_each.is_some()));
+                }
+                Node::Output(name) => {
+                    let Some(o) = m.outputs.get(&name) else { continue };
+                    let v = match &o.value {
+                        Some(e) => {
+                            let ctx = EvalContext::new(&scope).with_file(&e.file);
+                            let (v, d) = eval_expr(&e.expr, &ctx);
+                            self.diags.extend(d);
+                            v
+                        }
+                        None => Value::null_dynamic(),
+                    };
+                    if path.is_root() {
+                        self.root_output(&name, v.clone(), o.sensitive);
+                    }
+                    outputs.insert(name, if o.sensitive { v.mark_sensitive() } else { v });
+                }
+            }
+        }
+        Value::object(outputs)
+    }
+
+    fn root_output(&mut self, name: &str, v: Value, sensitive: bool) {
+        let before = self
+            .prior
+            .outputs
+            .get(name)
+            .cloned()
+            .unwrap_or_else(Value::null_dynamic);
+        let after = if self.opts.destroy { Value::null_dynamic() } else { v };
+        let action = if before.is_null() && after.is_null() {
+            Action::NoOp
+        } else if before.is_null() {
+            Action::Create
+        } else if after.is_null() {
+            Action::Delete
+        } else if after.is_wholly_known() && before.unmark_deep_value().raw_equal(&after.unmark_deep_value()) {
+            Action::NoOp
+        } else {
+            Action::Update
+        };
+        if let Some(sb) = &mut self.new_state {
+            sb.set_output(name, &after, sensitive);
+        }
+        self.outputs.push(OutputChange {
+            name: name.to_string(),
+            action,
+            before,
+            after,
+            sensitive,
+        });
+    }
+
+    fn configure_provider(&mut self, m: &Module, path: &ModuleInstance, local: &str, scope: &Scope) -> Option<ProviderInstance> {
+        let key = (path.to_string(), local.to_string());
+        if let Some(p) = self.providers.get(&key) {
+            return Some(p.clone());
+        }
+        let source = provider_source(m, local);
+        let provider = match self.factory.instantiate(&source) {
+            Ok(p) => p,
+            Err(e) => {
+                self.error(Diagnostic::error(
+                    "Failed to load plugin schemas",
+                    format!("Could not load the provider {source}: {e}"),
+                ));
+                return None;
+            }
+        };
+        let schema = provider.get_schema();
+        for d in schema.diagnostics.iter() {
+            self.error(Diagnostic::error(d.summary.clone(), d.detail.clone()));
+        }
+        let schema = schema.schema;
+        let config = match m.providers.get(local) {
+            Some(pc) => {
+                let mut bodies = vec![&pc.config];
+                bodies.extend(pc.config_overrides.iter());
+                let ctx = EvalContext::new(scope);
+                let subject = Subject {
+                    file: pc.range.file.clone(),
+                    span: pc.range.span,
+                };
+                let filtered: Vec<terrane_config::SrcBody> = bodies
+                    .iter()
+                    .map(|b| strip_provider_meta(b))
+                    .collect();
+                let refs: Vec<&terrane_config::SrcBody> = filtered.iter().collect();
+                let (v, d) = decode_resource_body(&refs, &schema.provider.block, &ctx, &subject, false);
+                self.diags.extend(d);
+                v
+            }
+            None => empty_object(&schema.provider.block.implied_type()),
+        };
+        let resp = provider.configure(&ConfigureRequest {
+            terraform_version: "1.0.3".into(),
+            config: config.unmark_deep_value(),
+        });
+        for d in resp.iter() {
+            if d.severity == terrane_plugin::Severity::Error {
+                self.error(Diagnostic::error(d.summary.clone(), d.detail.clone()));
+            }
+        }
+        let module_prefix = if path.is_root() || !m.providers.contains_key(local) {
+            String::new()
+        } else {
+            format!("{path}.")
+        };
+        let pi = ProviderInstance {
+            provider,
+            schema,
+            state_addr: format!("{module_prefix}{}", provider_state_addr(&source, local)),
+        };
+        self.providers.insert(key, pi.clone());
+        Some(pi)
+    }
+
+    /// Instance keys and per-instance values of `count` / `for_each`.
+    fn expand(
+        &mut self,
+        count: &Option<terrane_config::SrcExpr>,
+        for_each: &Option<terrane_config::SrcExpr>,
+        scope: &Scope,
+        range: &terrane_config::DeclRange,
+    ) -> Vec<(InstanceKey, InstanceValues)> {
+        if let Some(c) = count {
+            let ctx = EvalContext::new(scope).with_file(&c.file);
+            let (v, d) = eval_expr(&c.expr, &ctx);
+            self.diags.extend(d);
+            let (v, _) = v.unmark();
+            if !v.is_known() {
+                self.error(
+                    Diagnostic::error(
+                        "Invalid count argument",
+                        "The \"count\" value depends on resource attributes that cannot be determined until apply, so Terraform cannot predict how many instances will be created. To work around this, use the -target argument to first apply only the resources that the count depends on.",
+                    )
+                    .with_subject(&c.file, c.expr.span),
+                );
+                return Vec::new();
+            }
+            let n = terrane_value::convert(&v, &Type::Number).ok().as_ref().and_then(is_known_int);
+            return match n {
+                Some(n) if n >= 0 => (0..n)
+                    .map(|i| {
+                        (
+                            InstanceKey::Int(i),
+                            InstanceValues {
+                                count_index: Some(Value::from_i64(i)),
+                                ..Default::default()
+                            },
+                        )
+                    })
+                    .collect(),
+                _ => {
+                    self.error(
+                        Diagnostic::error(
+                            "Invalid count argument",
+                            "The given \"count\" argument value is unsuitable: must be a whole number greater than or equal to zero.",
+                        )
+                        .with_subject(&c.file, c.expr.span),
+                    );
+                    Vec::new()
+                }
+            };
+        }
+        if let Some(fe) = for_each {
+            let ctx = EvalContext::new(scope).with_file(&fe.file);
+            let (v, d) = eval_expr(&fe.expr, &ctx);
+            self.diags.extend(d);
+            let (v, _) = v.unmark();
+            if !v.is_wholly_known() {
+                self.error(
+                    Diagnostic::error(
+                        "Invalid for_each argument",
+                        "The \"for_each\" value depends on resource attributes that cannot be determined until apply, so Terraform cannot predict how many instances will be created. To work around this, use the -target argument to first apply only the resources that the for_each depends on.",
+                    )
+                    .with_subject(&fe.file, fe.expr.span),
+                );
+                return Vec::new();
+            }
+            let pairs: Vec<(String, Value)> = match v.kind() {
+                Kind::Map(m) | Kind::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                Kind::Set(es) if v.ty() == &Type::Set(Box::new(Type::String)) => es
+                    .iter()
+                    .filter_map(|e| e.as_str().map(|s| (s.to_string(), e.clone())))
+                    .collect(),
+                _ => {
+                    self.error(
+                        Diagnostic::error(
+                            "Invalid for_each argument",
+                            format!(
+                                "The given \"for_each\" argument value is unsuitable: the \"for_each\" argument must be a map, or set of strings, and you have provided a value of type {}.",
+                                v.ty().friendly_name()
+                            ),
+                        )
+                        .with_subject(&fe.file, fe.expr.span),
+                    );
+                    return Vec::new();
+                }
+            };
+            return pairs
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        InstanceKey::Str(k.clone()),
+                        InstanceValues {
+                            each: Some((Value::string(k), v)),
+                            ..Default::default()
+                        },
+                    )
+                })
+                .collect();
+        }
+        let _ = range;
+        vec![(InstanceKey::None, InstanceValues::default())]
+    }
+
+    /// Plans or applies every instance of one resource; returns its value
+    /// for references (object, tuple of objects, or object of objects).
+    fn resource(&mut self, m: &Module, r: &Resource, path: &ModuleInstance, pi: &ProviderInstance, scope: &Scope) -> Value {
+        let addr = ResourceAddr {
+            module: path.clone(),
+            mode: r.mode,
+            type_name: r.type_name.clone(),
+            name: r.name.clone(),
+        };
+        self.visited
+            .insert((path.to_string(), r.mode, r.type_name.clone(), r.name.clone()));
+        let schema = match r.mode {
+            ResourceMode::Managed => pi.schema.resource(&r.type_name),
+            ResourceMode::Data => pi.schema.data_source(&r.type_name),
+        };
+        let Some(schema) = schema.cloned() else {
+            let what = if r.mode == ResourceMode::Managed { "resource type" } else { "data source" };
+            self.error(
+                Diagnostic::error(
+                    "Invalid resource type",
+                    format!("The provider {} does not support {what} {:?}.", pi.state_addr, r.type_name),
+                )
+                .with_subject(&r.type_range.file, r.type_range.span),
+            );
+            return Value::unknown_dynamic();
+        };
+        let schema = Arc::new(schema);
+        let ty = schema.block.implied_type();
+        self.prior.set_type(&r.type_name, &pi.state_addr, ty.clone());
+        let keys = if self.opts.destroy {
+            Vec::new()
+        } else {
+            self.expand(&r.count, &r.for_each, scope, &r.range)
+        };
+        let key_set: BTreeSet<InstanceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
+        let deps = self.dependencies(m, r);
+        let mut results = Vec::new();
+        for (key, iv) in keys {
+            let iaddr = addr.instance(key.clone());
+            let ctx = EvalContext::new(scope).with_instance(iv);
+            let subject = Subject {
+                file: r.range.file.clone(),
+                span: r.range.span,
+            };
+            let mut bodies = vec![&r.config];
+            bodies.extend(r.config_overrides.iter());
+            let (config, d) = decode_resource_body(&bodies, &schema.block, &ctx, &subject, true);
+            let failed = d.has_errors();
+            self.diags.extend(d);
+            if failed {
+                results.push((key, Value::unknown(ty.clone())));
+                continue;
+            }
+            let v = match r.mode {
+                ResourceMode::Managed => self.managed_instance(r, &iaddr, pi, &schema, config, &deps),
+                ResourceMode::Data => self.data_instance(&iaddr, pi, &schema, config),
+            };
+            results.push((key, v));
+        }
+        // Instances in state that the configuration no longer has.
+        if r.mode == ResourceMode::Managed {
+            for (key, prior) in self.prior.instances_of(&addr) {
+                if key_set.contains(&key) {
+                    continue;
+                }
+                let reason = if self.opts.destroy {
+                    ActionReason::None
+                } else {
+                    match key {
+                        InstanceKey::Int(_) => ActionReason::DeleteBecauseCountIndex,
+                        InstanceKey::Str(_) => ActionReason::DeleteBecauseEachKey,
+                        InstanceKey::None => ActionReason::DeleteBecauseNoResourceConfig,
+                    }
+                };
+                self.plan_delete(addr.instance(key), pi, &schema, prior, reason, r.lifecycle.prevent_destroy == Some(true));
+            }
+        }
+        collect_instances(results, r.count.is_some(), r.for_each.is_some())
+    }
+
+    /// Addresses of the resources a resource depends on, as recorded in
+    /// state.
+    fn dependencies(&self, m: &Module, r: &Resource) -> Vec<String> {
+        let Ok((_, deps)) = order(m) else { return Vec::new() };
+        let mut out = BTreeSet::new();
+        let mut stack: Vec<Node> = deps
+            .get(&Node::Resource(r.mode, r.addr()))
+            .map(|d| d.iter().cloned().collect())
+            .unwrap_or_default();
+        let mut seen = BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n.clone()) {
+                continue;
+            }
+            if let Node::Resource(_, k) = &n {
+                out.insert(k.clone());
+            }
+            if let Some(d) = deps.get(&n) {
+                stack.extend(d.iter().cloned());
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    fn plan_delete(
+        &mut self,
+        addr: ResourceInstanceAddr,
+        pi: &ProviderInstance,
+        schema: &Arc<terrane_plugin::Schema>,
+        prior: PriorInstance,
+        reason: ActionReason,
+        prevent_destroy: bool,
+    ) {
+        if prevent_destroy {
+            self.error(Diagnostic::error(
+                "Instance cannot be destroyed",
+                format!("Resource {addr} has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed. To avoid this error and continue with the plan, either disable lifecycle.prevent_destroy or reduce the scope of the plan using the -target flag."),
+            ));
+        }
+        let prior_val = self.refreshed(&addr, pi, &prior);
+        if prior_val.is_null() {
+            return;
+        }
+        if let Mode::Plan = self.mode {
+            self.changes.push(ResourceInstanceChange {
+                addr,
+                provider: pi.state_addr.clone(),
+                action: Action::Delete,
+                reason,
+                before: prior_val,
+                after: Value::null(schema.block.implied_type()),
+                requires_replace: Vec::new(),
+                schema: schema.clone(),
+                deposed: None,
+                private: prior.private.clone(),
+            });
+        }
+    }
+
+    /// The prior object, refreshed from the provider when asked to.
+    fn refreshed(&mut self, addr: &ResourceInstanceAddr, pi: &ProviderInstance, prior: &PriorInstance) -> Value {
+        if !self.opts.refresh || prior.value.is_null() || !matches!(self.mode, Mode::Plan) {
+            return prior.value.clone();
+        }
+        let resp = pi.provider.read_resource(&ReadResourceRequest {
+            type_name: addr.resource.type_name.clone(),
+            current_state: prior.value.unmark_deep_value(),
+            private: prior.private.clone(),
+            provider_meta: None,
+        });
+        for d in resp.diagnostics.iter() {
+            if d.severity == terrane_plugin::Severity::Error {
+                self.error(Diagnostic::error(d.summary.clone(), d.detail.clone()));
+                return prior.value.clone();
+            }
+        }
+        if resp.new_state.is_null() {
+            self.gone.push(addr.clone());
+        }
+        resp.new_state
+    }
+
+    fn managed_instance(
+        &mut self,
+        r: &Resource,
+        addr: &ResourceInstanceAddr,
+        pi: &ProviderInstance,
+        schema: &Arc<terrane_plugin::Schema>,
+        config: Value,
+        deps: &[String],
+    ) -> Value {
+        let ty = schema.block.implied_type();
+        let prior = self.prior.instance(addr);
+        let prior_val = match &prior {
+            Some(p) => self.refreshed(addr, pi, p),
+            None => Value::null(ty.clone()),
+        };
+        let tainted = prior.as_ref().is_some_and(|p| p.tainted);
+        let cbd = r.lifecycle.create_before_destroy == Some(true);
+        match &self.mode {
+            Mode::Plan => {
+                let by_request = self.opts.replace.iter().any(|a| *a == addr.to_string());
+                let (mut action, mut reason, mut planned, mut requires_replace, mut private) =
+                    match self.plan_change(addr, pi, &prior_val, &config, prior.as_ref().map(|p| p.private.clone()).unwrap_or_default()) {
+                        Some(p) => p,
+                        None => return Value::unknown(ty),
+                    };
+                if action != Action::Create && (tainted || by_request || action.is_replace()) {
+                    reason = if tainted {
+                        ActionReason::ReplaceBecauseTainted
+                    } else if by_request {
+                        ActionReason::ReplaceByRequest
+                    } else {
+                        ActionReason::ReplaceBecauseCannotUpdate
+                    };
+                    action = if cbd { Action::CreateThenDelete } else { Action::DeleteThenCreate };
+                    // The replacement is planned as a create.
+                    if let Some((_, _, p, rr, pv)) = self.plan_change(addr, pi, &Value::null(ty.clone()), &config, Vec::new()) {
+                        planned = p;
+                        if !requires_replace.is_empty() {
+                            let _ = rr;
+                        } else {
+                            requires_replace = rr;
+                        }
+                        private = pv;
+                    }
+                }
+                if action.is_replace() && r.lifecycle.prevent_destroy == Some(true) {
+                    self.error(Diagnostic::error(
+                        "Instance cannot be destroyed",
+                        format!("Resource {addr} has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed. To avoid this error and continue with the plan, either disable lifecycle.prevent_destroy or reduce the scope of the plan using the -target flag."),
+                    ));
+                }
+                self.changes.push(ResourceInstanceChange {
+                    addr: addr.clone(),
+                    provider: pi.state_addr.clone(),
+                    action,
+                    reason,
+                    before: prior_val,
+                    after: planned.clone(),
+                    requires_replace,
+                    schema: schema.clone(),
+                    deposed: None,
+                    private,
+                });
+                planned
+            }
+            Mode::Apply(plan) => {
+                let change = plan.resource_changes.iter().find(|c| &c.addr == addr && c.deposed.is_none());
+                let Some(change) = change else { return prior_val };
+                let action = change.action;
+                match action {
+                    Action::NoOp | Action::Read | Action::Delete => prior_val,
+                    Action::Create | Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete => {
+                        let base = if action == Action::Update { prior_val.clone() } else { Value::null(ty.clone()) };
+                        let Some((_, _, planned, _, private)) = self.plan_change(addr, pi, &base, &config, prior.as_ref().map(|p| p.private.clone()).unwrap_or_default()) else {
+                            return Value::unknown(ty);
+                        };
+                        let shown = if action == Action::Update { Action::Update } else { Action::Create };
+                        self.apply_one(addr, pi, schema, shown, &base, &planned, &config, private, deps, cbd)
+                    }
+                }
+            }
+        }
+    }
+
+    /// PlanResourceChange: (action, reason, planned, requires_replace, private).
+    fn plan_change(
+        &mut self,
+        addr: &ResourceInstanceAddr,
+        pi: &ProviderInstance,
+        prior: &Value,
+        config: &Value,
+        prior_private: Vec<u8>,
+    ) -> Option<(Action, ActionReason, Value, Vec<terrane_value::Path>, Vec<u8>)> {
+        let (config_plain, _) = config.unmark_deep();
+        let proposed = crate::objchange::proposed_new(prior, &config_plain);
+        let resp = pi.provider.plan_resource_change(&PlanResourceChangeRequest {
+            type_name: addr.resource.type_name.clone(),
+            prior_state: prior.unmark_deep_value(),
+            proposed_new_state: proposed,
+            config: config_plain,
+            prior_private,
+            provider_meta: None,
+        });
+        let mut failed = false;
+        for d in resp.diagnostics.iter() {
+            if d.severity == terrane_plugin::Severity::Error {
+                failed = true;
+                self.error(Diagnostic::error(d.summary.clone(), d.detail.clone()));
+            }
+        }
+        if failed {
+            return None;
+        }
+        let planned = resp.planned_state;
+        let action = if prior.is_null() {
+            Action::Create
+        } else if planned.is_null() {
+            Action::Delete
+        } else if planned.is_wholly_known() && prior.unmark_deep_value().raw_equal(&planned) {
+            Action::NoOp
+        } else if !resp.requires_replace.is_empty() && replace_paths_changed(prior, &planned, &resp.requires_replace) {
+            Action::DeleteThenCreate
+        } else {
+            Action::Update
+        };
+        Some((action, ActionReason::None, planned, resp.requires_replace, resp.planned_private))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn apply_one(
+        &mut self,
+        addr: &ResourceInstanceAddr,
+        pi: &ProviderInstance,
+        schema: &Arc<terrane_plugin::Schema>,
+        action: Action,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+        private: Vec<u8>,
+        deps: &[String],
+        cbd: bool,
+    ) -> Value {
+        let id = prior.get_attr("id").and_then(|v| v.as_str().map(str::to_string));
+        self.emit(ApplyEvent::Start {
+            addr: addr.clone(),
+            action,
+            id: id.clone(),
+        });
+        let started = Instant::now();
+        let resp = pi.provider.apply_resource_change(&ApplyResourceChangeRequest {
+            type_name: addr.resource.type_name.clone(),
+            prior_state: prior.unmark_deep_value(),
+            planned_state: planned.unmark_deep_value(),
+            config: config.unmark_deep_value(),
+            planned_private: private,
+            provider_meta: None,
+        });
+        let mut failed = false;
+        for d in resp.diagnostics.iter() {
+            if d.severity == terrane_plugin::Severity::Error {
+                failed = true;
+                self.error(Diagnostic::error(d.summary.clone(), d.detail.clone()));
+            }
+        }
+        let new = resp.new_state;
+        if let Some(sb) = &mut self.new_state {
+            if new.is_null() {
+                sb.remove_instance(addr, None);
+            } else {
+                // A create that failed but left an object is tainted.
+                let tainted = failed && action == Action::Create;
+                let inst = value_to_instance(&new, schema, &addr.key, deps, tainted, &resp.private, cbd);
+                sb.set_instance(addr, &pi.state_addr, inst);
+            }
+        }
+        if failed {
+            self.emit(ApplyEvent::Failed {
+                addr: addr.clone(),
+                action,
+            });
+        } else {
+            self.emit(ApplyEvent::Done {
+                addr: addr.clone(),
+                action,
+                elapsed_secs: started.elapsed().as_secs(),
+                id: new.get_attr("id").and_then(|v| v.as_str().map(str::to_string)),
+            });
+        }
+        new
+    }
+
+    fn data_instance(&mut self, addr: &ResourceInstanceAddr, pi: &ProviderInstance, schema: &Arc<terrane_plugin::Schema>, config: Value) -> Value {
+        let ty = schema.block.implied_type();
+        let (config_plain, _) = config.unmark_deep();
+        if !config_plain.is_wholly_known() {
+            if let Mode::Plan = self.mode {
+                self.changes.push(ResourceInstanceChange {
+                    addr: addr.clone(),
+                    provider: pi.state_addr.clone(),
+                    action: Action::Read,
+                    reason: ActionReason::ReadBecauseConfigUnknown,
+                    before: Value::null(ty.clone()),
+                    after: crate::objchange::unknown_computed(&schema.block, &config_plain),
+                    requires_replace: Vec::new(),
+                    schema: schema.clone(),
+                    deposed: None,
+                    private: Vec::new(),
+                });
+            }
+            return Value::unknown(ty);
+        }
+        let resp = pi.provider.read_data_source(&ReadDataSourceRequest {
+            type_name: addr.resource.type_name.clone(),
+            config: config_plain,
+            provider_meta: None,
+        });
+        for d in resp.diagnostics.iter() {
+            if d.severity == terrane_plugin::Severity::Error {
+                self.error(Diagnostic::error(d.summary.clone(), d.detail.clone()));
+                return Value::unknown(ty);
+            }
+        }
+        if let Some(sb) = &mut self.new_state {
+            let inst = value_to_instance(&resp.state, schema, &addr.key, &[], false, &[], false);
+            sb.set_instance(addr, &pi.state_addr, inst);
+        }
+        resp.state
+    }
+
+    fn emit(&self, e: ApplyEvent) {
+        if let Some(cb) = self.events {
+            if let Ok(mut f) = cb.lock() {
+                f(e)
+            }
+        }
+    }
+}
+
+/// A prior object of one instance.
+#[derive(Clone, Debug)]
+pub struct PriorInstance {
+    pub value: Value,
+    pub private: Vec<u8>,
+    pub tainted: bool,
+}
+
+fn replace_paths_changed(prior: &Value, planned: &Value, paths: &[terrane_value::Path]) -> bool {
+    paths.iter().any(|p| {
+        let a = prior.get_path(p).ok();
+        let b = planned.get_path(p).ok();
+        match (a, b) {
+            (Some(a), Some(b)) => !b.is_wholly_known() || !a.unmark_deep_value().raw_equal(&b.unmark_deep_value()),
+            _ => true,
+        }
+    })
+}
+
+fn empty_object(ty: &Type) -> Value {
+    match ty {
+        Type::Object { attrs, .. } => Value::object(attrs.iter().map(|(k, t)| (k.clone(), Value::null(t.clone()))).collect()),
+        other => Value::null(other.clone()),
+    }
+}
+
+/// Provider blocks carry `alias` and `version`, which are Terraform's.
+fn strip_provider_meta(b: &terrane_config::SrcBody) -> terrane_config::SrcBody {
+    let mut body = b.body.clone();
+    body.items.retain(|i| match i {
+        terrane_hcl::ast::Structure::Attribute(a) => !matches!(a.name.as_str(), "alias" | "version"),
+        _ => true,
+    });
+    terrane_config::SrcBody {
+        file: b.file.clone(),
+        body,
+    }
+}
+
+/// The value references see for a resource or module with instances.
+fn collect_instances(results: Vec<(InstanceKey, Value)>, counted: bool, each: bool) -> Value {
+    if counted {
+        Value::tuple(results.into_iter().map(|(_, v)| v).collect())
+    } else if each {
+        Value::object(
+            results
+                .into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        InstanceKey::Str(s) => s,
+                        other => other.to_string(),
+                    };
+                    (key, v)
+                })
+                .collect(),
+        )
+    } else {
+        results
+            .into_iter()
+            .next()
+            .map(|(_, v)| v)
+            .unwrap_or_else(Value::unknown_dynamic)
+    }
+}
