@@ -12,5 +12,6 @@ pub mod engine;
 pub mod graph;
 pub mod objchange;
 pub mod plan;
+pub mod render;
 pub mod state;
 pub mod walk;
