@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn tags_and_final_reset() {
-        assert_eq!(colorize("[green]+[reset] ", true), "\x1b[32m+\x1b[0m \x1b[0m");
+        assert_eq!(
+            colorize("[green]+[reset] ", true),
+            "\x1b[32m+\x1b[0m \x1b[0m"
+        );
         assert_eq!(colorize("[green]+[reset] ", false), "+ ");
         assert_eq!(colorize("a[0] [x]", true), "a[0] [x]");
         assert_eq!(colorize("[bold]", true), "\x1b[1m\x1b[0m");

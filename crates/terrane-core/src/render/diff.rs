@@ -17,7 +17,7 @@ use crate::plan::Action;
 /// A small action set for values (a subset of [`Action`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Op {
-    NoOp,
+    Unchanged,
     Create,
     Update,
     Delete,
@@ -26,7 +26,7 @@ pub(crate) enum Op {
 impl Op {
     fn symbol(self) -> &'static str {
         match self {
-            Op::NoOp => " ",
+            Op::Unchanged => " ",
             Op::Create => "[green]+[reset]",
             Op::Update => "[yellow]~[reset]",
             Op::Delete => "[red]-[reset]",
@@ -71,10 +71,17 @@ fn op_between(old: &Value, new: &Value) -> Op {
     } else if !old.is_null() && new.is_null() {
         Op::Delete
     } else if same(old, new) {
-        Op::NoOp
+        Op::Unchanged
     } else {
         Op::Update
     }
+}
+
+/// Null on both sides, or the same empty string (legacy providers use
+/// `""` for unset): such attributes are neither shown nor counted.
+fn absent_both(old: &Value, new: &Value) -> bool {
+    (old.is_null() && new.is_null())
+        || (old.as_str() == Some("") && new.as_str() == Some("") && same(old, new))
 }
 
 fn get_attr(obj: &Value, name: &str) -> Value {
@@ -239,7 +246,11 @@ impl<'a> Printer<'a> {
             self.sp(col);
             let s = format!(
                 "[dark_gray]# ({} hidden)[reset]",
-                plural(n, &format!("unchanged {}", what.0), &format!("unchanged {}", what.1))
+                plural(
+                    n,
+                    &format!("unchanged {}", what.0),
+                    &format!("unchanged {}", what.1)
+                )
             );
             self.c(&s);
             self.raw("\n");
@@ -262,11 +273,18 @@ impl<'a> Printer<'a> {
 
     /// The attributes and nested blocks of a block body; `col` is the
     /// column of the line that opened the block.
-    pub fn block_body(&mut self, schema: &Block, old: &Value, new: &Value, col: usize, path: &Path) {
+    pub fn block_body(
+        &mut self,
+        schema: &Block,
+        old: &Value,
+        new: &Value,
+        col: usize,
+        path: &Path,
+    ) {
         let name_len = schema
             .attributes
             .keys()
-            .filter(|n| !(get_attr(old, n).is_null() && get_attr(new, n).is_null()))
+            .filter(|n| !absent_both(&get_attr(old, n), &get_attr(new, n)))
             .map(|n| n.chars().count())
             .max()
             .unwrap_or(0);
@@ -274,16 +292,26 @@ impl<'a> Printer<'a> {
         for (name, attr) in &schema.attributes {
             let o = get_attr(old, name);
             let n = get_attr(new, name);
-            if o.is_null() && n.is_null() {
+            if absent_both(&o, &n) {
                 continue;
             }
             let op = op_between(&o, &n);
-            if op == Op::NoOp && !identifying(name) {
+            if op == Op::Unchanged && !identifying(name) {
                 hidden += 1;
                 continue;
             }
             let apath = path.clone().attr(name.clone());
-            self.attr_line(name, attr.sensitive, &o, &n, op, col + 4, name_len, &apath, true);
+            self.attr_line(
+                name,
+                attr.sensitive,
+                &o,
+                &n,
+                op,
+                col + 4,
+                name_len,
+                &apath,
+                true,
+            );
         }
         self.hidden(col + 6, hidden, ("attribute", "attributes"));
 
@@ -360,7 +388,7 @@ impl<'a> Printer<'a> {
                     return 0;
                 }
                 let op = op_between(old, new);
-                if op == Op::NoOp {
+                if op == Op::Unchanged {
                     return 1;
                 }
                 self.one_block(name, None, &nb.block, old, new, op, col, path);
@@ -373,7 +401,7 @@ impl<'a> Printer<'a> {
                     let ov = o.get(i).unwrap_or(&null);
                     let nv = n.get(i).unwrap_or(&null);
                     let op = op_between(ov, nv);
-                    if op == Op::NoOp {
+                    if op == Op::Unchanged {
                         hidden += 1;
                         continue;
                     }
@@ -415,7 +443,7 @@ impl<'a> Printer<'a> {
                     let ov = om.get(k).unwrap_or(&null);
                     let nv = nm.get(k).unwrap_or(&null);
                     let op = op_between(ov, nv);
-                    if op == Op::NoOp {
+                    if op == Op::Unchanged {
                         hidden += 1;
                         continue;
                     }
@@ -462,10 +490,14 @@ impl<'a> Printer<'a> {
     /// The text after `name = ` for a change from `old` to `new`, written
     /// on a line starting at column `col`.
     pub fn value_diff(&mut self, old: &Value, new: &Value, col: usize, forces: bool) {
+        if same(old, new) {
+            self.value_forced(new, Op::Unchanged, col, forces);
+            return;
+        }
         // Unknown result.
         if !new.is_known() {
             if !old.is_null() {
-                self.value(old, Op::NoOp, col);
+                self.value(old, Op::Unchanged, col);
                 self.arrow(false);
             }
             self.raw("(known after apply)");
@@ -479,7 +511,10 @@ impl<'a> Printer<'a> {
         }
         // JSON strings.
         let (oj, nj) = (as_json(old), as_json(new));
-        if (oj.is_some() || old.is_null()) && (nj.is_some() || new.is_null()) && !(old.is_null() && new.is_null()) {
+        if (oj.is_some() || old.is_null())
+            && (nj.is_some() || new.is_null())
+            && !(old.is_null() && new.is_null())
+        {
             let null = Value::null_dynamic();
             let ov = oj.unwrap_or_else(|| null.clone());
             let nv = nj.unwrap_or(null);
@@ -489,7 +524,11 @@ impl<'a> Printer<'a> {
             self.sp(col + 4);
             if old.is_null() || new.is_null() {
                 self.raw("  ");
-                let op = if old.is_null() { Op::Create } else { Op::Delete };
+                let op = if old.is_null() {
+                    Op::Create
+                } else {
+                    Op::Delete
+                };
                 let v = if old.is_null() { &nv } else { &ov };
                 self.value(v, op, col + 4);
             } else {
@@ -528,7 +567,7 @@ impl<'a> Printer<'a> {
                 for l in &nl[j..cj] {
                     line(self, Op::Create, l);
                 }
-                line(self, Op::NoOp, ol[ci]);
+                line(self, Op::Unchanged, ol[ci]);
                 i = ci + 1;
                 j = cj + 1;
             }
@@ -563,7 +602,11 @@ impl<'a> Printer<'a> {
                     }
                 };
                 let keys: BTreeSet<&String> = om.keys().chain(nm.keys()).collect();
-                let width = keys.iter().map(|k| key(k).chars().count()).max().unwrap_or(0);
+                let width = keys
+                    .iter()
+                    .map(|k| key(k).chars().count())
+                    .max()
+                    .unwrap_or(0);
                 self.raw("{");
                 self.forces_note(forces);
                 self.raw("\n");
@@ -577,11 +620,11 @@ impl<'a> Printer<'a> {
                     } else if !nm.contains_key(k) {
                         Op::Delete
                     } else if same(ov, nv) {
-                        Op::NoOp
+                        Op::Unchanged
                     } else {
                         Op::Update
                     };
-                    if op == Op::NoOp {
+                    if op == Op::Unchanged {
                         hidden += 1;
                         continue;
                     }
@@ -632,19 +675,21 @@ impl<'a> Printer<'a> {
                 self.forces_note(forces);
                 self.raw("\n");
                 let steps = seq_steps(o, n);
-                let changed: Vec<bool> = steps.iter().map(|s| !matches!(s, Step::Keep(_))).collect();
+                let changed: Vec<bool> =
+                    steps.iter().map(|s| !matches!(s, Step::Keep(_))).collect();
                 let mut hidden = 0;
                 for (k, s) in steps.iter().enumerate() {
                     match s {
                         Step::Keep(v) => {
-                            let near = (k > 0 && changed[k - 1]) || changed.get(k + 1).copied().unwrap_or(false);
+                            let near = (k > 0 && changed[k - 1])
+                                || changed.get(k + 1).copied().unwrap_or(false);
                             if !near {
                                 hidden += 1;
                                 continue;
                             }
                             self.hidden(col + 6, hidden, ("element", "elements"));
                             hidden = 0;
-                            self.elem_line(v, Op::NoOp, col);
+                            self.elem_line(v, Op::Unchanged, col);
                         }
                         Step::Del(v) => {
                             self.hidden(col + 6, hidden, ("element", "elements"));
@@ -671,9 +716,9 @@ impl<'a> Printer<'a> {
                 self.raw("]");
             }
             _ => {
-                self.value(old, Op::NoOp, col);
+                self.value(old, Op::Unchanged, col);
                 self.arrow(false);
-                self.value(new, Op::NoOp, col);
+                self.value(new, Op::Unchanged, col);
                 self.forces_note(forces);
             }
         }

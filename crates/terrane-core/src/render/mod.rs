@@ -44,8 +44,11 @@ fn is_shown(c: &ResourceInstanceChange) -> bool {
 /// Instances appear in the order of `plan.resource_changes`.
 pub fn render_plan(plan: &Plan, opts: &RenderOptions) -> String {
     let mut out = String::new();
-    let changes: Vec<&ResourceInstanceChange> =
-        plan.resource_changes.iter().filter(|c| is_shown(c)).collect();
+    let changes: Vec<&ResourceInstanceChange> = plan
+        .resource_changes
+        .iter()
+        .filter(|c| is_shown(c))
+        .collect();
     let outputs: Vec<&OutputChange> = plan
         .output_changes
         .iter()
@@ -75,8 +78,14 @@ pub fn render_plan(plan: &Plan, opts: &RenderOptions) -> String {
         (Action::Create, "create"),
         (Action::Delete, "destroy"),
         (Action::Update, "update in-place"),
-        (Action::DeleteThenCreate, "destroy and then create replacement"),
-        (Action::CreateThenDelete, "create replacement and then destroy"),
+        (
+            Action::DeleteThenCreate,
+            "destroy and then create replacement",
+        ),
+        (
+            Action::CreateThenDelete,
+            "create replacement and then destroy",
+        ),
         (Action::Read, "read (data resources)"),
     ] {
         if has(a) {
@@ -146,7 +155,7 @@ fn render_outputs(outputs: &[&OutputChange], opts: &RenderOptions) -> String {
         let op = match o.action {
             Action::Create => Op::Create,
             Action::Delete => Op::Delete,
-            Action::NoOp => Op::NoOp,
+            Action::NoOp => Op::Unchanged,
             _ => Op::Update,
         };
         p.attr_line(
@@ -175,7 +184,8 @@ pub fn render_resource_change(c: &ResourceInstanceChange, opts: &RenderOptions) 
         Action::Create => format!("[bold]  # {addr}[reset] will be created"),
         Action::Read => {
             let mut h = format!("[bold]  # {addr}[reset] will be read during apply");
-            if c.reason == ActionReason::ReadBecauseConfigUnknown || c.reason == ActionReason::None {
+            if c.reason == ActionReason::ReadBecauseConfigUnknown || c.reason == ActionReason::None
+            {
                 h.push_str("\n  # (config refers to values not yet known)");
             }
             h
@@ -185,9 +195,9 @@ pub fn render_resource_change(c: &ResourceInstanceChange, opts: &RenderOptions) 
             ActionReason::ReplaceBecauseTainted => {
                 format!("[bold]  # {addr}[reset] is tainted, so must be [bold][red]replaced")
             }
-            ActionReason::ReplaceByRequest => format!(
-                "[bold]  # {addr}[reset] will be [bold][red]replaced[reset], as requested"
-            ),
+            ActionReason::ReplaceByRequest => {
+                format!("[bold]  # {addr}[reset] will be [bold][red]replaced[reset], as requested")
+            }
             _ => format!("[bold]  # {addr}[reset] must be [bold][red]replaced"),
         },
         Action::Delete => format!("[bold]  # {addr}[reset] will be [bold][red]destroyed"),
@@ -267,7 +277,12 @@ pub fn apply_start(addr: &str, action: Action, id: Option<&str>, opts: &RenderOp
 }
 
 /// `null_resource.a: Still creating... [10s elapsed]` with its newline.
-pub fn apply_progress(addr: &str, action: Action, elapsed: Duration, opts: &RenderOptions) -> String {
+pub fn apply_progress(
+    addr: &str,
+    action: Action,
+    elapsed: Duration,
+    opts: &RenderOptions,
+) -> String {
     let s = format!(
         "[reset][bold]{addr}: Still {} [{} elapsed][reset]",
         verb(action).1,
