@@ -17,6 +17,9 @@ const INTERN_MAX: usize = 64;
 /// Deeper nesting than this is reported instead of risking the stack.
 const MAX_DEPTH: usize = 100;
 
+/// Longest chain of operators of one precedence (`a + b + ...`).
+const MAX_CHAIN: usize = 10_000;
+
 /// A parsed file: its body plus any diagnostics. The body holds whatever
 /// could be recovered even when there are errors.
 #[derive(Debug)]
@@ -669,6 +672,7 @@ impl<'a> Parser<'a> {
             return self.unary();
         }
         let mut lhs = self.binary(level + 1);
+        let mut chain = 0usize;
         loop {
             if self.failed {
                 return lhs;
@@ -691,6 +695,17 @@ impl<'a> Parser<'a> {
                 _ => return lhs,
             };
             self.next();
+            // A left-deep chain is as deep as it is long for everything
+            // that walks or drops the tree: bound it like nesting.
+            chain += 1;
+            if chain > MAX_CHAIN {
+                self.error(
+                    "Expression too long",
+                    "An expression may chain at most 10000 operators.",
+                    t.span,
+                );
+                return lhs;
+            }
             let rhs = self.binary(level + 1);
             let span = lhs.span.to(rhs.span);
             lhs = Expr {
@@ -1094,22 +1109,11 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// `for` first in brackets or braces always starts a for expression, as
+    /// in HCL (so `{ for = 1 }` is an error there too).
     fn is_for(&self) -> bool {
-        let (t, i) = self.peek_at();
-        if t.kind != T::Ident || self.text(t.span) != "for" {
-            return false;
-        }
-        // `for` followed by an identifier starts a for expression; `for =`
-        // is an object key named "for".
-        let mut j = i;
-        while let Some(n) = self.toks.get(j) {
-            match n.kind {
-                T::Newline | T::Comment => j += 1,
-                T::Ident => return true,
-                _ => return false,
-            }
-        }
-        false
+        let t = self.peek();
+        t.kind == T::Ident && self.text(t.span) == "for"
     }
 
     fn tuple(&mut self, open: Token) -> Expr {
@@ -1169,8 +1173,8 @@ impl<'a> Parser<'a> {
             let t = self.peek();
             match t.kind {
                 T::CBrace => break self.next(),
-                T::Newline | T::Comma => {
-                    // Stray separators (e.g. blank lines) are allowed.
+                T::Newline => {
+                    // Blank lines between items are allowed.
                     self.next();
                     continue;
                 }
@@ -1914,5 +1918,22 @@ mod depth_tests {
                 .expect("spawn");
             assert_eq!(handle.join().ok(), Some(true));
         }
+    }
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::*;
+
+    /// A 200,000-term chain is refused, not a stack overflow when the tree
+    /// is dropped; a 5,000-term one parses.
+    #[test]
+    fn long_operator_chains() {
+        let long = format!("a = {}x\n", "x + ".repeat(200_000));
+        let f = SourceFile::new("long.tf", long);
+        assert!(parse_file(&f).diagnostics.has_errors());
+        let ok = format!("a = {}x\n", "x + ".repeat(5_000));
+        let f = SourceFile::new("ok.tf", ok);
+        assert!(!parse_file(&f).diagnostics.has_errors());
     }
 }

@@ -70,7 +70,7 @@ fn first_difference(out: &str, expected: &[u8]) -> String {
 /// size: well under a second in release builds. Debug builds get a looser
 /// bound; the point there is to catch quadratic behaviour.
 #[test]
-fn large_file_formats_quickly() {
+fn large_file_formats() {
     let mut src = String::new();
     for i in 0..20_000 {
         src.push_str(&format!(
@@ -97,34 +97,8 @@ ami = "${{var.ami}}"
     }
     assert!(src.len() > 8_000_000, "{} bytes", src.len());
     let file = SourceFile::new("big.tf", src);
-    // Best of a few runs in release builds, measured in CPU time where the
-    // platform tells it (the machine may be busy with other work).
-    let runs = if cfg!(debug_assertions) { 1 } else { 3 };
-    let mut best = f64::MAX;
-    for _ in 0..runs {
-        let (wall, cpu) = (std::time::Instant::now(), thread_cpu_seconds());
-        let out = format_terraform(&file).expect("parses");
-        let took = match (cpu, thread_cpu_seconds()) {
-            (Some(a), Some(b)) if b > a => b - a,
-            _ => wall.elapsed().as_secs_f64(),
-        };
-        best = best.min(took);
-        assert!(
-            out.contains("resource \"aws_instance\" \"web_19999\" {\n  ami           = var.ami\n")
-        );
-    }
-    println!(
-        "formatted {} bytes in {:.0} ms",
-        file.text.len(),
-        best * 1e3
-    );
-    let limit = if cfg!(debug_assertions) { 30.0 } else { 1.0 };
-    assert!(best < limit, "took {best:.3} s");
-}
-
-/// CPU time of the current thread (Linux: /proc/thread-self/schedstat).
-fn thread_cpu_seconds() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(ns / 1e9)
+    // Correctness on a large file only: speed is measured by bench/parse.sh,
+    // never asserted in a test.
+    let out = format_terraform(&file).expect("parses");
+    assert!(out.contains("resource \"aws_instance\" \"web_19999\" {\n  ami           = var.ami\n"));
 }

@@ -8,7 +8,7 @@ use crate::cli::{io_reason, Flags};
 use crate::ui::Ui;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use terrane_hcl::format::format_terraform;
+use terrane_hcl::format::{format_terraform, format_terraform_source};
 use terrane_hcl::{Diagnostic, SourceFile};
 
 const USAGE: &str = "Usage: terrane [global options] fmt [options] [DIR]
@@ -229,7 +229,9 @@ impl Run<'_> {
             }
         };
         let file = SourceFile::new(shown, String::from_utf8_lossy(&bytes).into_owned());
-        let out = match format_terraform(&file) {
+        // Files are compared and written without the final newline that
+        // stdin mode adds, as Terraform does.
+        let out = match format_terraform_source(&file) {
             Ok(o) => o,
             Err(diags) => {
                 self.ui.diagnostics(diags.iter());
