@@ -186,14 +186,12 @@ fn with_lock(
     let changes = plan.has_changes();
     if cmd == Command::Plan {
         if changes {
-            let _ = out.write_all(crate::planfmt::no_out_footer().as_bytes());
+            let _ = out.write_all(crate::planfmt::no_out_footer(ui.color).as_bytes());
         }
         return if opts.detailed_exitcode && changes { 2 } else { 0 };
     }
     if !changes {
-        let _ = writeln!(out);
-        let (add, change, destroy) = (0, 0, 0);
-        let _ = out.write_all(crate::planfmt::apply_summary(opts.destroy, add, change, destroy, ui.color).as_bytes());
+        let _ = out.write_all(crate::planfmt::apply_summary(opts.destroy, 0, 0, 0, ui.color).as_bytes());
         return 0;
     }
     drop(out);
@@ -205,17 +203,19 @@ fn with_lock(
             )]);
             return 1;
         }
-        if !confirm(opts.destroy) {
-            println!("\nApply cancelled.");
+        if !confirm(opts.destroy, ui.color) {
+            print!("\n{}", crate::planfmt::cancelled(opts.destroy));
             return 1;
         }
+        println!();
     }
     if let Err(e) = journal.start(local.state()) {
         ui.diagnostics([&Diagnostic::error("Failed to start the state journal", e.to_string())]);
         return 1;
     }
-    let events: Mutex<Box<dyn FnMut(ApplyEvent) + Send>> = Mutex::new(Box::new(|e: ApplyEvent| {
-        let line = crate::planfmt::apply_event(&e);
+    let color = ui.color;
+    let events: Mutex<Box<dyn FnMut(ApplyEvent) + Send>> = Mutex::new(Box::new(move |e: ApplyEvent| {
+        let line = crate::planfmt::apply_event(&e, color);
         let mut o = std::io::stdout().lock();
         let _ = o.write_all(line.as_bytes());
         let _ = o.flush();
@@ -240,7 +240,6 @@ fn with_lock(
     }
     let (add, change, destroy) = plan.counts();
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out);
     let _ = out.write_all(crate::planfmt::apply_summary(opts.destroy, add, change, destroy, ui.color).as_bytes());
     if !opts.destroy {
         let _ = out.write_all(crate::planfmt::outputs_text(&new_state, ui.color).as_bytes());
@@ -250,22 +249,10 @@ fn with_lock(
 }
 
 /// Asks for "yes" on standard input.
-fn confirm(destroy: bool) -> bool {
-    let (q, d) = if destroy {
-        (
-            "Do you really want to destroy all resources?",
-            "  Terraform will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm.",
-        )
-    } else {
-        (
-            "Do you want to perform these actions?",
-            "  Terraform will perform the actions described above.\n  Only 'yes' will be accepted to approve.",
-        )
-    };
-    print!("\n{q}\n{d}\n\n  Enter a value: ");
+fn confirm(destroy: bool, color: bool) -> bool {
+    print!("{}", crate::planfmt::prompt(destroy, color));
     let _ = std::io::stdout().flush();
     let mut line = String::new();
     let _ = std::io::stdin().lock().read_line(&mut line);
     line.trim() == "yes"
 }
-
