@@ -251,6 +251,26 @@ impl<'f> Decoder<'f> {
 
     /// A single static reference, possibly quoted (deprecated).
     pub fn traversal(&mut self, e: &Expr) -> Option<Traversal> {
+        // `null.x`, `true.x`: keywords stand as names in static references
+        // (a provider named "null" is common).
+        if let ExprKind::RelativeTraversal { source, steps } = &e.kind {
+            let keyword = match source.kind {
+                ExprKind::Null => Some("null"),
+                ExprKind::Bool(true) => Some("true"),
+                ExprKind::Bool(false) => Some("false"),
+                _ => None,
+            };
+            if let Some(k) = keyword {
+                return Some(Traversal {
+                    root: terrane_hcl::ast::Ident {
+                        name: Arc::from(k),
+                        span: source.span,
+                    },
+                    steps: steps.clone(),
+                    range: self.range(e.span),
+                });
+            }
+        }
         match &e.kind {
             ExprKind::Traversal { root, steps } => Some(Traversal {
                 root: root.clone(),

@@ -187,6 +187,7 @@ impl<'e> Walker<'e> {
                             },
                         }
                     };
+                    self.check_variable(var, &v);
                     let v = if var.sensitive { v.mark_sensitive() } else { v };
                     scope.variables.insert(name, v);
                 }
@@ -285,6 +286,43 @@ impl<'e> Walker<'e> {
             }
         }
         Value::object(outputs)
+    }
+
+    /// Runs a variable's validation rules against its value.
+    fn check_variable(&mut self, var: &terrane_config::Variable, v: &Value) {
+        if var.validations.is_empty() || !v.is_wholly_known() {
+            return;
+        }
+        let mut scope = Scope::new();
+        scope.variables.insert(var.name.clone(), v.clone());
+        for rule in &var.validations {
+            let ctx = EvalContext::new(&scope).with_file(&rule.condition.file);
+            let (ok, d) = eval_expr(&rule.condition.expr, &ctx);
+            if d.has_errors() {
+                self.diags.extend(d);
+                continue;
+            }
+            let (ok, _) = ok.unmark();
+            if ok.as_bool() != Some(false) {
+                continue;
+            }
+            let msg = match &rule.error_message {
+                Some(m) => {
+                    let (mv, _) = eval_expr(&m.expr, &EvalContext::new(&scope).with_file(&m.file));
+                    mv.unmark().0.as_str().map(str::to_string).unwrap_or_default()
+                }
+                None => String::new(),
+            };
+            let subject = var.default.as_ref().map(|d| (d.file.clone(), d.expr.span));
+            let mut diag = Diagnostic::error(
+                "Invalid value for variable",
+                format!("{msg}\n\nThis was checked by the validation rule at {}.", rule.range.short()),
+            );
+            if let Some((f, s)) = subject {
+                diag = diag.with_subject(&f, s);
+            }
+            self.error(diag);
+        }
     }
 
     fn root_output(&mut self, name: &str, v: Value, sensitive: bool) {

@@ -1,0 +1,7 @@
+resource "null_resource" "keep" {}
+
+resource "null_resource" "drop" {
+  triggers = {
+    keep = null_resource.keep.id
+  }
+}

@@ -1,0 +1,5 @@
+resource "null_resource" "precious" {
+  lifecycle {
+    prevent_destroy = true
+  }
+}

@@ -1,0 +1,6 @@
+resource "null_resource" "user" {
+  for_each = toset(["alice", "bob", "carol"])
+  triggers = {
+    name = each.key
+  }
+}

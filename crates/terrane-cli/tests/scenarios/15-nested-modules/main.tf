@@ -1,0 +1,8 @@
+module "outer" {
+  source = "./modules/outer"
+  prefix = "app"
+}
+
+output "inner_names" {
+  value = module.outer.names
+}

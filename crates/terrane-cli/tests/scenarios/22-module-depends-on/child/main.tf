@@ -1,0 +1,5 @@
+resource "null_resource" "in_child" {}
+
+output "id" {
+  value = null_resource.in_child.id
+}
