@@ -23,7 +23,7 @@
 use crate::ast::{Block, Body, Expr, ExprKind, IndexKey, Structure, TemplatePart, TraversalStep};
 use crate::diag::Diagnostics;
 use crate::lexer::{lex, Token, TokenKind};
-use crate::parser::parse_file_items;
+use crate::parser::parse_tokens_items;
 use crate::span::SourceFile;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -53,7 +53,7 @@ pub fn format_terraform_source(file: &Arc<SourceFile>) -> Result<String, Diagnos
     let mut cursor = Cursor { raw: &raw, pos: 0 };
     // Top-level items are handled as the parser produces them, so the whole
     // tree is never held (large files stay fast and small in memory).
-    let diagnostics = parse_file_items(file, &mut |item| {
+    let diagnostics = parse_tokens_items(file, &raw, &mut |item| {
         collect_item_edits(&item, src, &mut cursor, true, false, &mut edits)
     });
     if diagnostics.has_errors() {

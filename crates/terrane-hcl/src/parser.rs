@@ -46,7 +46,14 @@ pub fn parse_file(file: &Arc<SourceFile>) -> ParsedFile {
 /// (`fmt` and `validate` of very large files). Returns the diagnostics.
 pub fn parse_file_items(file: &Arc<SourceFile>, sink: &mut dyn FnMut(Structure)) -> Diagnostics {
     let tokens = lex(&file.text);
-    let mut p = Parser::new(file, &tokens);
+    parse_tokens_items(file, &tokens, sink)
+}
+
+/// Like [`parse_file_items`] for a caller that already has the file's
+/// tokens (from [`crate::lexer::lex`] of the same text), e.g. the
+/// formatter, so the file is scanned once.
+pub fn parse_tokens_items(file: &Arc<SourceFile>, tokens: &[Token], sink: &mut dyn FnMut(Structure)) -> Diagnostics {
+    let mut p = Parser::new(file, tokens);
     p.body_items(false, 0, sink);
     p.diags
 }
