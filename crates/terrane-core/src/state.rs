@@ -311,3 +311,55 @@ impl StateBuilder {
         });
     }
 }
+
+/// The root module's resources as references see them (`TYPE.NAME` →
+/// object, tuple of objects for `count`, object of objects for
+/// `for_each`), for `console` over a state. `type_of` gives a resource
+/// type's object type from its provider's schema when it is known;
+/// otherwise attributes decode by their JSON shape.
+pub fn root_resource_values(
+    state: &State,
+    type_of: &dyn Fn(&str, Mode, &str) -> Option<Type>,
+) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
+    let (mut managed, mut data) = (BTreeMap::new(), BTreeMap::new());
+    for r in state.resources.iter().filter(|r| r.module.is_empty()) {
+        let ty = type_of(&r.provider, r.mode, &r.type_);
+        let decode = |i: &Instance| -> Value {
+            match (&i.attributes, &ty) {
+                (Some(raw), Some(t)) => terrane_value::json::unmarshal(raw.as_str(), t).unwrap_or_else(|_| Value::unknown_dynamic()),
+                (Some(raw), None) => terrane_value::json::decode(raw.as_str()).unwrap_or_else(|_| Value::unknown_dynamic()),
+                (None, _) => Value::unknown_dynamic(),
+            }
+        };
+        let current: Vec<&Instance> = r.instances.iter().filter(|i| i.deposed.is_none()).collect();
+        let value = match current.first().and_then(|i| i.index_key.as_ref()) {
+            None => current.first().map(|i| decode(i)).unwrap_or_else(Value::unknown_dynamic),
+            Some(IndexKey::Int(_)) => {
+                let mut v: Vec<(i64, Value)> = current
+                    .iter()
+                    .filter_map(|i| match &i.index_key {
+                        Some(IndexKey::Int(n)) => Some((*n, decode(i))),
+                        _ => None,
+                    })
+                    .collect();
+                v.sort_by_key(|(n, _)| *n);
+                Value::tuple(v.into_iter().map(|(_, v)| v).collect())
+            }
+            Some(IndexKey::String(_)) => Value::object(
+                current
+                    .iter()
+                    .filter_map(|i| match &i.index_key {
+                        Some(IndexKey::String(k)) => Some((k.clone(), decode(i))),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+        };
+        let key = format!("{}.{}", r.type_, r.name);
+        match r.mode {
+            Mode::Managed => managed.insert(key, value),
+            Mode::Data => data.insert(key, value),
+        };
+    }
+    (managed, data)
+}

@@ -39,6 +39,7 @@ Options:
 
 pub fn run(args: &[String], _global: &crate::GlobalOptions) -> i32 {
     let mut var_args: Vec<VarArg> = Vec::new();
+    let mut state_path = String::from("terraform.tfstate");
     let mut i = 0;
     while i < args.len() {
         let a = args[i].trim_start_matches('-');
@@ -69,7 +70,7 @@ pub fn run(args: &[String], _global: &crate::GlobalOptions) -> i32 {
                 match name {
                     "var" => var_args.push(VarArg::Var(value)),
                     "var-file" => var_args.push(VarArg::File(value)),
-                    _ => {}
+                    _ => state_path = value,
                 }
             }
             _ => {
@@ -113,7 +114,8 @@ pub fn run(args: &[String], _global: &crate::GlobalOptions) -> i32 {
         Some(v) if !vdiags.has_errors() => v,
         _ => return 1,
     };
-    let scope = Scope::from_module_with_values(&module, values);
+    let mut scope = Scope::from_module_with_values(&module, values);
+    load_state(&mut scope, Path::new(&state_path));
 
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
@@ -134,4 +136,30 @@ pub fn run(args: &[String], _global: &crate::GlobalOptions) -> i32 {
     let code = console_batch(&input, &scope, &mut out, &mut err);
     let _ = out.flush();
     code
+}
+
+/// Makes the root module's resources in the state visible to expressions,
+/// typed by their provider's schema when terrane has the provider built in.
+fn load_state(scope: &mut Scope, path: &Path) {
+    let Ok(bytes) = std::fs::read(path) else { return };
+    let Ok(Some(file)) = terrane_state::read(&bytes, &terrane_state::ReadOptions::default()) else {
+        return;
+    };
+    let type_of = |provider: &str, mode: terrane_state::Mode, type_name: &str| -> Option<terrane_value::Type> {
+        let source = provider.split("provider[\"").nth(1)?.split('"').next()?;
+        let p = terrane_providers::builtin(source)?;
+        let schema = p.get_schema().schema;
+        let s = match mode {
+            terrane_state::Mode::Managed => schema.resource(type_name)?,
+            terrane_state::Mode::Data => schema.data_source(type_name)?,
+        };
+        Some(s.block.implied_type())
+    };
+    let (managed, data) = terrane_core::state::root_resource_values(&file.state, &type_of);
+    for (k, v) in managed {
+        scope.resources.entry(k).or_insert(v);
+    }
+    for (k, v) in data {
+        scope.data.entry(k).or_insert(v);
+    }
 }
