@@ -42,11 +42,11 @@ Global options (use these before the subcommand, if any):
 /// Parses global options, switches directory and runs the command.
 pub fn run(args: Vec<String>) -> i32 {
     let mut global = GlobalOptions::default();
-    let mut rest = args.into_iter().peekable();
+    let rest = args.into_iter();
     let mut help = false;
     let mut command: Option<String> = None;
     let mut cmd_args = Vec::new();
-    while let Some(a) = rest.next() {
+    for a in rest {
         if command.is_some() {
             cmd_args.push(a);
             continue;
@@ -144,7 +144,7 @@ impl Flags {
         let mut i = 0;
         while i < args.len() {
             let a = &args[i];
-            if a == "-" || !a.starts_with('-') || positional.len() > 0 {
+            if a == "-" || !a.starts_with('-') || !positional.is_empty() {
                 positional.push(a.clone());
                 i += 1;
                 continue;

@@ -23,13 +23,21 @@ pub fn no_out_footer(color: bool) -> String {
 pub fn apply_event(e: &ApplyEvent, color: bool) -> String {
     let o = opts(color);
     match e {
-        ApplyEvent::Start { addr, action, id } => render::apply_start(&addr.to_string(), *action, id.as_deref(), &o),
+        ApplyEvent::Start { addr, action, id } => {
+            render::apply_start(&addr.to_string(), *action, id.as_deref(), &o)
+        }
         ApplyEvent::Done {
             addr,
             action,
             elapsed_secs,
             id,
-        } => render::apply_complete(&addr.to_string(), *action, Duration::from_secs(*elapsed_secs), id.as_deref(), &o),
+        } => render::apply_complete(
+            &addr.to_string(),
+            *action,
+            Duration::from_secs(*elapsed_secs),
+            id.as_deref(),
+            &o,
+        ),
         ApplyEvent::Failed { .. } => String::new(),
     }
 }
@@ -52,8 +60,10 @@ pub fn outputs_text(state: &State, color: bool) -> String {
         .outputs
         .iter()
         .map(|(name, o)| {
-            let ty = terrane_value::Type::from_json_str(o.ty.as_str()).unwrap_or(terrane_value::Type::Dynamic);
-            let v = terrane_value::json::unmarshal(o.value.as_str(), &ty).unwrap_or_else(|_| Value::null_dynamic());
+            let ty = terrane_value::Type::from_json_str(o.ty.as_str())
+                .unwrap_or(terrane_value::Type::Dynamic);
+            let v = terrane_value::json::unmarshal(o.value.as_str(), &ty)
+                .unwrap_or_else(|_| Value::null_dynamic());
             (name.clone(), v, o.sensitive)
         })
         .collect();

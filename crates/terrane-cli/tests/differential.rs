@@ -18,14 +18,22 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn peer_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(std::env::var("TERRANE_PEER_DIR").unwrap_or_else(|_| "/tmp/terrane-peer".into()));
+    let dir = PathBuf::from(
+        std::env::var("TERRANE_PEER_DIR").unwrap_or_else(|_| "/tmp/terrane-peer".into()),
+    );
     if dir.join("bin/terraform").is_file() && dir.join("terraformrc").is_file() {
         return Some(dir);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("Terraform peer missing at {} (.ci/run installs it with ../shared/peer/setup.sh)", dir.display());
+        panic!(
+            "Terraform peer missing at {} (.ci/run installs it with ../shared/peer/setup.sh)",
+            dir.display()
+        );
     }
-    eprintln!("skipping: Terraform peer not installed at {} (run ../shared/peer/setup.sh)", dir.display());
+    eprintln!(
+        "skipping: Terraform peer not installed at {} (run ../shared/peer/setup.sh)",
+        dir.display()
+    );
     None
 }
 
@@ -55,10 +63,13 @@ struct Outcome {
 }
 
 fn outcome(out: &std::process::Output) -> Outcome {
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     let mut actions: Vec<String> = text
         .lines()
-        .filter(|l| l.starts_with("  # ") && !l.contains("(config refers") && !l.contains("(depends on"))
+        .filter(|l| {
+            l.starts_with("  # ") && !l.contains("(config refers") && !l.contains("(depends on")
+        })
         .map(|l| l.trim().to_string())
         .collect();
     actions.sort();
@@ -95,7 +106,10 @@ fn state_summary(dir: &Path) -> (Vec<String>, Vec<String>) {
     };
     let mut addrs = Vec::new();
     for r in json["resources"].as_array().into_iter().flatten() {
-        let module = r["module"].as_str().map(|m| format!("{m}.")).unwrap_or_default();
+        let module = r["module"]
+            .as_str()
+            .map(|m| format!("{m}."))
+            .unwrap_or_default();
         let mode = if r["mode"] == "data" { "data." } else { "" };
         for i in r["instances"].as_array().into_iter().flatten() {
             let key = match &i["index_key"] {
@@ -106,7 +120,11 @@ fn state_summary(dir: &Path) -> (Vec<String>, Vec<String>) {
                 "{module}{mode}{}.{}{key}{}",
                 r["type"].as_str().unwrap_or_default(),
                 r["name"].as_str().unwrap_or_default(),
-                if i["status"] == "tainted" { " (tainted)" } else { "" }
+                if i["status"] == "tainted" {
+                    " (tainted)"
+                } else {
+                    ""
+                }
             ));
         }
     }
@@ -169,9 +187,18 @@ fn scenarios_match_terraform() {
             .env("CHECKPOINT_DISABLE", "1")
             .output()
             .expect("terraform init");
-        assert!(init.status.success(), "{name}: terraform init failed: {}", String::from_utf8_lossy(&init.stderr));
+        assert!(
+            init.status.success(),
+            "{name}: terraform init failed: {}",
+            String::from_utf8_lossy(&init.stderr)
+        );
         let steps = fs::read_to_string(src.join("steps")).unwrap_or_default();
-        for (i, step) in steps.lines().map(str::trim).filter(|s| !s.is_empty()).enumerate() {
+        for (i, step) in steps
+            .lines()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .enumerate()
+        {
             if let Some(file) = step.strip_prefix("use ") {
                 for d in [&tf_dir, &tn_dir] {
                     fs::copy(src.join(file), d.join("main.tf")).expect("use variant");
@@ -193,26 +220,48 @@ fn scenarios_match_terraform() {
             }
             let mut diffs = Vec::new();
             if a.code != b.code {
-                diffs.push(format!("exit code: terraform {} terrane {}", a.code, b.code));
+                diffs.push(format!(
+                    "exit code: terraform {} terrane {}",
+                    a.code, b.code
+                ));
             }
             if a.actions != b.actions {
-                diffs.push(format!("actions:\n  terraform {:?}\n  terrane   {:?}", a.actions, b.actions));
+                diffs.push(format!(
+                    "actions:\n  terraform {:?}\n  terrane   {:?}",
+                    a.actions, b.actions
+                ));
             }
             if a.summaries != b.summaries {
-                diffs.push(format!("summaries:\n  terraform {:?}\n  terrane   {:?}", a.summaries, b.summaries));
+                diffs.push(format!(
+                    "summaries:\n  terraform {:?}\n  terrane   {:?}",
+                    a.summaries, b.summaries
+                ));
             }
             if a.errors != b.errors {
-                diffs.push(format!("errors:\n  terraform {:?}\n  terrane   {:?}", a.errors, b.errors));
+                diffs.push(format!(
+                    "errors:\n  terraform {:?}\n  terrane   {:?}",
+                    a.errors, b.errors
+                ));
             }
             let (sa, sb) = (state_summary(&tf_dir), state_summary(&tn_dir));
             if sa.0 != sb.0 {
-                diffs.push(format!("state instances:\n  terraform {:?}\n  terrane   {:?}", sa.0, sb.0));
+                diffs.push(format!(
+                    "state instances:\n  terraform {:?}\n  terrane   {:?}",
+                    sa.0, sb.0
+                ));
             }
             if sa.1 != sb.1 {
-                diffs.push(format!("state outputs:\n  terraform {:?}\n  terrane   {:?}", sa.1, sb.1));
+                diffs.push(format!(
+                    "state outputs:\n  terraform {:?}\n  terrane   {:?}",
+                    sa.1, sb.1
+                ));
             }
             if !diffs.is_empty() {
-                failures.push(format!("{name} step {} `{step}`:\n{}", i + 1, diffs.join("\n")));
+                failures.push(format!(
+                    "{name} step {} `{step}`:\n{}",
+                    i + 1,
+                    diffs.join("\n")
+                ));
             }
         }
     }
@@ -223,6 +272,14 @@ fn scenarios_match_terraform() {
         failures.len()
     );
     // The comparison must have had something to compare.
-    assert!(steps_with_actions >= 10, "only {steps_with_actions} steps planned any action");
-    assert!(failures.is_empty(), "{} differing steps:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        steps_with_actions >= 10,
+        "only {steps_with_actions} steps planned any action"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} differing steps:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

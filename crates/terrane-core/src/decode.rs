@@ -38,7 +38,8 @@ pub fn decode_resource_body(
     subject: &Subject,
     skip_meta: bool,
 ) -> (Value, Diagnostics) {
-    let items: Vec<(Arc<SourceFile>, &Body)> = bodies.iter().map(|b| (b.file.clone(), &b.body)).collect();
+    let items: Vec<(Arc<SourceFile>, &Body)> =
+        bodies.iter().map(|b| (b.file.clone(), &b.body)).collect();
     let mut d = Decoder {
         diags: Diagnostics::new(),
         skip_meta,
@@ -94,7 +95,13 @@ impl Decoder {
             .push(Diagnostic::error(summary, detail).with_subject(file, span));
     }
 
-    fn block(&mut self, bodies: &[(Arc<SourceFile>, &Body)], schema: &Block, ctx: &EvalContext, subject: &Subject) -> Value {
+    fn block(
+        &mut self,
+        bodies: &[(Arc<SourceFile>, &Body)],
+        schema: &Block,
+        ctx: &EvalContext,
+        subject: &Subject,
+    ) -> Value {
         let eff = effective(bodies);
         let mut out: BTreeMap<String, Value> = BTreeMap::new();
         for (name, attr) in &schema.attributes {
@@ -113,7 +120,10 @@ impl Decoder {
                         Err(e) => {
                             self.err(
                                 "Incorrect attribute value type",
-                                format!("Inappropriate value for attribute {name:?}: {}.", e.message),
+                                format!(
+                                    "Inappropriate value for attribute {name:?}: {}.",
+                                    e.message
+                                ),
                                 file,
                                 a.expr.span,
                             );
@@ -125,7 +135,9 @@ impl Decoder {
                     if attr.required {
                         self.err(
                             "Missing required argument",
-                            format!("The argument {name:?} is required, but no definition was found."),
+                            format!(
+                                "The argument {name:?} is required, but no definition was found."
+                            ),
                             &subject.file,
                             subject.span,
                         );
@@ -201,7 +213,16 @@ impl Decoder {
             let value = if unknown {
                 Value::unknown(nested_type(nb.nesting, &obj_ty))
             } else {
-                self.collect(name, nb.nesting, &nb.block, obj_ty, elems, nb.min_items, nb.max_items, subject)
+                self.collect(
+                    name,
+                    nb.nesting,
+                    &nb.block,
+                    obj_ty,
+                    elems,
+                    nb.min_items,
+                    nb.max_items,
+                    subject,
+                )
             };
             out.insert(name.clone(), value);
         }
@@ -347,7 +368,11 @@ impl Decoder {
                 return Some(Vec::new());
             }
         };
-        let content: Vec<&HclBlock> = b.body.blocks().filter(|x| x.ident.as_str() == "content").collect();
+        let content: Vec<&HclBlock> = b
+            .body
+            .blocks()
+            .filter(|x| x.ident.as_str() == "content")
+            .collect();
         let Some(content) = content.first() else {
             return Some(Vec::new());
         };
@@ -384,7 +409,9 @@ fn nested_type(nesting: NestingMode, obj: &Type) -> Type {
 /// JSON syntax: an object (or array of objects) standing for blocks.
 fn json_blocks(e: &Expr) -> Vec<Body> {
     let to_body = |e: &Expr| -> Option<Body> {
-        let ExprKind::Object(items) = &e.kind else { return None };
+        let ExprKind::Object(items) = &e.kind else {
+            return None;
+        };
         let mut out = Vec::new();
         for i in items {
             let name = terrane_config::literal_string(&i.key)?;
@@ -398,7 +425,10 @@ fn json_blocks(e: &Expr) -> Vec<Body> {
                 equals_span: i.key.span,
             }));
         }
-        Some(Body { items: out, span: e.span })
+        Some(Body {
+            items: out,
+            span: e.span,
+        })
     };
     match &e.kind {
         ExprKind::Tuple(items) => items.iter().filter_map(to_body).collect(),

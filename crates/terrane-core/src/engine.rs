@@ -1,10 +1,10 @@
 //! Entry points: plan and apply over a loaded configuration and a prior
 //! state.
 
+use crate::addrs::ModuleInstance;
 use crate::plan::{Action, Plan, ResourceInstanceChange};
 use crate::state::{PriorState, StateBuilder};
 use crate::walk::{ApplyEvent, Mode, PlanOptions, ProviderFactory, Walker};
-use crate::addrs::ModuleInstance;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use terrane_config::{ModuleTree, ResourceMode};
@@ -27,7 +27,6 @@ impl<'a> Engine<'a> {
         'a: 'w,
     {
         Walker {
-
             factory: self.factory,
             root_vars: self.root_vars.clone(),
             prior,
@@ -49,20 +48,32 @@ impl<'a> Engine<'a> {
     pub fn plan(&self, opts: &PlanOptions) -> (Plan, Diagnostics) {
         let prior = PriorState::from_state(self.prior_state.as_ref());
         let mut w = self.walker(&prior, opts, Mode::Plan);
-        w.module(self.tree, &ModuleInstance::root(), BTreeMap::new(), &BTreeMap::new());
+        w.module(
+            self.tree,
+            &ModuleInstance::root(),
+            BTreeMap::new(),
+            &BTreeMap::new(),
+        );
         // Resources in state whose configuration is gone entirely.
         for (addr, _provider) in prior.resources_not_in(&w.visited) {
             if addr.mode == ResourceMode::Data {
                 continue;
             }
-            let Some(pi) = w.providers.values().find(|p| p.state_addr.ends_with(&_provider) || _provider.ends_with(&p.state_addr)).cloned() else {
+            let Some(pi) = w
+                .providers
+                .values()
+                .find(|p| p.state_addr.ends_with(&_provider) || _provider.ends_with(&p.state_addr))
+                .cloned()
+            else {
                 w.diags.push(Diagnostic::error(
                     "Provider configuration not present",
                     format!("To work with {addr} its original provider configuration at {_provider} is required, but it has been removed. This occurs when a provider configuration is removed while objects created by that provider still exist in the state. Re-add the provider configuration to destroy {addr}, after which you can remove the provider configuration again."),
                 ));
                 continue;
             };
-            let Some(schema) = pi.schema.resource(&addr.type_name).cloned() else { continue };
+            let Some(schema) = pi.schema.resource(&addr.type_name).cloned() else {
+                continue;
+            };
             prior.set_type(&addr.type_name, &pi.state_addr, schema.block.implied_type());
             for (key, inst) in prior.instances_of(&addr) {
                 if inst.value.is_null() {
@@ -129,9 +140,18 @@ impl<'a> Engine<'a> {
             }
         }
         if failed_deletes.is_empty() {
-            w.module(self.tree, &ModuleInstance::root(), BTreeMap::new(), &BTreeMap::new());
+            w.module(
+                self.tree,
+                &ModuleInstance::root(),
+                BTreeMap::new(),
+                &BTreeMap::new(),
+            );
         }
-        for c in plan.resource_changes.iter().filter(|c| c.action == Action::CreateThenDelete) {
+        for c in plan
+            .resource_changes
+            .iter()
+            .filter(|c| c.action == Action::CreateThenDelete)
+        {
             // The old object was replaced in state by the new one; destroy
             // the old object through the provider.
             self.destroy_object(&mut w, c);
@@ -140,7 +160,10 @@ impl<'a> Engine<'a> {
         let (state, journal) = match sb {
             Some(sb) => {
                 if let Some(e) = &sb.journal_error {
-                    w.diags.push(Diagnostic::error("Failed to record state changes", e.clone()));
+                    w.diags.push(Diagnostic::error(
+                        "Failed to record state changes",
+                        e.clone(),
+                    ));
                 }
                 (sb.state, sb.journal)
             }
@@ -178,17 +201,24 @@ impl<'a> Engine<'a> {
                     p
                 }
                 Err(e) => {
-                    w.diags.push(Diagnostic::error("Failed to instantiate provider", e));
+                    w.diags
+                        .push(Diagnostic::error("Failed to instantiate provider", e));
                     return false;
                 }
             },
         };
-        let id = c.before.get_attr("id").and_then(|v| v.as_str().map(str::to_string));
-        emit(w, ApplyEvent::Start {
-            addr: c.addr.clone(),
-            action: Action::Delete,
-            id,
-        });
+        let id = c
+            .before
+            .get_attr("id")
+            .and_then(|v| v.as_str().map(str::to_string));
+        emit(
+            w,
+            ApplyEvent::Start {
+                addr: c.addr.clone(),
+                action: Action::Delete,
+                id,
+            },
+        );
         let started = std::time::Instant::now();
         let resp = provider.apply_resource_change(&ApplyResourceChangeRequest {
             type_name: c.addr.resource.type_name.clone(),
@@ -202,21 +232,28 @@ impl<'a> Engine<'a> {
         for d in resp.diagnostics.iter() {
             if d.severity == terrane_plugin::Severity::Error {
                 ok = false;
-                w.diags.push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
+                w.diags
+                    .push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
             }
         }
         if ok {
-            emit(w, ApplyEvent::Done {
-                addr: c.addr.clone(),
-                action: Action::Delete,
-                elapsed_secs: started.elapsed().as_secs(),
-                id: None,
-            });
+            emit(
+                w,
+                ApplyEvent::Done {
+                    addr: c.addr.clone(),
+                    action: Action::Delete,
+                    elapsed_secs: started.elapsed().as_secs(),
+                    id: None,
+                },
+            );
         } else {
-            emit(w, ApplyEvent::Failed {
-                addr: c.addr.clone(),
-                action: Action::Delete,
-            });
+            emit(
+                w,
+                ApplyEvent::Failed {
+                    addr: c.addr.clone(),
+                    action: Action::Delete,
+                },
+            );
         }
         ok
     }
@@ -236,7 +273,11 @@ fn order_deletes(deletes: &mut Vec<&ResourceInstanceChange>, state: Option<&Stat
     let mut deps: BTreeMap<String, Vec<String>> = BTreeMap::new();
     if let Some(s) = state {
         for r in &s.resources {
-            let prefix = if r.module.is_empty() { String::new() } else { format!("{}.", r.module) };
+            let prefix = if r.module.is_empty() {
+                String::new()
+            } else {
+                format!("{}.", r.module)
+            };
             let addr = match r.mode {
                 terrane_state::Mode::Managed => format!("{prefix}{}.{}", r.type_, r.name),
                 terrane_state::Mode::Data => format!("{prefix}data.{}.{}", r.type_, r.name),

@@ -50,7 +50,9 @@ fn target(m: &Module, root: &str, steps: &[TraversalStep]) -> Option<Node> {
         "module" => first.map(|n| Node::ModuleCall(n.to_string())),
         "data" => {
             let key = format!("data.{}.{}", first?, attr(steps.get(1))?);
-            m.data_resources.contains_key(&key).then_some(Node::Resource(ResourceMode::Data, key))
+            m.data_resources
+                .contains_key(&key)
+                .then_some(Node::Resource(ResourceMode::Data, key))
         }
         "count" | "each" | "self" | "path" | "terraform" => None,
         t => {
@@ -116,10 +118,13 @@ pub fn resource_provider(r: &terrane_config::Resource) -> String {
     }
 }
 
+/// Each node's direct dependencies.
+pub type Deps = BTreeMap<Node, BTreeSet<Node>>;
+
 /// The module's nodes in an order where every node comes after the nodes
 /// it depends on (ties broken by name), or the cycles found.
-pub fn order(m: &Module) -> Result<(Vec<Node>, BTreeMap<Node, BTreeSet<Node>>), Diagnostics> {
-    let mut deps: BTreeMap<Node, BTreeSet<Node>> = BTreeMap::new();
+pub fn order(m: &Module) -> Result<(Vec<Node>, Deps), Diagnostics> {
+    let mut deps: Deps = BTreeMap::new();
     for name in m.variables.keys() {
         deps.insert(Node::Variable(name.clone()), BTreeSet::new());
     }
@@ -185,7 +190,11 @@ pub fn order(m: &Module) -> Result<(Vec<Node>, BTreeMap<Node, BTreeSet<Node>>), 
             dependents.entry(x).or_default().push(n);
         }
     }
-    let mut ready: BTreeSet<&Node> = remaining.iter().filter(|(_, c)| **c == 0).map(|(n, _)| *n).collect();
+    let mut ready: BTreeSet<&Node> = remaining
+        .iter()
+        .filter(|(_, c)| **c == 0)
+        .map(|(n, _)| *n)
+        .collect();
     let mut out = Vec::with_capacity(deps.len());
     while let Some(n) = ready.pop_first() {
         out.push(n.clone());
@@ -205,7 +214,7 @@ pub fn order(m: &Module) -> Result<(Vec<Node>, BTreeMap<Node, BTreeSet<Node>>), 
 }
 
 /// Finds a cycle among the nodes that could not be ordered.
-fn cycle_diagnostics(deps: &BTreeMap<Node, BTreeSet<Node>>, done: &[Node]) -> Diagnostics {
+fn cycle_diagnostics(deps: &Deps, done: &[Node]) -> Diagnostics {
     let done: BTreeSet<&Node> = done.iter().collect();
     let stuck: Vec<&Node> = deps.keys().filter(|n| !done.contains(n)).collect();
     let mut diags = Diagnostics::new();
@@ -214,11 +223,13 @@ fn cycle_diagnostics(deps: &BTreeMap<Node, BTreeSet<Node>>, done: &[Node]) -> Di
     if let Some(start) = stuck.first() {
         let mut path: Vec<&Node> = vec![start];
         let mut cur = *start;
-        loop {
-            let Some(next) = deps[cur].iter().find(|n| !done.contains(n)) else { break };
+        while let Some(next) = deps[cur].iter().find(|n| !done.contains(n)) {
             if let Some(pos) = path.iter().position(|p| *p == next) {
                 let cycle: Vec<String> = path[pos..].iter().map(|n| n.to_string()).collect();
-                diags.push(Diagnostic::error(format!("Cycle: {}", cycle.join(", ")), ""));
+                diags.push(Diagnostic::error(
+                    format!("Cycle: {}", cycle.join(", ")),
+                    "",
+                ));
                 return diags;
             }
             path.push(next);
@@ -227,7 +238,14 @@ fn cycle_diagnostics(deps: &BTreeMap<Node, BTreeSet<Node>>, done: &[Node]) -> Di
     }
     diags.push(Diagnostic::error(
         "Cycle",
-        format!("These objects depend on each other: {}", stuck.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")),
+        format!(
+            "These objects depend on each other: {}",
+            stuck
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     ));
     diags
 }

@@ -38,7 +38,10 @@ pub fn unknown_computed(schema: &Block, config: &Value) -> Value {
     };
     let mut out = BTreeMap::new();
     for (name, attr) in &schema.attributes {
-        let cv = c.get(name).cloned().unwrap_or_else(|| Value::null(attr.ty.clone()));
+        let cv = c
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| Value::null(attr.ty.clone()));
         let v = if cv.is_null() && attr.computed {
             Value::unknown(attr.ty.clone())
         } else {
@@ -50,7 +53,9 @@ pub fn unknown_computed(schema: &Block, config: &Value) -> Value {
         let ty = nb.block.implied_type();
         out.insert(
             name.clone(),
-            c.get(name).cloned().unwrap_or_else(|| Value::null(Type::List(Box::new(ty)))),
+            c.get(name)
+                .cloned()
+                .unwrap_or_else(|| Value::null(Type::List(Box::new(ty)))),
         );
     }
     Value::object(out)
@@ -63,9 +68,17 @@ mod tests {
     #[test]
     fn prior_fills_unset_config() {
         let prior = Value::object_from([("id", Value::string("1")), ("x", Value::string("a"))]);
-        let config = Value::object_from([("id", Value::null(Type::String)), ("x", Value::string("b"))]);
+        let config =
+            Value::object_from([("id", Value::null(Type::String)), ("x", Value::string("b"))]);
         let p = proposed_new(&prior, &config);
-        assert_eq!(p.get_attr("id").and_then(|v| v.as_str().map(str::to_string)), Some("1".into()));
-        assert_eq!(p.get_attr("x").and_then(|v| v.as_str().map(str::to_string)), Some("b".into()));
+        assert_eq!(
+            p.get_attr("id")
+                .and_then(|v| v.as_str().map(str::to_string)),
+            Some("1".into())
+        );
+        assert_eq!(
+            p.get_attr("x").and_then(|v| v.as_str().map(str::to_string)),
+            Some("b".into())
+        );
     }
 }

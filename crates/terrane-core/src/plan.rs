@@ -115,7 +115,9 @@ impl Plan {
 
     /// Whether anything would change (resources or outputs).
     pub fn has_changes(&self) -> bool {
-        self.resource_changes.iter().any(|c| c.action != Action::NoOp)
+        self.resource_changes
+            .iter()
+            .any(|c| c.action != Action::NoOp)
             || self.output_changes.iter().any(|c| c.action != Action::NoOp)
     }
 }

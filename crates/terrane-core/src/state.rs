@@ -56,7 +56,9 @@ pub fn parse_module(s: &str) -> ModuleInstance {
                 let inner = &k[..close];
                 key = match inner.parse::<i64>() {
                     Ok(i) => InstanceKey::Int(i),
-                    Err(_) => InstanceKey::Str(serde_json::from_str(inner).unwrap_or_else(|_| inner.to_string())),
+                    Err(_) => InstanceKey::Str(
+                        serde_json::from_str(inner).unwrap_or_else(|_| inner.to_string()),
+                    ),
                 };
                 after = &k[close + 1..];
             }
@@ -67,12 +69,15 @@ pub fn parse_module(s: &str) -> ModuleInstance {
     ModuleInstance(steps)
 }
 
+/// A resource in state: (module, mode, type, name).
+pub type ResourceKey = (String, ResourceMode, String, String);
+
 /// One resource's instances in the prior state, as raw JSON until a walk
 /// asks for them with the schema that gives them a type.
 #[derive(Default)]
 pub struct PriorState {
     /// (module, mode, type, name) → (provider, key → instance).
-    resources: BTreeMap<(String, ResourceMode, String, String), (String, Vec<Instance>)>,
+    resources: BTreeMap<ResourceKey, (String, Vec<Instance>)>,
     /// Root outputs.
     pub outputs: BTreeMap<String, Value>,
     /// Each resource's schema-typed values are decoded on demand.
@@ -95,8 +100,12 @@ impl PriorState {
         }
         for (name, o) in &state.outputs {
             let ty = Type::from_json_str(o.ty.as_str()).unwrap_or(Type::Dynamic);
-            let v = terrane_value::json::unmarshal(o.value.as_str(), &ty).unwrap_or_else(|_| Value::unknown(ty));
-            p.outputs.insert(name.clone(), if o.sensitive { v.mark_sensitive() } else { v });
+            let v = terrane_value::json::unmarshal(o.value.as_str(), &ty)
+                .unwrap_or_else(|_| Value::unknown(ty));
+            p.outputs.insert(
+                name.clone(),
+                if o.sensitive { v.mark_sensitive() } else { v },
+            );
         }
         p
     }
@@ -110,8 +119,10 @@ impl PriorState {
 
     fn decode(inst: &Instance, ty: Option<&Type>) -> PriorInstance {
         let value = match (&inst.attributes, ty) {
-            (Some(raw), Some(ty)) => terrane_value::json::unmarshal(raw.as_str(), ty).unwrap_or_else(|_| Value::unknown(ty.clone())),
-            (Some(raw), None) => terrane_value::json::decode(raw.as_str()).unwrap_or_else(|_| Value::unknown_dynamic()),
+            (Some(raw), Some(ty)) => terrane_value::json::unmarshal(raw.as_str(), ty)
+                .unwrap_or_else(|_| Value::unknown(ty.clone())),
+            (Some(raw), None) => terrane_value::json::decode(raw.as_str())
+                .unwrap_or_else(|_| Value::unknown_dynamic()),
             (None, _) => Value::unknown_dynamic(),
         };
         PriorInstance {
@@ -126,26 +137,40 @@ impl PriorState {
         t.iter()
             .find(|((p, tn), _)| tn == type_name && provider.contains(p.as_str()))
             .map(|(_, ty)| ty.clone())
-            .or_else(|| t.iter().find(|((_, tn), _)| tn == type_name).map(|(_, ty)| ty.clone()))
+            .or_else(|| {
+                t.iter()
+                    .find(|((_, tn), _)| tn == type_name)
+                    .map(|(_, ty)| ty.clone())
+            })
     }
 
     /// The current object of an instance, if any.
     pub fn instance(&self, addr: &ResourceInstanceAddr) -> Option<PriorInstance> {
         let r = &addr.resource;
-        let (provider, insts) = self
-            .resources
-            .get(&(r.module.to_string(), r.mode, r.type_name.clone(), r.name.clone()))?;
+        let (provider, insts) = self.resources.get(&(
+            r.module.to_string(),
+            r.mode,
+            r.type_name.clone(),
+            r.name.clone(),
+        ))?;
         let want = key_of(&addr.key);
-        let inst = insts.iter().find(|i| i.index_key == want && i.deposed.is_none())?;
-        Some(Self::decode(inst, self.ty_for(provider, &r.type_name).as_ref()))
+        let inst = insts
+            .iter()
+            .find(|i| i.index_key == want && i.deposed.is_none())?;
+        Some(Self::decode(
+            inst,
+            self.ty_for(provider, &r.type_name).as_ref(),
+        ))
     }
 
     /// Every current object of a resource, by key.
     pub fn instances_of(&self, addr: &ResourceAddr) -> Vec<(InstanceKey, PriorInstance)> {
-        let Some((provider, insts)) = self
-            .resources
-            .get(&(addr.module.to_string(), addr.mode, addr.type_name.clone(), addr.name.clone()))
-        else {
+        let Some((provider, insts)) = self.resources.get(&(
+            addr.module.to_string(),
+            addr.mode,
+            addr.type_name.clone(),
+            addr.name.clone(),
+        )) else {
             return Vec::new();
         };
         let ty = self.ty_for(provider, &addr.type_name);
@@ -157,7 +182,10 @@ impl PriorState {
     }
 
     /// Resources in state that no walk visited: (address, provider).
-    pub fn resources_not_in(&self, visited: &std::collections::BTreeSet<(String, ResourceMode, String, String)>) -> Vec<(ResourceAddr, String)> {
+    pub fn resources_not_in(
+        &self,
+        visited: &std::collections::BTreeSet<ResourceKey>,
+    ) -> Vec<(ResourceAddr, String)> {
         self.resources
             .iter()
             .filter(|(k, _)| !visited.contains(*k))
@@ -194,13 +222,21 @@ pub fn value_to_instance(
     let sensitive = sensitive_paths_json(&marks);
     Instance {
         index_key: key_of(key),
-        status: if tainted { Status::Tainted } else { Status::Ready },
+        status: if tainted {
+            Status::Tainted
+        } else {
+            Status::Ready
+        },
         deposed: None,
         schema_version: schema.version.max(0) as u64,
         attributes: attrs,
         attributes_flat: None,
         sensitive_attributes: RawJson::parse(&sensitive).ok(),
-        private: if private.is_empty() { None } else { Some(private.to_vec()) },
+        private: if private.is_empty() {
+            None
+        } else {
+            Some(private.to_vec())
+        },
         dependencies: deps.to_vec(),
         create_before_destroy,
     }
@@ -216,7 +252,9 @@ fn sensitive_paths_json(marks: &[terrane_value::PathMarks]) -> String {
             .steps()
             .iter()
             .map(|s| match s {
-                terrane_value::PathStep::GetAttr(n) => serde_json::json!({"type": "get_attr", "value": n}),
+                terrane_value::PathStep::GetAttr(n) => {
+                    serde_json::json!({"type": "get_attr", "value": n})
+                }
                 terrane_value::PathStep::Index(v) => {
                     let value = match v.as_str() {
                         Some(s) => serde_json::json!(s),
@@ -226,7 +264,11 @@ fn sensitive_paths_json(marks: &[terrane_value::PathMarks]) -> String {
                             .map(|i| serde_json::json!(i))
                             .unwrap_or(serde_json::Value::Null),
                     };
-                    let ty = if v.as_str().is_some() { "string" } else { "number" };
+                    let ty = if v.as_str().is_some() {
+                        "string"
+                    } else {
+                        "number"
+                    };
                     serde_json::json!({"type": "index", "value": {"value": value, "type": ty}})
                 }
             })
@@ -272,7 +314,12 @@ impl StateBuilder {
         }
     }
 
-    pub fn set_instance(&mut self, addr: &ResourceInstanceAddr, provider: &str, instance: Instance) {
+    pub fn set_instance(
+        &mut self,
+        addr: &ResourceInstanceAddr,
+        provider: &str,
+        instance: Instance,
+    ) {
         self.record(journal::Change::SetInstance {
             resource: Self::resource_addr(addr),
             provider: provider.to_string(),
@@ -291,7 +338,9 @@ impl StateBuilder {
     pub fn set_output(&mut self, name: &str, v: &Value, sensitive: bool) {
         if v.is_null() {
             if self.state.outputs.contains_key(name) {
-                self.record(journal::Change::RemoveOutput { name: name.to_string() });
+                self.record(journal::Change::RemoveOutput {
+                    name: name.to_string(),
+                });
             }
             return;
         }
@@ -304,10 +353,16 @@ impl StateBuilder {
             return;
         };
         let ty_json = ty.to_json_string();
-        let (Ok(value), Ok(ty)) = (RawJson::parse(&value), RawJson::parse(&ty_json)) else { return };
+        let (Ok(value), Ok(ty)) = (RawJson::parse(&value), RawJson::parse(&ty_json)) else {
+            return;
+        };
         self.record(journal::Change::SetOutput {
             name: name.to_string(),
-            value: OutputValue { value, ty, sensitive },
+            value: OutputValue {
+                value,
+                ty,
+                sensitive,
+            },
         });
     }
 }
@@ -326,14 +381,19 @@ pub fn root_resource_values(
         let ty = type_of(&r.provider, r.mode, &r.type_);
         let decode = |i: &Instance| -> Value {
             match (&i.attributes, &ty) {
-                (Some(raw), Some(t)) => terrane_value::json::unmarshal(raw.as_str(), t).unwrap_or_else(|_| Value::unknown_dynamic()),
-                (Some(raw), None) => terrane_value::json::decode(raw.as_str()).unwrap_or_else(|_| Value::unknown_dynamic()),
+                (Some(raw), Some(t)) => terrane_value::json::unmarshal(raw.as_str(), t)
+                    .unwrap_or_else(|_| Value::unknown_dynamic()),
+                (Some(raw), None) => terrane_value::json::decode(raw.as_str())
+                    .unwrap_or_else(|_| Value::unknown_dynamic()),
                 (None, _) => Value::unknown_dynamic(),
             }
         };
         let current: Vec<&Instance> = r.instances.iter().filter(|i| i.deposed.is_none()).collect();
         let value = match current.first().and_then(|i| i.index_key.as_ref()) {
-            None => current.first().map(|i| decode(i)).unwrap_or_else(Value::unknown_dynamic),
+            None => current
+                .first()
+                .map(|i| decode(i))
+                .unwrap_or_else(Value::unknown_dynamic),
             Some(IndexKey::Int(_)) => {
                 let mut v: Vec<(i64, Value)> = current
                     .iter()

@@ -21,8 +21,8 @@ use terrane_lang::scope::LocalDef;
 use terrane_lang::typeexpr::VarType;
 use terrane_lang::{eval_expr, EvalContext, InstanceValues, Scope};
 use terrane_plugin::{
-    ApplyResourceChangeRequest, ConfigureRequest, PlanResourceChangeRequest, Provider, ProviderSchema,
-    ReadDataSourceRequest, ReadResourceRequest,
+    ApplyResourceChangeRequest, ConfigureRequest, PlanResourceChangeRequest, Provider,
+    ProviderSchema, ReadDataSourceRequest, ReadResourceRequest,
 };
 use terrane_value::{Kind, Type, Value};
 
@@ -45,9 +45,21 @@ pub struct PlanOptions {
 /// What apply reports as it goes (for the UI).
 #[derive(Clone, Debug)]
 pub enum ApplyEvent {
-    Start { addr: ResourceInstanceAddr, action: Action, id: Option<String> },
-    Done { addr: ResourceInstanceAddr, action: Action, elapsed_secs: u64, id: Option<String> },
-    Failed { addr: ResourceInstanceAddr, action: Action },
+    Start {
+        addr: ResourceInstanceAddr,
+        action: Action,
+        id: Option<String>,
+    },
+    Done {
+        addr: ResourceInstanceAddr,
+        action: Action,
+        elapsed_secs: u64,
+        id: Option<String>,
+    },
+    Failed {
+        addr: ResourceInstanceAddr,
+        action: Action,
+    },
 }
 
 /// A configured provider and its schema.
@@ -66,7 +78,6 @@ pub(crate) enum Mode<'p> {
 
 /// Shared state of one walk.
 pub(crate) struct Walker<'e> {
-
     pub factory: &'e dyn ProviderFactory,
     pub root_vars: BTreeMap<String, Value>,
     pub prior: &'e PriorState,
@@ -80,7 +91,7 @@ pub(crate) struct Walker<'e> {
     pub new_state: Option<crate::state::StateBuilder>,
     pub events: Option<&'e Mutex<dyn FnMut(ApplyEvent) + Send>>,
     /// Resources (state addresses) visited, to find orphans.
-    pub visited: BTreeSet<(String, ResourceMode, String, String)>,
+    pub visited: BTreeSet<crate::state::ResourceKey>,
     /// Configured providers by (module instance, local address).
     pub providers: BTreeMap<(String, String), ProviderInstance>,
     /// Instances refreshing found gone.
@@ -117,7 +128,8 @@ pub fn normalize_source(s: &str) -> String {
 }
 
 fn is_known_int(v: &Value) -> Option<i64> {
-    v.as_number().and_then(|n| if n.is_integer() { n.to_i64() } else { None })
+    v.as_number()
+        .and_then(|n| if n.is_integer() { n.to_i64() } else { None })
 }
 
 impl<'e> Walker<'e> {
@@ -126,7 +138,13 @@ impl<'e> Walker<'e> {
     }
 
     /// Walks one module instance; returns its outputs as an object.
-    pub fn module(&mut self, node: &'e ModuleTree, path: &ModuleInstance, inputs: BTreeMap<String, Value>, inherited: &BTreeMap<String, ProviderInstance>) -> Value {
+    pub fn module(
+        &mut self,
+        node: &'e ModuleTree,
+        path: &ModuleInstance,
+        inputs: BTreeMap<String, Value>,
+        inherited: &BTreeMap<String, ProviderInstance>,
+    ) -> Value {
         let m = &node.module;
         let (nodes, _) = match order(m) {
             Ok(o) => o,
@@ -156,9 +174,14 @@ impl<'e> Walker<'e> {
         for n in nodes {
             match n {
                 Node::Variable(name) => {
-                    let Some(var) = m.variables.get(&name) else { continue };
+                    let Some(var) = m.variables.get(&name) else {
+                        continue;
+                    };
                     let v = if path.is_root() {
-                        self.root_vars.get(&name).cloned().unwrap_or_else(Value::unknown_dynamic)
+                        self.root_vars
+                            .get(&name)
+                            .cloned()
+                            .unwrap_or_else(Value::unknown_dynamic)
                     } else {
                         let (vt, d) = VarType::of_variable(var);
                         self.diags.extend(d);
@@ -166,7 +189,10 @@ impl<'e> Walker<'e> {
                             Some(v) => match vt.convert(v) {
                                 Ok(v) => v,
                                 Err(msg) => {
-                                    self.error(Diagnostic::error("Invalid value for input variable", msg));
+                                    self.error(Diagnostic::error(
+                                        "Invalid value for input variable",
+                                        msg,
+                                    ));
                                     Value::unknown(vt.ty.clone())
                                 }
                             },
@@ -192,7 +218,9 @@ impl<'e> Walker<'e> {
                     scope.variables.insert(name, v);
                 }
                 Node::Local(name) => {
-                    let Some(l) = m.locals.get(&name) else { continue };
+                    let Some(l) = m.locals.get(&name) else {
+                        continue;
+                    };
                     let ctx = EvalContext::new(&scope).with_file(&l.expr.file);
                     let (v, d) = eval_expr(&l.expr.expr, &ctx);
                     self.diags.extend(d);
@@ -233,7 +261,9 @@ impl<'e> Walker<'e> {
                     };
                 }
                 Node::ModuleCall(name) => {
-                    let Some(call) = m.module_calls.get(&name) else { continue };
+                    let Some(call) = m.module_calls.get(&name) else {
+                        continue;
+                    };
                     let Some(child) = node.children.get(&name) else {
                         scope.modules.insert(name, Value::unknown_dynamic());
                         continue;
@@ -265,10 +295,15 @@ impl<'e> Walker<'e> {
                         let out = self.module(child, &child_path, child_inputs, &child_providers);
                         results.push((key, out));
                     }
-                    scope.modules.insert(name, collect_instances(results, call.count.is_some(), call.for_each.is_some()));
+                    scope.modules.insert(
+                        name,
+                        collect_instances(results, call.count.is_some(), call.for_each.is_some()),
+                    );
                 }
                 Node::Output(name) => {
-                    let Some(o) = m.outputs.get(&name) else { continue };
+                    let Some(o) = m.outputs.get(&name) else {
+                        continue;
+                    };
                     let v = match &o.value {
                         Some(e) => {
                             let ctx = EvalContext::new(&scope).with_file(&e.file);
@@ -309,14 +344,21 @@ impl<'e> Walker<'e> {
             let msg = match &rule.error_message {
                 Some(m) => {
                     let (mv, _) = eval_expr(&m.expr, &EvalContext::new(&scope).with_file(&m.file));
-                    mv.unmark().0.as_str().map(str::to_string).unwrap_or_default()
+                    mv.unmark()
+                        .0
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_default()
                 }
                 None => String::new(),
             };
             let subject = var.default.as_ref().map(|d| (d.file.clone(), d.expr.span));
             let mut diag = Diagnostic::error(
                 "Invalid value for variable",
-                format!("{msg}\n\nThis was checked by the validation rule at {}.", rule.range.short()),
+                format!(
+                    "{msg}\n\nThis was checked by the validation rule at {}.",
+                    rule.range.short()
+                ),
             );
             if let Some((f, s)) = subject {
                 diag = diag.with_subject(&f, s);
@@ -332,14 +374,22 @@ impl<'e> Walker<'e> {
             .get(name)
             .cloned()
             .unwrap_or_else(Value::null_dynamic);
-        let after = if self.opts.destroy { Value::null_dynamic() } else { v };
+        let after = if self.opts.destroy {
+            Value::null_dynamic()
+        } else {
+            v
+        };
         let action = if before.is_null() && after.is_null() {
             Action::NoOp
         } else if before.is_null() {
             Action::Create
         } else if after.is_null() {
             Action::Delete
-        } else if after.is_wholly_known() && before.unmark_deep_value().raw_equal(&after.unmark_deep_value()) {
+        } else if after.is_wholly_known()
+            && before
+                .unmark_deep_value()
+                .raw_equal(&after.unmark_deep_value())
+        {
             Action::NoOp
         } else {
             Action::Update
@@ -356,7 +406,13 @@ impl<'e> Walker<'e> {
         });
     }
 
-    fn configure_provider(&mut self, m: &Module, path: &ModuleInstance, local: &str, scope: &Scope) -> Option<ProviderInstance> {
+    fn configure_provider(
+        &mut self,
+        m: &Module,
+        path: &ModuleInstance,
+        local: &str,
+        scope: &Scope,
+    ) -> Option<ProviderInstance> {
         let key = (path.to_string(), local.to_string());
         if let Some(p) = self.providers.get(&key) {
             return Some(p.clone());
@@ -386,12 +442,11 @@ impl<'e> Walker<'e> {
                     file: pc.range.file.clone(),
                     span: pc.range.span,
                 };
-                let filtered: Vec<terrane_config::SrcBody> = bodies
-                    .iter()
-                    .map(|b| strip_provider_meta(b))
-                    .collect();
+                let filtered: Vec<terrane_config::SrcBody> =
+                    bodies.iter().map(|b| strip_provider_meta(b)).collect();
                 let refs: Vec<&terrane_config::SrcBody> = filtered.iter().collect();
-                let (v, d) = decode_resource_body(&refs, &schema.provider.block, &ctx, &subject, false);
+                let (v, d) =
+                    decode_resource_body(&refs, &schema.provider.block, &ctx, &subject, false);
                 self.diags.extend(d);
                 v
             }
@@ -443,7 +498,10 @@ impl<'e> Walker<'e> {
                 );
                 return Vec::new();
             }
-            let n = terrane_value::convert(&v, &Type::Number).ok().as_ref().and_then(is_known_int);
+            let n = terrane_value::convert(&v, &Type::Number)
+                .ok()
+                .as_ref()
+                .and_then(is_known_int);
             return match n {
                 Some(n) if n >= 0 => (0..n)
                     .map(|i| {
@@ -484,7 +542,9 @@ impl<'e> Walker<'e> {
                 return Vec::new();
             }
             let pairs: Vec<(String, Value)> = match v.kind() {
-                Kind::Map(m) | Kind::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                Kind::Map(m) | Kind::Object(m) => {
+                    m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+                }
                 Kind::Set(es) if v.ty() == &Type::Set(Box::new(Type::String)) => es
                     .iter()
                     .filter_map(|e| e.as_str().map(|s| (s.to_string(), e.clone())))
@@ -522,25 +582,43 @@ impl<'e> Walker<'e> {
 
     /// Plans or applies every instance of one resource; returns its value
     /// for references (object, tuple of objects, or object of objects).
-    fn resource(&mut self, m: &Module, r: &Resource, path: &ModuleInstance, pi: &ProviderInstance, scope: &Scope) -> Value {
+    fn resource(
+        &mut self,
+        m: &Module,
+        r: &Resource,
+        path: &ModuleInstance,
+        pi: &ProviderInstance,
+        scope: &Scope,
+    ) -> Value {
         let addr = ResourceAddr {
             module: path.clone(),
             mode: r.mode,
             type_name: r.type_name.clone(),
             name: r.name.clone(),
         };
-        self.visited
-            .insert((path.to_string(), r.mode, r.type_name.clone(), r.name.clone()));
+        self.visited.insert((
+            path.to_string(),
+            r.mode,
+            r.type_name.clone(),
+            r.name.clone(),
+        ));
         let schema = match r.mode {
             ResourceMode::Managed => pi.schema.resource(&r.type_name),
             ResourceMode::Data => pi.schema.data_source(&r.type_name),
         };
         let Some(schema) = schema.cloned() else {
-            let what = if r.mode == ResourceMode::Managed { "resource type" } else { "data source" };
+            let what = if r.mode == ResourceMode::Managed {
+                "resource type"
+            } else {
+                "data source"
+            };
             self.error(
                 Diagnostic::error(
                     "Invalid resource type",
-                    format!("The provider {} does not support {what} {:?}.", pi.state_addr, r.type_name),
+                    format!(
+                        "The provider {} does not support {what} {:?}.",
+                        pi.state_addr, r.type_name
+                    ),
                 )
                 .with_subject(&r.type_range.file, r.type_range.span),
             );
@@ -548,7 +626,8 @@ impl<'e> Walker<'e> {
         };
         let schema = Arc::new(schema);
         let ty = schema.block.implied_type();
-        self.prior.set_type(&r.type_name, &pi.state_addr, ty.clone());
+        self.prior
+            .set_type(&r.type_name, &pi.state_addr, ty.clone());
         let keys = if self.opts.destroy {
             Vec::new()
         } else {
@@ -574,7 +653,9 @@ impl<'e> Walker<'e> {
                 continue;
             }
             let v = match r.mode {
-                ResourceMode::Managed => self.managed_instance(r, &iaddr, pi, &schema, config, &deps),
+                ResourceMode::Managed => {
+                    self.managed_instance(r, &iaddr, pi, &schema, config, &deps)
+                }
                 ResourceMode::Data => self.data_instance(&iaddr, pi, &schema, config),
             };
             results.push((key, v));
@@ -594,7 +675,14 @@ impl<'e> Walker<'e> {
                         InstanceKey::None => ActionReason::DeleteBecauseNoResourceConfig,
                     }
                 };
-                self.plan_delete(addr.instance(key), pi, &schema, prior, reason, r.lifecycle.prevent_destroy == Some(true));
+                self.plan_delete(
+                    addr.instance(key),
+                    pi,
+                    &schema,
+                    prior,
+                    reason,
+                    r.lifecycle.prevent_destroy == Some(true),
+                );
             }
         }
         collect_instances(results, r.count.is_some(), r.for_each.is_some())
@@ -603,7 +691,9 @@ impl<'e> Walker<'e> {
     /// Addresses of the resources a resource depends on, as recorded in
     /// state.
     fn dependencies(&self, m: &Module, r: &Resource) -> Vec<String> {
-        let Ok((_, deps)) = order(m) else { return Vec::new() };
+        let Ok((_, deps)) = order(m) else {
+            return Vec::new();
+        };
         let mut out = BTreeSet::new();
         let mut stack: Vec<Node> = deps
             .get(&Node::Resource(r.mode, r.addr()))
@@ -660,7 +750,12 @@ impl<'e> Walker<'e> {
     }
 
     /// The prior object, refreshed from the provider when asked to.
-    fn refreshed(&mut self, addr: &ResourceInstanceAddr, pi: &ProviderInstance, prior: &PriorInstance) -> Value {
+    fn refreshed(
+        &mut self,
+        addr: &ResourceInstanceAddr,
+        pi: &ProviderInstance,
+        prior: &PriorInstance,
+    ) -> Value {
         if !self.opts.refresh || prior.value.is_null() || !matches!(self.mode, Mode::Plan) {
             return prior.value.clone();
         }
@@ -702,11 +797,25 @@ impl<'e> Walker<'e> {
         match &self.mode {
             Mode::Plan => {
                 let by_request = self.opts.replace.iter().any(|a| *a == addr.to_string());
-                let (mut action, mut reason, mut planned, mut requires_replace, mut private) =
-                    match self.plan_change(addr, pi, &prior_val, &config, prior.as_ref().map(|p| p.private.clone()).unwrap_or_default()) {
-                        Some(p) => p,
-                        None => return Value::unknown(ty),
-                    };
+                let Some(pc) = self.plan_change(
+                    addr,
+                    pi,
+                    &prior_val,
+                    &config,
+                    prior
+                        .as_ref()
+                        .map(|p| p.private.clone())
+                        .unwrap_or_default(),
+                ) else {
+                    return Value::unknown(ty);
+                };
+                let PlannedChange {
+                    mut action,
+                    mut planned,
+                    mut requires_replace,
+                    mut private,
+                } = pc;
+                let mut reason = ActionReason::None;
                 if action != Action::Create && (tainted || by_request || action.is_replace()) {
                     reason = if tainted {
                         ActionReason::ReplaceBecauseTainted
@@ -715,16 +824,20 @@ impl<'e> Walker<'e> {
                     } else {
                         ActionReason::ReplaceBecauseCannotUpdate
                     };
-                    action = if cbd { Action::CreateThenDelete } else { Action::DeleteThenCreate };
+                    action = if cbd {
+                        Action::CreateThenDelete
+                    } else {
+                        Action::DeleteThenCreate
+                    };
                     // The replacement is planned as a create.
-                    if let Some((_, _, p, rr, pv)) = self.plan_change(addr, pi, &Value::null(ty.clone()), &config, Vec::new()) {
-                        planned = p;
-                        if !requires_replace.is_empty() {
-                            let _ = rr;
-                        } else {
-                            requires_replace = rr;
+                    if let Some(create) =
+                        self.plan_change(addr, pi, &Value::null(ty.clone()), &config, Vec::new())
+                    {
+                        planned = create.planned;
+                        if requires_replace.is_empty() {
+                            requires_replace = create.requires_replace;
                         }
-                        private = pv;
+                        private = create.private;
                     }
                 }
                 if action.is_replace() && r.lifecycle.prevent_destroy == Some(true) {
@@ -748,25 +861,55 @@ impl<'e> Walker<'e> {
                 planned
             }
             Mode::Apply(plan) => {
-                let change = plan.resource_changes.iter().find(|c| &c.addr == addr && c.deposed.is_none());
-                let Some(change) = change else { return prior_val };
+                let change = plan
+                    .resource_changes
+                    .iter()
+                    .find(|c| &c.addr == addr && c.deposed.is_none());
+                let Some(change) = change else {
+                    return prior_val;
+                };
                 let action = change.action;
                 match action {
                     Action::NoOp | Action::Read | Action::Delete => prior_val,
-                    Action::Create | Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete => {
-                        let base = if action == Action::Update { prior_val.clone() } else { Value::null(ty.clone()) };
-                        let Some((_, _, planned, _, private)) = self.plan_change(addr, pi, &base, &config, prior.as_ref().map(|p| p.private.clone()).unwrap_or_default()) else {
+                    Action::Create
+                    | Action::Update
+                    | Action::DeleteThenCreate
+                    | Action::CreateThenDelete => {
+                        let base = if action == Action::Update {
+                            prior_val.clone()
+                        } else {
+                            Value::null(ty.clone())
+                        };
+                        let Some(PlannedChange {
+                            planned, private, ..
+                        }) = self.plan_change(
+                            addr,
+                            pi,
+                            &base,
+                            &config,
+                            prior
+                                .as_ref()
+                                .map(|p| p.private.clone())
+                                .unwrap_or_default(),
+                        )
+                        else {
                             return Value::unknown(ty);
                         };
-                        let shown = if action == Action::Update { Action::Update } else { Action::Create };
-                        self.apply_one(addr, pi, schema, shown, &base, &planned, &config, private, deps, cbd)
+                        let shown = if action == Action::Update {
+                            Action::Update
+                        } else {
+                            Action::Create
+                        };
+                        self.apply_one(
+                            addr, pi, schema, shown, &base, &planned, &config, private, deps, cbd,
+                        )
                     }
                 }
             }
         }
     }
 
-    /// PlanResourceChange: (action, reason, planned, requires_replace, private).
+    /// PlanResourceChange for one instance, and the action it implies.
     fn plan_change(
         &mut self,
         addr: &ResourceInstanceAddr,
@@ -774,17 +917,19 @@ impl<'e> Walker<'e> {
         prior: &Value,
         config: &Value,
         prior_private: Vec<u8>,
-    ) -> Option<(Action, ActionReason, Value, Vec<terrane_value::Path>, Vec<u8>)> {
+    ) -> Option<PlannedChange> {
         let (config_plain, _) = config.unmark_deep();
         let proposed = crate::objchange::proposed_new(prior, &config_plain);
-        let resp = pi.provider.plan_resource_change(&PlanResourceChangeRequest {
-            type_name: addr.resource.type_name.clone(),
-            prior_state: prior.unmark_deep_value(),
-            proposed_new_state: proposed,
-            config: config_plain,
-            prior_private,
-            provider_meta: None,
-        });
+        let resp = pi
+            .provider
+            .plan_resource_change(&PlanResourceChangeRequest {
+                type_name: addr.resource.type_name.clone(),
+                prior_state: prior.unmark_deep_value(),
+                proposed_new_state: proposed,
+                config: config_plain,
+                prior_private,
+                provider_meta: None,
+            });
         let mut failed = false;
         for d in resp.diagnostics.iter() {
             if d.severity == terrane_plugin::Severity::Error {
@@ -802,12 +947,19 @@ impl<'e> Walker<'e> {
             Action::Delete
         } else if planned.is_wholly_known() && prior.unmark_deep_value().raw_equal(&planned) {
             Action::NoOp
-        } else if !resp.requires_replace.is_empty() && replace_paths_changed(prior, &planned, &resp.requires_replace) {
+        } else if !resp.requires_replace.is_empty()
+            && replace_paths_changed(prior, &planned, &resp.requires_replace)
+        {
             Action::DeleteThenCreate
         } else {
             Action::Update
         };
-        Some((action, ActionReason::None, planned, resp.requires_replace, resp.planned_private))
+        Some(PlannedChange {
+            action,
+            planned,
+            requires_replace: resp.requires_replace,
+            private: resp.planned_private,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -824,21 +976,25 @@ impl<'e> Walker<'e> {
         deps: &[String],
         cbd: bool,
     ) -> Value {
-        let id = prior.get_attr("id").and_then(|v| v.as_str().map(str::to_string));
+        let id = prior
+            .get_attr("id")
+            .and_then(|v| v.as_str().map(str::to_string));
         self.emit(ApplyEvent::Start {
             addr: addr.clone(),
             action,
             id: id.clone(),
         });
         let started = Instant::now();
-        let resp = pi.provider.apply_resource_change(&ApplyResourceChangeRequest {
-            type_name: addr.resource.type_name.clone(),
-            prior_state: prior.unmark_deep_value(),
-            planned_state: planned.unmark_deep_value(),
-            config: config.unmark_deep_value(),
-            planned_private: private,
-            provider_meta: None,
-        });
+        let resp = pi
+            .provider
+            .apply_resource_change(&ApplyResourceChangeRequest {
+                type_name: addr.resource.type_name.clone(),
+                prior_state: prior.unmark_deep_value(),
+                planned_state: planned.unmark_deep_value(),
+                config: config.unmark_deep_value(),
+                planned_private: private,
+                provider_meta: None,
+            });
         let mut failed = false;
         for d in resp.diagnostics.iter() {
             if d.severity == terrane_plugin::Severity::Error {
@@ -853,7 +1009,8 @@ impl<'e> Walker<'e> {
             } else {
                 // A create that failed but left an object is tainted.
                 let tainted = failed && action == Action::Create;
-                let inst = value_to_instance(&new, schema, &addr.key, deps, tainted, &resp.private, cbd);
+                let inst =
+                    value_to_instance(&new, schema, &addr.key, deps, tainted, &resp.private, cbd);
                 sb.set_instance(addr, &pi.state_addr, inst);
             }
         }
@@ -867,13 +1024,21 @@ impl<'e> Walker<'e> {
                 addr: addr.clone(),
                 action,
                 elapsed_secs: started.elapsed().as_secs(),
-                id: new.get_attr("id").and_then(|v| v.as_str().map(str::to_string)),
+                id: new
+                    .get_attr("id")
+                    .and_then(|v| v.as_str().map(str::to_string)),
             });
         }
         new
     }
 
-    fn data_instance(&mut self, addr: &ResourceInstanceAddr, pi: &ProviderInstance, schema: &Arc<terrane_plugin::Schema>, config: Value) -> Value {
+    fn data_instance(
+        &mut self,
+        addr: &ResourceInstanceAddr,
+        pi: &ProviderInstance,
+        schema: &Arc<terrane_plugin::Schema>,
+        config: Value,
+    ) -> Value {
         let ty = schema.block.implied_type();
         let (config_plain, _) = config.unmark_deep();
         if !config_plain.is_wholly_known() {
@@ -920,6 +1085,14 @@ impl<'e> Walker<'e> {
     }
 }
 
+/// What the provider planned for one instance.
+struct PlannedChange {
+    action: Action,
+    planned: Value,
+    requires_replace: Vec<terrane_value::Path>,
+    private: Vec<u8>,
+}
+
 /// A prior object of one instance.
 #[derive(Clone, Debug)]
 pub struct PriorInstance {
@@ -933,7 +1106,9 @@ fn replace_paths_changed(prior: &Value, planned: &Value, paths: &[terrane_value:
         let a = prior.get_path(p).ok();
         let b = planned.get_path(p).ok();
         match (a, b) {
-            (Some(a), Some(b)) => !b.is_wholly_known() || !a.unmark_deep_value().raw_equal(&b.unmark_deep_value()),
+            (Some(a), Some(b)) => {
+                !b.is_wholly_known() || !a.unmark_deep_value().raw_equal(&b.unmark_deep_value())
+            }
             _ => true,
         }
     })
@@ -941,7 +1116,12 @@ fn replace_paths_changed(prior: &Value, planned: &Value, paths: &[terrane_value:
 
 fn empty_object(ty: &Type) -> Value {
     match ty {
-        Type::Object { attrs, .. } => Value::object(attrs.iter().map(|(k, t)| (k.clone(), Value::null(t.clone()))).collect()),
+        Type::Object { attrs, .. } => Value::object(
+            attrs
+                .iter()
+                .map(|(k, t)| (k.clone(), Value::null(t.clone())))
+                .collect(),
+        ),
         other => Value::null(other.clone()),
     }
 }
@@ -950,7 +1130,9 @@ fn empty_object(ty: &Type) -> Value {
 fn strip_provider_meta(b: &terrane_config::SrcBody) -> terrane_config::SrcBody {
     let mut body = b.body.clone();
     body.items.retain(|i| match i {
-        terrane_hcl::ast::Structure::Attribute(a) => !matches!(a.name.as_str(), "alias" | "version"),
+        terrane_hcl::ast::Structure::Attribute(a) => {
+            !matches!(a.name.as_str(), "alias" | "version")
+        }
         _ => true,
     });
     terrane_config::SrcBody {

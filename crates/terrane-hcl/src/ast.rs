@@ -147,7 +147,10 @@ pub enum UnaryOp {
 pub enum TraversalStep {
     Attr(Ident),
     /// A literal index key: a number (kept as its source text) or a string.
-    Index { key: IndexKey, span: Span },
+    Index {
+        key: IndexKey,
+        span: Span,
+    },
 }
 
 impl TraversalStep {
@@ -168,8 +171,14 @@ pub enum IndexKey {
 /// One piece of a template.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TemplatePart {
-    Literal { value: Arc<str>, span: Span },
-    Interp { expr: Expr, span: Span },
+    Literal {
+        value: Arc<str>,
+        span: Span,
+    },
+    Interp {
+        expr: Expr,
+        span: Span,
+    },
     If {
         cond: Expr,
         then: Vec<TemplatePart>,

@@ -110,9 +110,15 @@ pub struct Token {
 enum Mode {
     /// Ordinary expression tokens; the `usize` counts open braces since the
     /// mode was entered, so `}` can tell a brace from a template end.
-    Normal { braces: usize, in_template: bool },
+    Normal {
+        braces: usize,
+        in_template: bool,
+    },
     Quoted,
-    Heredoc { marker_start: u32, marker_end: u32 },
+    Heredoc {
+        marker_start: u32,
+        marker_end: u32,
+    },
     /// A bare template (no quotes or markers), e.g. a string value from a
     /// JSON configuration file: literal text until the end of input.
     TemplateOnly,
@@ -489,7 +495,11 @@ impl<'a> Lexer<'a> {
                 let after = p + marker.len();
                 let nl = after + leading_space(&self.src[after..]);
                 if b.get(nl) == Some(&b'\n') {
-                    let end = if nl > after && b[nl - 1] == b'\r' { nl - 1 } else { nl };
+                    let end = if nl > after && b[nl - 1] == b'\r' {
+                        nl - 1
+                    } else {
+                        nl
+                    };
                     self.modes.pop();
                     return self.push(TokenKind::CHeredoc, start, end);
                 }
@@ -572,7 +582,16 @@ mod tests {
     fn template_with_interpolation() {
         assert_eq!(
             kinds(r#""a${b}c""#),
-            vec![OQuote, QuotedLit, TemplateInterp, Ident, TemplateSeqEnd, QuotedLit, CQuote, Eof]
+            vec![
+                OQuote,
+                QuotedLit,
+                TemplateInterp,
+                Ident,
+                TemplateSeqEnd,
+                QuotedLit,
+                CQuote,
+                Eof
+            ]
         );
     }
 
@@ -581,7 +600,15 @@ mod tests {
         assert_eq!(kinds(r#""$${b}""#), vec![OQuote, QuotedLit, CQuote, Eof]);
         assert_eq!(
             kinds(r#""$$${b}""#),
-            vec![OQuote, QuotedLit, TemplateInterp, Ident, TemplateSeqEnd, CQuote, Eof]
+            vec![
+                OQuote,
+                QuotedLit,
+                TemplateInterp,
+                Ident,
+                TemplateSeqEnd,
+                CQuote,
+                Eof
+            ]
         );
     }
 
@@ -630,7 +657,10 @@ mod tests {
         // Trailing white space after the marker belongs to the marker token.
         let src = "x = <<EOT\nhi\n\tEOT \t\r\ny = 1\n";
         let toks = lex(src);
-        let close = toks.iter().find(|t| t.kind == CHeredoc).map(|t| &src[t.span.range()]);
+        let close = toks
+            .iter()
+            .find(|t| t.kind == CHeredoc)
+            .map(|t| &src[t.span.range()]);
         assert_eq!(close, Some("\tEOT \t"));
         // A marker without a following newline does not close the heredoc.
         assert!(!kinds("x = <<EOT\nhi\nEOT").contains(&CHeredoc));

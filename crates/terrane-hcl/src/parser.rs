@@ -52,7 +52,11 @@ pub fn parse_file_items(file: &Arc<SourceFile>, sink: &mut dyn FnMut(Structure))
 /// Like [`parse_file_items`] for a caller that already has the file's
 /// tokens (from [`crate::lexer::lex`] of the same text), e.g. the
 /// formatter, so the file is scanned once.
-pub fn parse_tokens_items(file: &Arc<SourceFile>, tokens: &[Token], sink: &mut dyn FnMut(Structure)) -> Diagnostics {
+pub fn parse_tokens_items(
+    file: &Arc<SourceFile>,
+    tokens: &[Token],
+    sink: &mut dyn FnMut(Structure),
+) -> Diagnostics {
     let mut p = Parser::new(file, tokens);
     p.body_items(false, 0, sink);
     p.diags
@@ -81,7 +85,11 @@ pub fn parse_expression(file: &Arc<SourceFile>) -> (Option<Expr>, Diagnostics) {
 /// Parses the content of a bare template (`src` holds no quotes), e.g. a
 /// string from a JSON configuration file. Spans are offset by `base` so they
 /// point into the file the text was taken from.
-pub fn parse_template(file: &Arc<SourceFile>, src: &str, base: usize) -> (Option<Expr>, Diagnostics) {
+pub fn parse_template(
+    file: &Arc<SourceFile>,
+    src: &str,
+    base: usize,
+) -> (Option<Expr>, Diagnostics) {
     let mut tokens = crate::lexer::lex_template(src);
     for t in &mut tokens {
         t.span = Span::new(t.span.start as usize + base, t.span.end as usize + base);
@@ -286,7 +294,12 @@ impl<'a> Parser<'a> {
 
     /// Parses body items until `}` (when `in_block`) or end of file, handing
     /// each to `sink`; returns the body's span.
-    fn body_items(&mut self, in_block: bool, start: usize, sink: &mut dyn FnMut(Structure)) -> Span {
+    fn body_items(
+        &mut self,
+        in_block: bool,
+        start: usize,
+        sink: &mut dyn FnMut(Structure),
+    ) -> Span {
         let mut seen_attrs: std::collections::HashMap<Arc<str>, Span> = Default::default();
         loop {
             let t = self.peek();
@@ -880,7 +893,10 @@ impl<'a> Parser<'a> {
                     let span = t.span.to(close.span);
                     let literal = match &key.kind {
                         ExprKind::Number(n) => Some(IndexKey::Number(n.clone())),
-                        ExprKind::Template { parts, heredoc: false } => match parts.as_slice() {
+                        ExprKind::Template {
+                            parts,
+                            heredoc: false,
+                        } => match parts.as_slice() {
                             [] => Some(IndexKey::String(Arc::from(""))),
                             [TemplatePart::Literal { value, .. }] => {
                                 Some(IndexKey::String(value.clone()))
@@ -915,7 +931,13 @@ impl<'a> Parser<'a> {
     /// insignificant): an expression, then the closing `close` token. Pops
     /// the newline mode; reports `summary`/`detail` when the closer is
     /// missing.
-    fn enclosed_rest(&mut self, open: Token, close: TokenKind, summary: &str, detail: &str) -> Option<(Expr, Token)> {
+    fn enclosed_rest(
+        &mut self,
+        open: Token,
+        close: TokenKind,
+        summary: &str,
+        detail: &str,
+    ) -> Option<(Expr, Token)> {
         let inner = self.expression();
         if self.failed {
             self.nl.pop();
@@ -1423,7 +1445,9 @@ impl<'a> Parser<'a> {
                         other => {
                             self.error(
                                 "Invalid escape sequence",
-                                &format!("The symbol {other:?} is not a valid escape sequence selector."),
+                                &format!(
+                                    "The symbol {other:?} is not a valid escape sequence selector."
+                                ),
                                 Span::new(
                                     span.start as usize + i,
                                     span.start as usize + i + 1 + other.len_utf8(),
@@ -1752,8 +1776,14 @@ impl<'a> Parser<'a> {
         }
         if let Some((word, span)) = open {
             let (summary, detail) = match word {
-                "for" => ("Unterminated template for", "No \"endfor\" directive was found for this \"for\" directive."),
-                _ => ("Unterminated template if", "No \"endif\" directive was found for this \"if\" directive."),
+                "for" => (
+                    "Unterminated template for",
+                    "No \"endfor\" directive was found for this \"for\" directive.",
+                ),
+                _ => (
+                    "Unterminated template if",
+                    "No \"endif\" directive was found for this \"if\" directive.",
+                ),
             };
             self.error(summary, detail, span);
             return None;

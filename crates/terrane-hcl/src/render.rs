@@ -101,8 +101,12 @@ fn source_lines(subject: &SourceRange, context: Option<&SourceRange>) -> Vec<Sni
     for line in from..=to.max(from) {
         let text = file.line_text(line);
         let line_start = file.line_start(line);
-        let hs = (subject.span.start as usize).saturating_sub(line_start).min(text.len());
-        let he = (subject.span.end as usize).saturating_sub(line_start).min(text.len());
+        let hs = (subject.span.start as usize)
+            .saturating_sub(line_start)
+            .min(text.len());
+        let he = (subject.span.end as usize)
+            .saturating_sub(line_start)
+            .min(text.len());
         let colored = if hs < he && text.is_char_boundary(hs) && text.is_char_boundary(he) {
             format!(
                 "{:>4}: {}\x1b[4m{}\x1b[0m{}\x1b[0m",
@@ -125,7 +129,9 @@ fn source_lines(subject: &SourceRange, context: Option<&SourceRange>) -> Vec<Sni
 /// The last line a span covers: a span ending just after a newline ends on
 /// the line that newline terminates.
 fn end_line(file: &SourceFile, span: crate::span::Span) -> usize {
-    let end = if span.end > span.start && file.text.as_bytes().get(span.end as usize - 1) == Some(&b'\n') {
+    let end = if span.end > span.start
+        && file.text.as_bytes().get(span.end as usize - 1) == Some(&b'\n')
+    {
         span.end - 1
     } else {
         span.end

@@ -8,7 +8,10 @@ use terrane_testkit::{corpus_dir, read_jsonl};
 /// 1.0.3 (provider-defined functions, Terraform >= 1.8). terrane accepts
 /// that syntax on purpose; docs/compatibility.md says so.
 fn newer_syntax(entry: &serde_json::Value) -> bool {
-    entry.get("note").and_then(|n| n.as_str()).is_some_and(|n| n.contains("provider::"))
+    entry
+        .get("note")
+        .and_then(|n| n.as_str())
+        .is_some_and(|n| n.contains("provider::"))
 }
 
 #[test]
@@ -28,10 +31,22 @@ fn parse_parity_with_terraform() {
         let want = entry["parses"].as_bool().unwrap_or(false) || newer_syntax(&entry);
         checked += 1;
         if ok != want {
-            let first = parsed.diagnostics.iter().next().map(|d| d.to_string()).unwrap_or_default();
-            mismatches.push(format!("{path}: terraform parses={want}, terrane parses={ok}{first}"));
+            let first = parsed
+                .diagnostics
+                .iter()
+                .next()
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            mismatches.push(format!(
+                "{path}: terraform parses={want}, terrane parses={ok}{first}"
+            ));
         }
     }
     assert!(checked > 3000, "only {checked} files checked");
-    assert!(mismatches.is_empty(), "{} of {checked} files differ:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of {checked} files differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }

@@ -126,7 +126,10 @@ impl<'a> Evaluator<'a> {
     }
 
     fn count_index(&self) -> Option<&Value> {
-        self.instance.count_index.as_ref().or(self.scope.count_index.as_ref())
+        self.instance
+            .count_index
+            .as_ref()
+            .or(self.scope.count_index.as_ref())
     }
 
     fn each(&self) -> Option<&(Value, Value)> {
@@ -134,7 +137,10 @@ impl<'a> Evaluator<'a> {
     }
 
     fn self_value(&self) -> Option<&Value> {
-        self.instance.self_value.as_ref().or(self.scope.self_value.as_ref())
+        self.instance
+            .self_value
+            .as_ref()
+            .or(self.scope.self_value.as_ref())
     }
 
     fn diag(&self, summary: &str, detail: String, span: Span) -> Diagnostic {

@@ -50,7 +50,16 @@ pub(crate) fn canonicalize(elems: Vec<Value>) -> Vec<Value> {
     let primitive = ety.is_primitive();
     let mut keyed: Vec<(String, Value)> = elems
         .into_iter()
-        .map(|v| (if primitive { String::new() } else { hash_string(&v) }, v))
+        .map(|v| {
+            (
+                if primitive {
+                    String::new()
+                } else {
+                    hash_string(&v)
+                },
+                v,
+            )
+        })
         .collect();
     keyed.sort_by(|(ha, a), (hb, b)| compare(&ety, a, b, ha, hb));
     let mut out: Vec<Value> = Vec::with_capacity(keyed.len());

@@ -141,11 +141,16 @@ pub fn run(args: &[String], _global: &crate::GlobalOptions) -> i32 {
 /// Makes the root module's resources in the state visible to expressions,
 /// typed by their provider's schema when terrane has the provider built in.
 fn load_state(scope: &mut Scope, path: &Path) {
-    let Ok(bytes) = std::fs::read(path) else { return };
+    let Ok(bytes) = std::fs::read(path) else {
+        return;
+    };
     let Ok(Some(file)) = terrane_state::read(&bytes, &terrane_state::ReadOptions::default()) else {
         return;
     };
-    let type_of = |provider: &str, mode: terrane_state::Mode, type_name: &str| -> Option<terrane_value::Type> {
+    let type_of = |provider: &str,
+                   mode: terrane_state::Mode,
+                   type_name: &str|
+     -> Option<terrane_value::Type> {
         let source = provider.split("provider[\"").nth(1)?.split('"').next()?;
         let p = terrane_providers::builtin(source)?;
         let schema = p.get_schema().schema;

@@ -49,10 +49,41 @@ struct Options {
 
 fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
     let known = [
-        "var", "var-file", "auto-approve", "refresh", "destroy", "lock", "lock-timeout", "input", "no-color",
-        "detailed-exitcode", "state", "state-out", "backup", "parallelism", "replace", "target", "compact-warnings", "out",
+        "var",
+        "var-file",
+        "auto-approve",
+        "refresh",
+        "destroy",
+        "lock",
+        "lock-timeout",
+        "input",
+        "no-color",
+        "detailed-exitcode",
+        "state",
+        "state-out",
+        "backup",
+        "parallelism",
+        "replace",
+        "target",
+        "compact-warnings",
+        "out",
     ];
-    let flags = Flags::parse(args, &known, &["var", "var-file", "state", "state-out", "backup", "replace", "target", "out", "parallelism", "lock-timeout"])?;
+    let flags = Flags::parse(
+        args,
+        &known,
+        &[
+            "var",
+            "var-file",
+            "state",
+            "state-out",
+            "backup",
+            "replace",
+            "target",
+            "out",
+            "parallelism",
+            "lock-timeout",
+        ],
+    )?;
     let mut vars = Vec::new();
     let mut replace = Vec::new();
     for (name, value) in flags.values() {
@@ -97,7 +128,13 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
         return 1;
     }
     let cwd = std::env::current_dir().unwrap_or_default();
-    let (given, d) = varvalues::collect(dir, &cwd, &opts.vars, &varvalues::process_env(), &tree.module.variables);
+    let (given, d) = varvalues::collect(
+        dir,
+        &cwd,
+        &opts.vars,
+        &varvalues::process_env(),
+        &tree.module.variables,
+    );
     diags.extend(d);
     let (root_vars, d) = varvalues::finalize(&tree.module, &given, Missing::Error);
     diags.extend(d);
@@ -115,7 +152,10 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
         match local.lock(operation, "") {
             Ok(id) => Some(id),
             Err(e) => {
-                ui.diagnostics([&Diagnostic::error("Error acquiring the state lock", e.to_string())]);
+                ui.diagnostics([&Diagnostic::error(
+                    "Error acquiring the state lock",
+                    e.to_string(),
+                )]);
                 return 1;
             }
         }
@@ -150,13 +190,19 @@ fn with_lock(
     let mut journal = match Journal::open(&opts.state_path) {
         Ok(j) => j,
         Err(e) => {
-            ui.diagnostics([&Diagnostic::error("Failed to open the state journal", e.to_string())]);
+            ui.diagnostics([&Diagnostic::error(
+                "Failed to open the state journal",
+                e.to_string(),
+            )]);
             return 1;
         }
     };
     if !journal.changes().is_empty() && cmd != Command::Plan {
         if let Err(e) = journal.fold(local) {
-            ui.diagnostics([&Diagnostic::error("Failed to recover the state journal", e.to_string())]);
+            ui.diagnostics([&Diagnostic::error(
+                "Failed to recover the state journal",
+                e.to_string(),
+            )]);
             return 1;
         }
     }
@@ -188,10 +234,15 @@ fn with_lock(
         if changes {
             let _ = out.write_all(crate::planfmt::no_out_footer(ui.color).as_bytes());
         }
-        return if opts.detailed_exitcode && changes { 2 } else { 0 };
+        return if opts.detailed_exitcode && changes {
+            2
+        } else {
+            0
+        };
     }
     if !changes {
-        let _ = out.write_all(crate::planfmt::apply_summary(opts.destroy, 0, 0, 0, ui.color).as_bytes());
+        let _ = out
+            .write_all(crate::planfmt::apply_summary(opts.destroy, 0, 0, 0, ui.color).as_bytes());
         return 0;
     }
     drop(out);
@@ -210,16 +261,20 @@ fn with_lock(
         println!();
     }
     if let Err(e) = journal.start(local.state()) {
-        ui.diagnostics([&Diagnostic::error("Failed to start the state journal", e.to_string())]);
+        ui.diagnostics([&Diagnostic::error(
+            "Failed to start the state journal",
+            e.to_string(),
+        )]);
         return 1;
     }
     let color = ui.color;
-    let events: Mutex<Box<dyn FnMut(ApplyEvent) + Send>> = Mutex::new(Box::new(move |e: ApplyEvent| {
-        let line = crate::planfmt::apply_event(&e, color);
-        let mut o = std::io::stdout().lock();
-        let _ = o.write_all(line.as_bytes());
-        let _ = o.flush();
-    }));
+    let events: Mutex<Box<dyn FnMut(ApplyEvent) + Send>> =
+        Mutex::new(Box::new(move |e: ApplyEvent| {
+            let line = crate::planfmt::apply_event(&e, color);
+            let mut o = std::io::stdout().lock();
+            let _ = o.write_all(line.as_bytes());
+            let _ = o.flush();
+        }));
     let events_ref: &Mutex<dyn FnMut(ApplyEvent) + Send> = &events;
     let (new_state, d, journal) = engine.apply(&plan, &plan_opts, Some(journal), events_ref);
     diags.extend(d);
@@ -240,7 +295,9 @@ fn with_lock(
     }
     let (add, change, destroy) = plan.counts();
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(crate::planfmt::apply_summary(opts.destroy, add, change, destroy, ui.color).as_bytes());
+    let _ = out.write_all(
+        crate::planfmt::apply_summary(opts.destroy, add, change, destroy, ui.color).as_bytes(),
+    );
     if !opts.destroy {
         let _ = out.write_all(crate::planfmt::outputs_text(&new_state, ui.color).as_bytes());
     }
