@@ -53,16 +53,39 @@ pub fn format_terraform_source(file: &Arc<SourceFile>) -> Result<String, Diagnos
     let mut cursor = Cursor { raw: &raw, pos: 0 };
     // Top-level items are handled as the parser produces them, so the whole
     // tree is never held (large files stay fast and small in memory).
-    let diagnostics = parse_tokens_items(file, &raw, &mut |item| {
-        collect_item_edits(&item, src, &mut cursor, true, false, &mut edits)
-    });
+    let mut check = || {
+        parse_tokens_items(file, &raw, &mut |item| {
+            collect_item_edits(&item, src, &mut cursor, true, false, &mut edits)
+        })
+    };
+    // Most files need no rewrite, so on a large file the plain token
+    // formatting runs on a second core while the parser checks the syntax
+    // and looks for rewrites; it is used only when there are none.
+    let (diagnostics, speculative) = if src.len() >= PARALLEL_MIN_BYTES {
+        std::thread::scope(|scope| {
+            let plain = scope.spawn(|| render(apply_edits(src, &raw, &[])));
+            let d = check();
+            (d, plain.join().ok())
+        })
+    } else {
+        (check(), None)
+    };
     if diagnostics.has_errors() {
         return Err(diagnostics);
+    }
+    if edits.is_empty() {
+        if let Some(out) = speculative {
+            return Ok(out);
+        }
     }
     edits.sort_by_key(|e| e.start);
     let toks = apply_edits(src, &raw, &edits);
     Ok(render(toks))
 }
+
+/// Files at least this large are formatted speculatively in parallel with
+/// the syntax check (below it, a thread costs more than it saves).
+const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 
 /// Only the whitespace formatting (HCL's own formatter, without Terraform's
 /// rewrites). The input is not required to parse; it should, though, since

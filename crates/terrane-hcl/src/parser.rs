@@ -11,6 +11,38 @@ use std::sync::Arc;
 
 use TokenKind as T;
 
+/// A fast non-cryptographic hash for the interner (names are not
+/// attacker-chosen in a way that matters: a collision only costs time in
+/// one file's parse).
+#[derive(Default, Clone, Copy)]
+struct BuildFxHasher;
+
+impl std::hash::BuildHasher for BuildFxHasher {
+    type Hasher = FxHasher;
+    fn build_hasher(&self) -> FxHasher {
+        FxHasher(0)
+    }
+}
+
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+}
+
 /// Strings longer than this are not interned (they are rarely repeated).
 const INTERN_MAX: usize = 64;
 
@@ -147,7 +179,7 @@ struct Parser<'a> {
     hit_eof_in_error: bool,
     /// Names and short literals seen in this file: identical ones share one
     /// allocation, which roughly halves the tree of a large file.
-    interned: HashSet<Arc<str>>,
+    interned: HashSet<Arc<str>, BuildFxHasher>,
 }
 
 impl<'a> Parser<'a> {
@@ -163,7 +195,7 @@ impl<'a> Parser<'a> {
             depth: 0,
             last_was_else: None,
             hit_eof_in_error: false,
-            interned: HashSet::new(),
+            interned: HashSet::default(),
         }
     }
 
@@ -652,7 +684,7 @@ impl<'a> Parser<'a> {
     }
 
     fn conditional(&mut self) -> Expr {
-        let cond = self.binary(0);
+        let cond = self.binary(1);
         if self.failed {
             return cond;
         }
@@ -686,34 +718,36 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn binary(&mut self, level: usize) -> Expr {
-        const LEVELS: usize = 6;
-        if level == LEVELS {
-            return self.unary();
-        }
-        let mut lhs = self.binary(level + 1);
+    /// Binary operators by precedence climbing: operators binding at least
+    /// as tightly as `min` (1 = `||` ... 6 = `*`), left-associative. One
+    /// call per operand, whatever the number of precedence levels.
+    fn binary(&mut self, min: u8) -> Expr {
+        let mut lhs = self.unary();
         let mut chain = 0usize;
         loop {
             if self.failed {
                 return lhs;
             }
             let t = self.peek();
-            let op = match (level, t.kind) {
-                (0, T::Or) => BinaryOp::Or,
-                (1, T::And) => BinaryOp::And,
-                (2, T::EqualOp) => BinaryOp::Equal,
-                (2, T::NotEqual) => BinaryOp::NotEqual,
-                (3, T::LessThan) => BinaryOp::Less,
-                (3, T::LessThanEq) => BinaryOp::LessOrEqual,
-                (3, T::GreaterThan) => BinaryOp::Greater,
-                (3, T::GreaterThanEq) => BinaryOp::GreaterOrEqual,
-                (4, T::Plus) => BinaryOp::Add,
-                (4, T::Minus) => BinaryOp::Subtract,
-                (5, T::Star) => BinaryOp::Multiply,
-                (5, T::Slash) => BinaryOp::Divide,
-                (5, T::Percent) => BinaryOp::Modulo,
+            let (op, prec) = match t.kind {
+                T::Or => (BinaryOp::Or, 1),
+                T::And => (BinaryOp::And, 2),
+                T::EqualOp => (BinaryOp::Equal, 3),
+                T::NotEqual => (BinaryOp::NotEqual, 3),
+                T::LessThan => (BinaryOp::Less, 4),
+                T::LessThanEq => (BinaryOp::LessOrEqual, 4),
+                T::GreaterThan => (BinaryOp::Greater, 4),
+                T::GreaterThanEq => (BinaryOp::GreaterOrEqual, 4),
+                T::Plus => (BinaryOp::Add, 5),
+                T::Minus => (BinaryOp::Subtract, 5),
+                T::Star => (BinaryOp::Multiply, 6),
+                T::Slash => (BinaryOp::Divide, 6),
+                T::Percent => (BinaryOp::Modulo, 6),
                 _ => return lhs,
             };
+            if prec < min {
+                return lhs;
+            }
             self.next();
             // A left-deep chain is as deep as it is long for everything
             // that walks or drops the tree: bound it like nesting.
@@ -726,7 +760,7 @@ impl<'a> Parser<'a> {
                 );
                 return lhs;
             }
-            let rhs = self.binary(level + 1);
+            let rhs = self.binary(prec + 1);
             let span = lhs.span.to(rhs.span);
             lhs = Expr {
                 kind: ExprKind::Binary {
