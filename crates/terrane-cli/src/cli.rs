@@ -30,6 +30,7 @@ Main commands:
 All other commands:
   console       Try Terraform expressions at an interactive command prompt
   fmt           Reformat your configuration in the standard style
+  output        Show output values from your root module
   version       Show the current terrane version
 
 Global options (use these before the subcommand, if any):
@@ -99,6 +100,7 @@ pub fn run(args: Vec<String>) -> i32 {
     match command.as_str() {
         "version" => commands::version::run(&cmd_args),
         "console" => commands::console::run(&cmd_args, &global),
+        "output" => commands::output::run(&cmd_args, &ui),
         "plan" => commands::run::run(&cmd_args, &ui, commands::run::Command::Plan),
         "apply" => commands::run::run(&cmd_args, &ui, commands::run::Command::Apply),
         "destroy" => commands::run::run(&cmd_args, &ui, commands::run::Command::Destroy),

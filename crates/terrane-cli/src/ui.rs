@@ -17,8 +17,10 @@ impl Ui {
         let no_color = args.iter().any(|a| a == "-no-color" || a == "--no-color");
         let color =
             !no_color && std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        // Like Terraform: the terminal's width on a terminal, else 78.
         let width = std::env::var("COLUMNS")
             .ok()
+            .filter(|_| std::io::stderr().is_terminal())
             .and_then(|c| c.parse::<usize>().ok())
             .filter(|w| *w > 20)
             .map(|w| w - 1)
@@ -28,15 +30,24 @@ impl Ui {
 
     /// Prints diagnostics to standard error.
     pub fn diagnostics<'a>(&self, diags: impl IntoIterator<Item = &'a Diagnostic>) {
-        let mut err = std::io::stderr().lock();
+        self.diagnostics_to(&mut std::io::stderr().lock(), diags)
+    }
+
+    /// Prints diagnostics to `out` (some commands, like `output`, print
+    /// warnings on standard output as Terraform does).
+    pub fn diagnostics_to<'a>(
+        &self,
+        out: &mut dyn Write,
+        diags: impl IntoIterator<Item = &'a Diagnostic>,
+    ) {
         for d in diags {
             let text = if self.color {
                 render::colored(d, self.width)
             } else {
                 render::plain(d, self.width)
             };
-            let _ = err.write_all(text.as_bytes());
+            let _ = out.write_all(text.as_bytes());
         }
-        let _ = err.flush();
+        let _ = out.flush();
     }
 }

@@ -26,7 +26,8 @@ pub fn plain(d: &Diagnostic, width: usize) -> String {
     }
     if !d.detail.is_empty() {
         out.push('\n');
-        out.push_str(&wrap(&d.detail, width));
+        // Terraform wraps plain details one column short of the width.
+        out.push_str(&wrap(&d.detail, width.saturating_sub(1)));
         out.push('\n');
     }
     out

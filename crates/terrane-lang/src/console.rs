@@ -63,7 +63,8 @@ pub fn render_diagnostic(d: &Diagnostic) -> String {
             out
         }
         _ => {
-            let mut s = terrane_hcl::render::plain(d, WRAP);
+            // `plain` wraps one column short of the width it is given.
+            let mut s = terrane_hcl::render::plain(d, WRAP + 1);
             s.push('\n');
             s
         }
