@@ -919,7 +919,10 @@ impl<'e> Walker<'e> {
         prior_private: Vec<u8>,
     ) -> Option<PlannedChange> {
         let (config_plain, _) = config.unmark_deep();
-        let proposed = crate::objchange::proposed_new(prior, &config_plain);
+        let Some(schema) = pi.schema.resource(&addr.resource.type_name) else {
+            return None;
+        };
+        let proposed = crate::objchange::proposed_new(&schema.block, prior, &config_plain);
         let resp = pi
             .provider
             .plan_resource_change(&PlanResourceChangeRequest {

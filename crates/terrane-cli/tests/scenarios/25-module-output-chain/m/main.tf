@@ -1,0 +1,13 @@
+variable "in" {
+  type = string
+}
+
+resource "null_resource" "x" {
+  triggers = {
+    in = var.in
+  }
+}
+
+output "upper" {
+  value = upper(var.in)
+}

@@ -1,0 +1,7 @@
+variable "k" {}
+
+resource "null_resource" "r" {
+  triggers = {
+    k = var.k
+  }
+}
