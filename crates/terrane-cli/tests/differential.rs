@@ -9,7 +9,9 @@
 //! A scenario is a directory under `tests/scenarios` with `main.tf` (and
 //! any other files the configuration uses), variants like `v2.tf`, and a
 //! `steps` file: `apply [FLAGS]`, `plan [FLAGS]`, `destroy`, `use FILE`
-//! (copy FILE over main.tf) or `copy FROM TO`. Variant files end in
+//! (copy FILE over main.tf), `copy FROM TO`, or `swap-state` (each tool
+//! continues on the state the other wrote: state written by either must be
+//! planned by the other with "No changes."). Variant files end in
 //! `.variant` so they are not loaded as configuration. The peer is installed by `.ci/run`
 //! (`../shared/peer/setup.sh`); without it the test skips outside CI.
 
@@ -83,10 +85,19 @@ fn outcome(out: &std::process::Output) -> Outcome {
         })
         .map(str::to_string)
         .collect();
+    // Terraform lists a cycle's members in an order that varies from run
+    // to run, so cycles compare as sets.
     let errors = text
         .lines()
         .filter(|l| l.starts_with("Error: "))
-        .map(str::to_string)
+        .map(|l| match l.strip_prefix("Error: Cycle: ") {
+            Some(members) => {
+                let mut m: Vec<&str> = members.split(", ").collect();
+                m.sort();
+                format!("Error: Cycle: {}", m.join(", "))
+            }
+            None => l.to_string(),
+        })
         .collect();
     Outcome {
         code: out.status.code().unwrap_or(-1),
@@ -203,6 +214,18 @@ fn scenarios_match_terraform() {
                 for d in [&tf_dir, &tn_dir] {
                     fs::copy(src.join(file), d.join("main.tf")).expect("use variant");
                 }
+                continue;
+            }
+            if step == "swap-state" {
+                // Each tool continues on the state the other one wrote.
+                let (a, b) = (
+                    tf_dir.join("terraform.tfstate"),
+                    tn_dir.join("terraform.tfstate"),
+                );
+                let tmp = scratch.join("swap.tfstate");
+                fs::rename(&a, &tmp).expect("move terraform's state");
+                fs::rename(&b, &a).expect("move terrane's state");
+                fs::rename(&tmp, &b).expect("move terraform's state into place");
                 continue;
             }
             if let Some(rest) = step.strip_prefix("copy ") {

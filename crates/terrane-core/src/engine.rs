@@ -156,6 +156,31 @@ impl<'a> Engine<'a> {
             // the old object through the provider.
             self.destroy_object(&mut w, c);
         }
+        if plan.destroy {
+            // Data sources leave the state with everything else.
+            if let Some(sb) = &mut w.new_state {
+                let data: Vec<crate::addrs::ResourceInstanceAddr> = sb
+                    .state
+                    .resources
+                    .iter()
+                    .filter(|r| r.mode == terrane_state::Mode::Data)
+                    .flat_map(|r| {
+                        let addr = crate::addrs::ResourceAddr {
+                            module: crate::state::parse_module(&r.module),
+                            mode: ResourceMode::Data,
+                            type_name: r.type_.clone(),
+                            name: r.name.clone(),
+                        };
+                        r.instances.iter().map(move |i| {
+                            addr.instance(crate::state::instance_key_of(&i.index_key))
+                        })
+                    })
+                    .collect();
+                for a in data {
+                    sb.remove_instance(&a, None);
+                }
+            }
+        }
         let sb = w.new_state.take();
         let (state, journal) = match sb {
             Some(sb) => {

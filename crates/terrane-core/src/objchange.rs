@@ -28,9 +28,10 @@ pub fn proposed_new(schema: &Block, prior: &Value, config: &Value) -> Value {
             }
         } else if let Some(nb) = schema.block_types.get(k) {
             match (nb.nesting, pv) {
-                (terrane_plugin::NestingMode::Single | terrane_plugin::NestingMode::Group, Some(pv)) => {
-                    proposed_new(&nb.block, pv, cv)
-                }
+                (
+                    terrane_plugin::NestingMode::Single | terrane_plugin::NestingMode::Group,
+                    Some(pv),
+                ) => proposed_new(&nb.block, pv, cv),
                 _ => cv.clone(),
             }
         } else {

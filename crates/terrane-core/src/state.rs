@@ -34,6 +34,11 @@ fn key_of(k: &InstanceKey) -> Option<IndexKey> {
     }
 }
 
+/// The engine's instance key for a state index key.
+pub fn instance_key_of(k: &Option<IndexKey>) -> InstanceKey {
+    instance_key(k)
+}
+
 fn instance_key(k: &Option<IndexKey>) -> InstanceKey {
     match k {
         None => InstanceKey::None,
