@@ -919,9 +919,7 @@ impl<'e> Walker<'e> {
         prior_private: Vec<u8>,
     ) -> Option<PlannedChange> {
         let (config_plain, _) = config.unmark_deep();
-        let Some(schema) = pi.schema.resource(&addr.resource.type_name) else {
-            return None;
-        };
+        let schema = pi.schema.resource(&addr.resource.type_name)?;
         let proposed = crate::objchange::proposed_new(&schema.block, prior, &config_plain);
         let resp = pi
             .provider
