@@ -40,6 +40,7 @@ impl<'a> Engine<'a> {
             visited: Default::default(),
             providers: BTreeMap::new(),
             gone: Vec::new(),
+            change_index: BTreeMap::new(),
         }
     }
 
@@ -118,6 +119,13 @@ impl<'a> Engine<'a> {
         let prior = PriorState::from_state(self.prior_state.as_ref());
         let base = self.prior_state.clone().unwrap_or_default();
         let mut w = self.walker(&prior, opts, Mode::Apply(plan));
+        w.change_index = plan
+            .resource_changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.deposed.is_none())
+            .map(|(i, c)| (c.addr.clone(), i))
+            .collect();
         w.new_state = Some(StateBuilder::new(base, journal));
         w.events = Some(events);
         if let Some(sb) = &mut w.new_state {

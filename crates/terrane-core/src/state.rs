@@ -77,12 +77,20 @@ pub fn parse_module(s: &str) -> ModuleInstance {
 /// A resource in state: (module, mode, type, name).
 pub type ResourceKey = (String, ResourceMode, String, String);
 
+/// One resource's objects, with its current objects indexed by key so a
+/// lookup per instance stays constant-time for large `count`s.
+struct PriorResource {
+    provider: String,
+    instances: Vec<Instance>,
+    current: std::collections::HashMap<Option<IndexKey>, usize>,
+}
+
 /// One resource's instances in the prior state, as raw JSON until a walk
 /// asks for them with the schema that gives them a type.
 #[derive(Default)]
 pub struct PriorState {
     /// (module, mode, type, name) → (provider, key → instance).
-    resources: BTreeMap<ResourceKey, (String, Vec<Instance>)>,
+    resources: BTreeMap<ResourceKey, PriorResource>,
     /// Root outputs.
     pub outputs: BTreeMap<String, Value>,
     /// Each resource's schema-typed values are decoded on demand.
@@ -98,9 +106,20 @@ impl PriorState {
                 Mode::Managed => ResourceMode::Managed,
                 Mode::Data => ResourceMode::Data,
             };
+            let current = r
+                .instances
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| i.deposed.is_none())
+                .map(|(n, i)| (i.index_key.clone(), n))
+                .collect();
             p.resources.insert(
                 (r.module.clone(), mode, r.type_.clone(), r.name.clone()),
-                (r.provider.clone(), r.instances.clone()),
+                PriorResource {
+                    provider: r.provider.clone(),
+                    instances: r.instances.clone(),
+                    current,
+                },
             );
         }
         for (name, o) in &state.outputs {
@@ -149,37 +168,30 @@ impl PriorState {
             })
     }
 
-    /// The current object of an instance, if any.
-    pub fn instance(&self, addr: &ResourceInstanceAddr) -> Option<PriorInstance> {
-        let r = &addr.resource;
-        let (provider, insts) = self.resources.get(&(
+    fn resource(&self, r: &ResourceAddr) -> Option<&PriorResource> {
+        self.resources.get(&(
             r.module.to_string(),
             r.mode,
             r.type_name.clone(),
             r.name.clone(),
-        ))?;
-        let want = key_of(&addr.key);
-        let inst = insts
-            .iter()
-            .find(|i| i.index_key == want && i.deposed.is_none())?;
-        Some(Self::decode(
-            inst,
-            self.ty_for(provider, &r.type_name).as_ref(),
         ))
+    }
+
+    /// The current object of an instance, if any.
+    pub fn instance(&self, addr: &ResourceInstanceAddr) -> Option<PriorInstance> {
+        let pr = self.resource(&addr.resource)?;
+        let inst = &pr.instances[*pr.current.get(&key_of(&addr.key))?];
+        let ty = self.ty_for(&pr.provider, &addr.resource.type_name);
+        Some(Self::decode(inst, ty.as_ref()))
     }
 
     /// Every current object of a resource, by key.
     pub fn instances_of(&self, addr: &ResourceAddr) -> Vec<(InstanceKey, PriorInstance)> {
-        let Some((provider, insts)) = self.resources.get(&(
-            addr.module.to_string(),
-            addr.mode,
-            addr.type_name.clone(),
-            addr.name.clone(),
-        )) else {
+        let Some(pr) = self.resource(addr) else {
             return Vec::new();
         };
-        let ty = self.ty_for(provider, &addr.type_name);
-        insts
+        let ty = self.ty_for(&pr.provider, &addr.type_name);
+        pr.instances
             .iter()
             .filter(|i| i.deposed.is_none())
             .map(|i| (instance_key(&i.index_key), Self::decode(i, ty.as_ref())))
@@ -194,7 +206,7 @@ impl PriorState {
         self.resources
             .iter()
             .filter(|(k, _)| !visited.contains(*k))
-            .map(|((module, mode, t, n), (provider, _))| {
+            .map(|((module, mode, t, n), pr)| {
                 (
                     ResourceAddr {
                         module: parse_module(module),
@@ -202,7 +214,7 @@ impl PriorState {
                         type_name: t.clone(),
                         name: n.clone(),
                     },
-                    provider.clone(),
+                    pr.provider.clone(),
                 )
             })
             .collect()

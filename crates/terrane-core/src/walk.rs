@@ -96,6 +96,8 @@ pub(crate) struct Walker<'e> {
     pub providers: BTreeMap<(String, String), ProviderInstance>,
     /// Instances refreshing found gone.
     pub gone: Vec<ResourceInstanceAddr>,
+    /// Apply mode: the plan's current-object changes by address.
+    pub change_index: BTreeMap<ResourceInstanceAddr, usize>,
 }
 
 /// Source address of a provider local name in a module.
@@ -146,7 +148,7 @@ impl<'e> Walker<'e> {
         inherited: &BTreeMap<String, ProviderInstance>,
     ) -> Value {
         let m = &node.module;
-        let (nodes, _) = match order(m) {
+        let (nodes, deps) = match order(m) {
             Ok(o) => o,
             Err(d) => {
                 self.diags.extend(d);
@@ -250,7 +252,7 @@ impl<'e> Walker<'e> {
                         }
                     };
                     let Some(pi) = pi else { continue };
-                    let v = self.resource(m, r, path, &pi, &scope);
+                    let v = self.resource(&deps, r, path, &pi, &scope);
                     let scope_key = match mode {
                         ResourceMode::Managed => key.clone(),
                         ResourceMode::Data => key.trim_start_matches("data.").to_string(),
@@ -584,7 +586,7 @@ impl<'e> Walker<'e> {
     /// for references (object, tuple of objects, or object of objects).
     fn resource(
         &mut self,
-        m: &Module,
+        deps: &crate::graph::Deps,
         r: &Resource,
         path: &ModuleInstance,
         pi: &ProviderInstance,
@@ -634,7 +636,7 @@ impl<'e> Walker<'e> {
             self.expand(&r.count, &r.for_each, scope, &r.range)
         };
         let key_set: BTreeSet<InstanceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
-        let deps = self.dependencies(m, r);
+        let deps = dependencies(deps, r);
         let mut results = Vec::new();
         for (key, iv) in keys {
             let iaddr = addr.instance(key.clone());
@@ -686,32 +688,6 @@ impl<'e> Walker<'e> {
             }
         }
         collect_instances(results, r.count.is_some(), r.for_each.is_some())
-    }
-
-    /// Addresses of the resources a resource depends on, as recorded in
-    /// state.
-    fn dependencies(&self, m: &Module, r: &Resource) -> Vec<String> {
-        let Ok((_, deps)) = order(m) else {
-            return Vec::new();
-        };
-        let mut out = BTreeSet::new();
-        let mut stack: Vec<Node> = deps
-            .get(&Node::Resource(r.mode, r.addr()))
-            .map(|d| d.iter().cloned().collect())
-            .unwrap_or_default();
-        let mut seen = BTreeSet::new();
-        while let Some(n) = stack.pop() {
-            if !seen.insert(n.clone()) {
-                continue;
-            }
-            if let Node::Resource(_, k) = &n {
-                out.insert(k.clone());
-            }
-            if let Some(d) = deps.get(&n) {
-                stack.extend(d.iter().cloned());
-            }
-        }
-        out.into_iter().collect()
     }
 
     fn plan_delete(
@@ -1166,4 +1142,28 @@ fn collect_instances(results: Vec<(InstanceKey, Value)>, counted: bool, each: bo
             .map(|(_, v)| v)
             .unwrap_or_else(Value::unknown_dynamic)
     }
+}
+
+/// Addresses of the resources a resource depends on (directly or through
+/// locals, variables and other resources), as recorded in state; from the
+/// module's dependency map computed once per module walk.
+fn dependencies(deps: &crate::graph::Deps, r: &Resource) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    let mut stack: Vec<Node> = deps
+        .get(&Node::Resource(r.mode, r.addr()))
+        .map(|d| d.iter().cloned().collect())
+        .unwrap_or_default();
+    let mut seen = BTreeSet::new();
+    while let Some(n) = stack.pop() {
+        if !seen.insert(n.clone()) {
+            continue;
+        }
+        if let Node::Resource(_, k) = &n {
+            out.insert(k.clone());
+        }
+        if let Some(d) = deps.get(&n) {
+            stack.extend(d.iter().cloned());
+        }
+    }
+    out.into_iter().collect()
 }
