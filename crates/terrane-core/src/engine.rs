@@ -301,9 +301,12 @@ fn emit(w: &Walker, e: ApplyEvent) {
 }
 
 /// Orders deletions so an instance goes before the instances it depends
-/// on (by the `dependencies` recorded in state), ties by address reversed.
+/// on (by the `dependencies` recorded in state): a topological sort of the
+/// deletions' resources, ties broken by address, reversed.
 fn order_deletes(deletes: &mut Vec<&ResourceInstanceChange>, state: Option<&State>) {
-    let mut deps: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    use std::collections::{BTreeSet, HashMap};
+    // Resource address -> the resource addresses it depends on.
+    let mut deps: HashMap<String, BTreeSet<String>> = HashMap::new();
     if let Some(s) = state {
         for r in &s.resources {
             let prefix = if r.module.is_empty() {
@@ -315,33 +318,55 @@ fn order_deletes(deletes: &mut Vec<&ResourceInstanceChange>, state: Option<&Stat
                 terrane_state::Mode::Managed => format!("{prefix}{}.{}", r.type_, r.name),
                 terrane_state::Mode::Data => format!("{prefix}data.{}.{}", r.type_, r.name),
             };
-            let mut d: Vec<String> = Vec::new();
+            let entry = deps.entry(addr).or_default();
             for i in &r.instances {
-                d.extend(i.dependencies.iter().map(|x| format!("{prefix}{x}")));
-            }
-            deps.insert(addr, d);
-        }
-    }
-    deletes.sort_by(|a, b| b.addr.cmp(&a.addr));
-    // Repeatedly move any deletion after the ones depending on it.
-    let n = deletes.len();
-    for _ in 0..n {
-        let mut moved = false;
-        for i in 0..deletes.len() {
-            let me = deletes[i].addr.resource.to_string();
-            // Someone later in the list depends on me: move me after them.
-            if let Some(j) = (i + 1..deletes.len()).rev().find(|&j| {
-                deps.get(&deletes[j].addr.resource.to_string())
-                    .is_some_and(|d| d.contains(&me))
-            }) {
-                let c = deletes.remove(i);
-                deletes.insert(j, c);
-                moved = true;
-                break;
+                entry.extend(i.dependencies.iter().map(|x| format!("{prefix}{x}")));
             }
         }
-        if !moved {
-            break;
+    }
+    // Kahn's algorithm over the resources being deleted: a resource is
+    // ready once everything that depends on it has been placed.
+    let resources: BTreeSet<String> = deletes
+        .iter()
+        .map(|c| c.addr.resource.to_string())
+        .collect();
+    let mut dependents_left: HashMap<&str, usize> =
+        resources.iter().map(|r| (r.as_str(), 0)).collect();
+    for r in &resources {
+        for d in deps.get(r).into_iter().flatten() {
+            if let Some(n) = dependents_left.get_mut(d.as_str()) {
+                *n += 1;
+            }
         }
     }
+    let mut ready: BTreeSet<&str> = dependents_left
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(r, _)| *r)
+        .collect();
+    let mut rank: HashMap<String, usize> = HashMap::new();
+    while let Some(r) = ready.pop_last() {
+        rank.insert(r.to_string(), rank.len());
+        for d in deps.get(r).into_iter().flatten() {
+            if let Some(n) = dependents_left.get_mut(d.as_str()) {
+                *n -= 1;
+                if *n == 0 {
+                    ready.insert(d.as_str());
+                }
+            }
+        }
+    }
+    // Resources left unranked are in a dependency cycle in state; they go
+    // last, in reverse address order.
+    deletes.sort_by(|a, b| {
+        let ra = rank
+            .get(&a.addr.resource.to_string())
+            .copied()
+            .unwrap_or(usize::MAX);
+        let rb = rank
+            .get(&b.addr.resource.to_string())
+            .copied()
+            .unwrap_or(usize::MAX);
+        ra.cmp(&rb).then_with(|| b.addr.cmp(&a.addr))
+    });
 }

@@ -282,7 +282,7 @@ impl<'e> Walker<'e> {
                             child_providers.insert(pp.in_child.addr(), p.clone());
                         }
                     }
-                    let keys = self.expand(&call.count, &call.for_each, &scope, &call.range);
+                    let keys = self.expand(&call.count, &call.for_each, &scope);
                     let mut results = Vec::new();
                     for (key, iv) in keys {
                         let ctx = EvalContext::new(&scope).with_instance(iv);
@@ -483,7 +483,6 @@ impl<'e> Walker<'e> {
         count: &Option<terrane_config::SrcExpr>,
         for_each: &Option<terrane_config::SrcExpr>,
         scope: &Scope,
-        range: &terrane_config::DeclRange,
     ) -> Vec<(InstanceKey, InstanceValues)> {
         if let Some(c) = count {
             let ctx = EvalContext::new(scope).with_file(&c.file);
@@ -578,7 +577,6 @@ impl<'e> Walker<'e> {
                 })
                 .collect();
         }
-        let _ = range;
         vec![(InstanceKey::None, InstanceValues::default())]
     }
 
@@ -633,7 +631,7 @@ impl<'e> Walker<'e> {
         let keys = if self.opts.destroy {
             Vec::new()
         } else {
-            self.expand(&r.count, &r.for_each, scope, &r.range)
+            self.expand(&r.count, &r.for_each, scope)
         };
         let key_set: BTreeSet<InstanceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
         let deps = dependencies(deps, r);

@@ -2,7 +2,7 @@
 //! lock and read the local state (folding any journal a crash left),
 //! plan, and apply with the state journaled as each change lands.
 
-use crate::cli::{Flags, TERRAFORM_COMPAT_VERSION};
+use crate::cli::Flags;
 use crate::ui::Ui;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -301,7 +301,6 @@ fn with_lock(
     if !opts.destroy {
         let _ = out.write_all(crate::planfmt::outputs_text(&new_state, ui.color).as_bytes());
     }
-    let _ = TERRAFORM_COMPAT_VERSION;
     0
 }
 
