@@ -424,6 +424,37 @@ impl GrpcProvider {
         Ok(r.schema)
     }
 
+    /// Seeds the in-memory schema with one obtained elsewhere (terrane's
+    /// on-disk schema cache, keyed by the plugin binary's hash) so the
+    /// plugin is not asked again. Ignored when a schema is already held.
+    pub fn preset_schema(&self, schema: GetSchemaResponse) {
+        let mut guard = match self.schema.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if guard.is_none() {
+            *guard = Some(schema);
+        }
+    }
+
+    /// Asks the plugin for its schema and returns the protocol message as
+    /// received (for the on-disk schema cache); the converted schema is
+    /// kept in memory as [`Provider::get_schema`] would keep it.
+    pub fn fetch_schema_proto(&self) -> Result<proto::GetProviderSchemaResponse, Diagnostics> {
+        let resp: proto::GetProviderSchemaResponse = self.call(
+            "GetProviderSchema",
+            self.methods.get_schema,
+            proto::Empty {},
+            self.timeouts.schema,
+        )?;
+        let (schema, diagnostics) = ProviderSchema::from_proto(&resp);
+        self.preset_schema(GetSchemaResponse {
+            schema: Arc::new(schema),
+            diagnostics,
+        });
+        Ok(resp)
+    }
+
     /// Fetches the schema; the flag says whether the call itself worked
     /// (only then is the answer worth caching).
     fn fetch_schema(&self) -> (GetSchemaResponse, bool) {
