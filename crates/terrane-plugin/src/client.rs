@@ -23,7 +23,7 @@ use crate::handshake::{self, parse_handshake, Address};
 use crate::logging::{LogConfig, PluginLog};
 use crate::proto::{self, Methods};
 use crate::provider::*;
-use crate::schema::{ProviderSchema, Schema};
+use crate::schema::{FunctionSignature, ProviderSchema, Schema};
 use crate::tls;
 
 /// Largest gRPC message accepted or sent (the AWS provider's schema is a
@@ -139,6 +139,7 @@ pub struct GrpcProvider {
     log: Arc<PluginLog>,
     last_rpc: Mutex<&'static str>,
     schema: Mutex<Option<GetSchemaResponse>>,
+    functions: Mutex<Option<GetFunctionsResponse>>,
     closed: AtomicBool,
     rt: Option<tokio::runtime::Runtime>,
 }
@@ -252,6 +253,7 @@ impl GrpcProvider {
             log,
             last_rpc: Mutex::new("(none)"),
             schema: Mutex::new(None),
+            functions: Mutex::new(None),
             closed: AtomicBool::new(false),
             rt: Some(rt),
         }
@@ -609,6 +611,12 @@ impl GrpcProvider {
             }
         }
     }
+}
+
+/// Whether a call failed only because the plugin predates the method
+/// (protocol minor versions add RPCs; older plugins answer UNIMPLEMENTED).
+fn unimplemented(d: &Diagnostics) -> bool {
+    d.iter().any(|d| d.summary == "Unsupported plugin method")
 }
 
 fn lookup(
@@ -1384,6 +1392,196 @@ impl Provider for GrpcProvider {
             self.shutdown_process();
         }
         Diagnostics::new()
+    }
+
+    fn get_metadata(&self) -> GetMetadataResponse {
+        let res: Result<proto::GetMetadataResponse, Diagnostics> = self.call(
+            "GetMetadata",
+            self.methods.get_metadata,
+            proto::Empty {},
+            self.timeouts.rpc,
+        );
+        match res {
+            Ok(r) => GetMetadataResponse {
+                server_capabilities: crate::ServerCapabilities::from_proto(
+                    r.server_capabilities.as_ref(),
+                ),
+                resources: r.resources.into_iter().map(|m| m.type_name).collect(),
+                data_sources: r.data_sources.into_iter().map(|m| m.type_name).collect(),
+                functions: r.functions.into_iter().map(|m| m.name).collect(),
+                diagnostics: Diagnostics::from_proto(&r.diagnostics),
+            },
+            // Plugins before protocol 5.5/6.5: the same facts from the schema.
+            Err(d) if unimplemented(&d) => {
+                let r = self.get_schema();
+                GetMetadataResponse {
+                    server_capabilities: r.schema.server_capabilities,
+                    resources: r.schema.resource_schemas.keys().cloned().collect(),
+                    data_sources: r.schema.data_source_schemas.keys().cloned().collect(),
+                    functions: r.schema.functions.keys().cloned().collect(),
+                    diagnostics: r.diagnostics,
+                }
+            }
+            Err(diagnostics) => GetMetadataResponse {
+                diagnostics,
+                ..GetMetadataResponse::default()
+            },
+        }
+    }
+
+    fn get_functions(&self) -> GetFunctionsResponse {
+        let mut guard = match self.functions.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(r) = guard.as_ref() {
+            return r.clone();
+        }
+        // The schema carries the functions (5.5+/6.5+); GetFunctions is for
+        // callers that skip the schema. Ask it only when the schema has none.
+        let schema = self.get_schema();
+        if schema.diagnostics.has_errors() {
+            return GetFunctionsResponse {
+                functions: Arc::default(),
+                diagnostics: schema.diagnostics,
+            };
+        }
+        let r = if !schema.schema.functions.is_empty() {
+            GetFunctionsResponse {
+                functions: Arc::new(schema.schema.functions.clone()),
+                diagnostics: Diagnostics::new(),
+            }
+        } else {
+            let res: Result<proto::GetFunctionsResponse, Diagnostics> = self.call(
+                "GetFunctions",
+                self.methods.get_functions,
+                proto::Empty {},
+                self.timeouts.rpc,
+            );
+            match res {
+                Ok(resp) => {
+                    let (functions, mut diagnostics) =
+                        FunctionSignature::map_from_proto(&resp.functions);
+                    diagnostics.extend(Diagnostics::from_proto(&resp.diagnostics));
+                    GetFunctionsResponse {
+                        functions: Arc::new(functions),
+                        diagnostics,
+                    }
+                }
+                Err(d) if unimplemented(&d) => GetFunctionsResponse::default(),
+                // Transport failures are not cached.
+                Err(diagnostics) => {
+                    return GetFunctionsResponse {
+                        functions: Arc::default(),
+                        diagnostics,
+                    }
+                }
+            }
+        };
+        *guard = Some(r.clone());
+        r
+    }
+
+    fn call_function(&self, req: &CallFunctionRequest) -> CallFunctionResponse {
+        let run = || -> Result<CallFunctionResponse, Diagnostics> {
+            let fns = self.get_functions();
+            if fns.diagnostics.has_errors() {
+                return Err(fns.diagnostics);
+            }
+            let Some(sig) = fns.functions.get(&req.name) else {
+                return Err(Diagnostics::from_error(
+                    "Call to unknown function",
+                    format!(
+                        "The provider {} does not define a function named {:?}.",
+                        self.name, req.name
+                    ),
+                ));
+            };
+            let mut arguments = Vec::with_capacity(req.arguments.len());
+            for (i, a) in req.arguments.iter().enumerate() {
+                let Some(p) = sig.parameter(i) else {
+                    return Err(Diagnostics::from_error(
+                        "Too many function arguments",
+                        format!(
+                            "Function {:?} expects only {} argument(s).",
+                            req.name,
+                            sig.parameters.len()
+                        ),
+                    ));
+                };
+                arguments.push(self.encode(a, &p.ty, &format!("argument {:?}", p.name))?);
+            }
+            let preq = proto::CallFunctionRequest {
+                name: req.name.clone(),
+                arguments,
+            };
+            let resp: proto::CallFunctionResponse = self.call(
+                "CallFunction",
+                self.methods.call_function,
+                preq,
+                self.timeouts.rpc,
+            )?;
+            if let Some(e) = resp.error {
+                let error = FunctionError {
+                    text: e.text,
+                    argument: e.function_argument.and_then(|i| usize::try_from(i).ok()),
+                };
+                let d = error.to_diagnostic(&req.name, Some(sig));
+                return Ok(CallFunctionResponse {
+                    result: Value::null(sig.return_type.clone()),
+                    error: Some(error),
+                    diagnostics: Diagnostics(vec![d]),
+                });
+            }
+            let result = self.decode(resp.result.as_ref(), &sig.return_type, "function result")?;
+            Ok(CallFunctionResponse {
+                result,
+                error: None,
+                diagnostics: Diagnostics::new(),
+            })
+        };
+        run().unwrap_or_else(CallFunctionResponse::failed)
+    }
+
+    fn move_resource_state(&self, req: &MoveResourceStateRequest) -> MoveResourceStateResponse {
+        let run = || -> Result<MoveResourceStateResponse, Diagnostics> {
+            let schema = self.schema()?;
+            let ty = self.resource_type(&schema, &req.target_type_name)?;
+            let preq = proto::MoveResourceStateRequest {
+                source_provider_address: req.source_provider_address.clone(),
+                source_type_name: req.source_type_name.clone(),
+                source_schema_version: req.source_schema_version,
+                source_state: Some(proto::RawState {
+                    json: req.source_state_json.clone(),
+                    flatmap: BTreeMap::new(),
+                }),
+                target_type_name: req.target_type_name.clone(),
+                source_private: req.source_private.clone(),
+            };
+            let resp: proto::MoveResourceStateResponse = self.call(
+                "MoveResourceState",
+                self.methods.move_resource_state,
+                preq,
+                self.timeouts.rpc,
+            )?;
+            let mut diagnostics = Diagnostics::from_proto(&resp.diagnostics);
+            let target_state = self
+                .decode(resp.target_state.as_ref(), &ty, "moved state")
+                .unwrap_or_else(|d| {
+                    diagnostics.extend(d);
+                    Value::null(ty.clone())
+                });
+            Ok(MoveResourceStateResponse {
+                target_state,
+                target_private: resp.target_private,
+                diagnostics,
+            })
+        };
+        run().unwrap_or_else(|diagnostics| MoveResourceStateResponse {
+            target_state: Value::null_dynamic(),
+            target_private: Vec::new(),
+            diagnostics,
+        })
     }
 }
 

@@ -29,6 +29,7 @@ pub use diag::{path_from_proto, path_to_proto, Diagnostic, Diagnostics, Severity
 pub use logging::{Level, LogConfig};
 pub use provider::*;
 pub use schema::{
-    schema_json, schema_to_json, to_go_json, Attribute, Block, NestedBlock, NestedObject,
-    NestingMode, ProviderSchema, Schema, StringKind,
+    schema_json, schema_to_json, to_go_json, Attribute, Block, FunctionParameter,
+    FunctionSignature, NestedBlock, NestedObject, NestingMode, ProviderSchema, Schema,
+    ServerCapabilities, StringKind,
 };

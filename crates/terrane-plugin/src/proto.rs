@@ -9,6 +9,8 @@
 //! so one set of structs serves both; the differences are
 //! [`Attribute::nested_type`] (6 only) and the provider-config validation
 //! response, whose `prepared_config` (5 only) is simply absent in 6.
+//! Functions, metadata, server capabilities and state moves (5.5+/6.5+)
+//! have the same messages and field numbers in both versions.
 
 use std::collections::BTreeMap;
 
@@ -239,6 +241,202 @@ pub struct GetProviderSchemaResponse {
     /// Schema of the `provider_meta` block.
     #[prost(message, optional, tag = "5")]
     pub provider_meta: Option<Schema>,
+    /// Optional protocol features (5.3+/6.3+).
+    #[prost(message, optional, tag = "6")]
+    pub server_capabilities: Option<ServerCapabilities>,
+    /// Provider-defined functions by name (5.5+/6.5+).
+    #[prost(btree_map = "string, message", tag = "7")]
+    pub functions: BTreeMap<String, Function>,
+}
+
+/// `ServerCapabilities`: optional protocol features a provider announces.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ServerCapabilities {
+    /// The provider wants `PlanResourceChange` for destroys too.
+    #[prost(bool, tag = "1")]
+    pub plan_destroy: bool,
+    /// The caller may use a cached schema instead of calling
+    /// `GetProviderSchema` on every start.
+    #[prost(bool, tag = "2")]
+    pub get_provider_schema_optional: bool,
+    /// The provider implements `MoveResourceState`.
+    #[prost(bool, tag = "3")]
+    pub move_resource_state: bool,
+}
+
+/// `Function`: a provider-defined function's signature.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Function {
+    /// Positional parameters.
+    #[prost(message, repeated, tag = "1")]
+    pub parameters: Vec<FunctionParameter>,
+    /// Final parameter taking any number of arguments, if any.
+    #[prost(message, optional, tag = "2")]
+    pub variadic_parameter: Option<FunctionParameter>,
+    /// The result.
+    #[prost(message, optional, tag = "3")]
+    pub r#return: Option<FunctionReturn>,
+    /// Short documentation.
+    #[prost(string, tag = "4")]
+    pub summary: String,
+    /// Documentation.
+    #[prost(string, tag = "5")]
+    pub description: String,
+    /// `StringKind` of the description.
+    #[prost(int32, tag = "6")]
+    pub description_kind: i32,
+    /// Non-empty when the function is deprecated.
+    #[prost(string, tag = "7")]
+    pub deprecation_message: String,
+}
+
+/// `Function.Parameter`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct FunctionParameter {
+    /// Display name.
+    #[prost(string, tag = "1")]
+    pub name: String,
+    /// The type constraint, JSON-encoded.
+    #[prost(bytes = "vec", tag = "2")]
+    pub r#type: Vec<u8>,
+    /// A null argument may be passed.
+    #[prost(bool, tag = "3")]
+    pub allow_null_value: bool,
+    /// An unknown argument may be passed (otherwise the result is unknown
+    /// without calling the provider).
+    #[prost(bool, tag = "4")]
+    pub allow_unknown_values: bool,
+    /// Documentation.
+    #[prost(string, tag = "5")]
+    pub description: String,
+    /// `StringKind` of the description.
+    #[prost(int32, tag = "6")]
+    pub description_kind: i32,
+}
+
+/// `Function.Return`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct FunctionReturn {
+    /// The result type, JSON-encoded.
+    #[prost(bytes = "vec", tag = "1")]
+    pub r#type: Vec<u8>,
+}
+
+/// `GetMetadata.Response`: what a provider offers, without schemas.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct GetMetadataResponse {
+    /// Optional protocol features.
+    #[prost(message, optional, tag = "1")]
+    pub server_capabilities: Option<ServerCapabilities>,
+    /// Diagnostics.
+    #[prost(message, repeated, tag = "2")]
+    pub diagnostics: Vec<Diagnostic>,
+    /// Data source types.
+    #[prost(message, repeated, tag = "3")]
+    pub data_sources: Vec<TypeNameMetadata>,
+    /// Managed resource types.
+    #[prost(message, repeated, tag = "4")]
+    pub resources: Vec<TypeNameMetadata>,
+    /// Function names.
+    #[prost(message, repeated, tag = "5")]
+    pub functions: Vec<FunctionMetadata>,
+}
+
+/// `GetMetadata.DataSourceMetadata` / `ResourceMetadata` (same shape).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct TypeNameMetadata {
+    /// The type name.
+    #[prost(string, tag = "1")]
+    pub type_name: String,
+}
+
+/// `GetMetadata.FunctionMetadata`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct FunctionMetadata {
+    /// The function name.
+    #[prost(string, tag = "1")]
+    pub name: String,
+}
+
+/// `GetFunctions.Response`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct GetFunctionsResponse {
+    /// Functions by name.
+    #[prost(btree_map = "string, message", tag = "1")]
+    pub functions: BTreeMap<String, Function>,
+    /// Diagnostics.
+    #[prost(message, repeated, tag = "2")]
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// `CallFunction.Request`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct CallFunctionRequest {
+    /// Function name.
+    #[prost(string, tag = "1")]
+    pub name: String,
+    /// Arguments in order (variadic ones each as their own value).
+    #[prost(message, repeated, tag = "2")]
+    pub arguments: Vec<DynamicValue>,
+}
+
+/// `CallFunction.Response`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct CallFunctionResponse {
+    /// The result.
+    #[prost(message, optional, tag = "1")]
+    pub result: Option<DynamicValue>,
+    /// Set when the call failed.
+    #[prost(message, optional, tag = "2")]
+    pub error: Option<FunctionError>,
+}
+
+/// `FunctionError`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct FunctionError {
+    /// What went wrong.
+    #[prost(string, tag = "1")]
+    pub text: String,
+    /// The index of the argument at fault, if one is.
+    #[prost(int64, optional, tag = "2")]
+    pub function_argument: Option<i64>,
+}
+
+/// `MoveResourceState.Request`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct MoveResourceStateRequest {
+    /// Source address of the provider the state comes from.
+    #[prost(string, tag = "1")]
+    pub source_provider_address: String,
+    /// Source resource type.
+    #[prost(string, tag = "2")]
+    pub source_type_name: String,
+    /// Schema version of the source state.
+    #[prost(int64, tag = "3")]
+    pub source_schema_version: i64,
+    /// The source state.
+    #[prost(message, optional, tag = "4")]
+    pub source_state: Option<RawState>,
+    /// Target resource type (of this provider).
+    #[prost(string, tag = "5")]
+    pub target_type_name: String,
+    /// Provider-private data of the source.
+    #[prost(bytes = "vec", tag = "6")]
+    pub source_private: Vec<u8>,
+}
+
+/// `MoveResourceState.Response`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct MoveResourceStateResponse {
+    /// The state under the target type.
+    #[prost(message, optional, tag = "1")]
+    pub target_state: Option<DynamicValue>,
+    /// Diagnostics.
+    #[prost(message, repeated, tag = "2")]
+    pub diagnostics: Vec<Diagnostic>,
+    /// Provider-private data for the target.
+    #[prost(bytes = "vec", tag = "3")]
+    pub target_private: Vec<u8>,
 }
 
 /// `PrepareProviderConfig.Request` (5) / `ValidateProviderConfig.Request` (6).
@@ -518,6 +716,14 @@ pub struct Methods {
     pub read_data_source: &'static str,
     /// Cancel in-flight operations.
     pub stop: &'static str,
+    /// Capabilities and type names without schemas.
+    pub get_metadata: &'static str,
+    /// Function signatures.
+    pub get_functions: &'static str,
+    /// Function call.
+    pub call_function: &'static str,
+    /// State move between resource types.
+    pub move_resource_state: &'static str,
 }
 
 /// Protocol 5 (`tfplugin5.Provider`).
@@ -534,6 +740,10 @@ pub const METHODS_V5: Methods = Methods {
     import_resource_state: "/tfplugin5.Provider/ImportResourceState",
     read_data_source: "/tfplugin5.Provider/ReadDataSource",
     stop: "/tfplugin5.Provider/Stop",
+    get_metadata: "/tfplugin5.Provider/GetMetadata",
+    get_functions: "/tfplugin5.Provider/GetFunctions",
+    call_function: "/tfplugin5.Provider/CallFunction",
+    move_resource_state: "/tfplugin5.Provider/MoveResourceState",
 };
 
 /// Protocol 6 (`tfplugin6.Provider`).
@@ -550,6 +760,10 @@ pub const METHODS_V6: Methods = Methods {
     import_resource_state: "/tfplugin6.Provider/ImportResourceState",
     read_data_source: "/tfplugin6.Provider/ReadDataSource",
     stop: "/tfplugin6.Provider/StopProvider",
+    get_metadata: "/tfplugin6.Provider/GetMetadata",
+    get_functions: "/tfplugin6.Provider/GetFunctions",
+    call_function: "/tfplugin6.Provider/CallFunction",
+    move_resource_state: "/tfplugin6.Provider/MoveResourceState",
 };
 
 /// go-plugin's controller service: asks the plugin process to exit.

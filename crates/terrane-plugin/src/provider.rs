@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use terrane_value::{Path, Value};
 
-use crate::diag::Diagnostics;
-use crate::schema::ProviderSchema;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::schema::{FunctionSignature, ProviderSchema, ServerCapabilities};
 
 /// A provider, as the engine sees it.
 ///
@@ -81,6 +81,183 @@ pub trait Provider: Send + Sync {
     fn close(&self) -> Diagnostics {
         Diagnostics::new()
     }
+
+    /// Capabilities and the names of resource types, data sources and
+    /// functions, without their schemas. The default derives them from
+    /// [`Provider::get_schema`].
+    fn get_metadata(&self) -> GetMetadataResponse {
+        let r = self.get_schema();
+        GetMetadataResponse {
+            server_capabilities: r.schema.server_capabilities,
+            resources: r.schema.resource_schemas.keys().cloned().collect(),
+            data_sources: r.schema.data_source_schemas.keys().cloned().collect(),
+            functions: r.schema.functions.keys().cloned().collect(),
+            diagnostics: r.diagnostics,
+        }
+    }
+
+    /// The provider-defined functions' signatures. The default takes them
+    /// from [`Provider::get_schema`] (built-in providers define none).
+    fn get_functions(&self) -> GetFunctionsResponse {
+        let r = self.get_schema();
+        GetFunctionsResponse {
+            functions: Arc::new(r.schema.functions.clone()),
+            diagnostics: r.diagnostics,
+        }
+    }
+
+    /// Calls a provider-defined function with arguments already checked
+    /// against its signature. The default knows no functions.
+    fn call_function(&self, req: &CallFunctionRequest) -> CallFunctionResponse {
+        CallFunctionResponse::failed(Diagnostics::from_error(
+            "Call to unknown function",
+            format!(
+                "This provider does not define a function named {:?}.",
+                req.name
+            ),
+        ))
+    }
+
+    /// Moves state from a resource type (possibly of another provider) to
+    /// one of this provider's types (`moved` blocks across types). The
+    /// default does not support it.
+    fn move_resource_state(&self, req: &MoveResourceStateRequest) -> MoveResourceStateResponse {
+        MoveResourceStateResponse {
+            target_state: Value::null_dynamic(),
+            target_private: Vec::new(),
+            diagnostics: Diagnostics::from_error(
+                "Unsupported resource move",
+                format!(
+                    "The provider does not support moving state from {} to {}.",
+                    req.source_type_name, req.target_type_name
+                ),
+            ),
+        }
+    }
+}
+
+/// Result of [`Provider::get_metadata`].
+#[derive(Clone, Debug, Default)]
+pub struct GetMetadataResponse {
+    /// Optional protocol features.
+    pub server_capabilities: ServerCapabilities,
+    /// Managed resource type names.
+    pub resources: Vec<String>,
+    /// Data source type names.
+    pub data_sources: Vec<String>,
+    /// Function names.
+    pub functions: Vec<String>,
+    /// Diagnostics.
+    pub diagnostics: Diagnostics,
+}
+
+/// Result of [`Provider::get_functions`].
+#[derive(Clone, Debug, Default)]
+pub struct GetFunctionsResponse {
+    /// Signatures by function name.
+    pub functions: Arc<BTreeMap<String, FunctionSignature>>,
+    /// Diagnostics.
+    pub diagnostics: Diagnostics,
+}
+
+/// Request of [`Provider::call_function`].
+#[derive(Clone, Debug)]
+pub struct CallFunctionRequest {
+    /// Function name (without the `provider::NAME::` prefix).
+    pub name: String,
+    /// Arguments, one per parameter, then one per variadic argument; each
+    /// conforms to its parameter's type (for `dynamic`, any type).
+    pub arguments: Vec<Value>,
+}
+
+/// A function's own failure, as opposed to a transport failure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionError {
+    /// What went wrong.
+    pub text: String,
+    /// The index of the argument at fault, if one is.
+    pub argument: Option<usize>,
+}
+
+impl FunctionError {
+    /// The diagnostic Terraform shows for it: "Invalid function argument"
+    /// naming the parameter when an argument is at fault, otherwise "Error
+    /// in function call". `function` is the name as written in the
+    /// configuration (`provider::NAME::FUNC`).
+    pub fn to_diagnostic(
+        &self,
+        function: &str,
+        signature: Option<&FunctionSignature>,
+    ) -> Diagnostic {
+        let text = self.text.trim_end_matches('.');
+        match self.argument {
+            Some(i) => {
+                let param = signature
+                    .and_then(|s| s.parameter(i))
+                    .map(|p| p.name.clone())
+                    .unwrap_or_else(|| format!("#{}", i + 1));
+                Diagnostic::error(
+                    "Invalid function argument",
+                    format!("Invalid value for {param:?} parameter: {text}."),
+                )
+            }
+            None => Diagnostic::error(
+                "Error in function call",
+                format!("Call to function {function:?} failed: {text}."),
+            ),
+        }
+    }
+}
+
+/// Result of [`Provider::call_function`].
+#[derive(Clone, Debug)]
+pub struct CallFunctionResponse {
+    /// The result (null when the call failed).
+    pub result: Value,
+    /// The function's own error, if it failed.
+    pub error: Option<FunctionError>,
+    /// Other failures (transport, invalid response), and the function
+    /// error mapped by [`FunctionError::to_diagnostic`].
+    pub diagnostics: Diagnostics,
+}
+
+impl CallFunctionResponse {
+    /// A failure before or around the call.
+    pub fn failed(diagnostics: Diagnostics) -> CallFunctionResponse {
+        CallFunctionResponse {
+            result: Value::null_dynamic(),
+            error: None,
+            diagnostics,
+        }
+    }
+}
+
+/// Request of [`Provider::move_resource_state`].
+#[derive(Clone, Debug, Default)]
+pub struct MoveResourceStateRequest {
+    /// Source address of the provider that wrote the state.
+    pub source_provider_address: String,
+    /// Source resource type.
+    pub source_type_name: String,
+    /// Schema version of the source state.
+    pub source_schema_version: i64,
+    /// The source state as JSON (state format v4 `attributes`).
+    pub source_state_json: Vec<u8>,
+    /// Provider-private data of the source.
+    pub source_private: Vec<u8>,
+    /// Target resource type (of this provider).
+    pub target_type_name: String,
+}
+
+/// Result of [`Provider::move_resource_state`].
+#[derive(Clone, Debug)]
+pub struct MoveResourceStateResponse {
+    /// The state under the target type.
+    pub target_state: Value,
+    /// Provider-private data for the target.
+    pub target_private: Vec<u8>,
+    /// Diagnostics.
+    pub diagnostics: Diagnostics,
 }
 
 /// Result of [`Provider::get_schema`].

@@ -163,6 +163,152 @@ pub struct ProviderSchema {
     pub data_source_schemas: BTreeMap<String, Schema>,
     /// The `provider_meta` block, if the provider declares one.
     pub provider_meta: Option<Schema>,
+    /// Optional protocol features the provider announced.
+    pub server_capabilities: ServerCapabilities,
+    /// Provider-defined functions by name (protocol 5.5+/6.5+).
+    pub functions: BTreeMap<String, FunctionSignature>,
+}
+
+/// Optional protocol features a provider announces (`ServerCapabilities`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServerCapabilities {
+    /// The provider expects `PlanResourceChange` for destroys too.
+    pub plan_destroy: bool,
+    /// A cached schema may be used instead of calling `GetProviderSchema`.
+    pub get_provider_schema_optional: bool,
+    /// The provider implements `MoveResourceState`.
+    pub move_resource_state: bool,
+}
+
+impl ServerCapabilities {
+    /// Converts the protocol message (absent: no capabilities).
+    pub fn from_proto(c: Option<&proto::ServerCapabilities>) -> ServerCapabilities {
+        c.map(|c| ServerCapabilities {
+            plan_destroy: c.plan_destroy,
+            get_provider_schema_optional: c.get_provider_schema_optional,
+            move_resource_state: c.move_resource_state,
+        })
+        .unwrap_or_default()
+    }
+}
+
+/// The signature of a provider-defined function.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionSignature {
+    /// Positional parameters.
+    pub parameters: Vec<FunctionParameter>,
+    /// A final parameter taking any number of arguments, if any.
+    pub variadic_parameter: Option<FunctionParameter>,
+    /// The result type.
+    pub return_type: Type,
+    /// Short documentation.
+    pub summary: String,
+    /// Documentation.
+    pub description: String,
+    /// How `description` is written.
+    pub description_kind: StringKind,
+    /// Non-empty when the function is deprecated.
+    pub deprecation_message: String,
+}
+
+/// One parameter of a [`FunctionSignature`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionParameter {
+    /// Display name (used in argument error messages).
+    pub name: String,
+    /// Type constraint (`dynamic` accepts any type).
+    pub ty: Type,
+    /// A null argument may be passed to the provider.
+    pub allow_null_value: bool,
+    /// An unknown argument may be passed to the provider; otherwise the
+    /// call is skipped and the result is unknown.
+    pub allow_unknown_values: bool,
+    /// Documentation.
+    pub description: String,
+    /// How `description` is written.
+    pub description_kind: StringKind,
+}
+
+impl FunctionSignature {
+    /// Converts a protocol function; a bad type becomes a message in `errs`
+    /// and `dynamic` in the signature.
+    pub fn from_proto(
+        name: &str,
+        f: &proto::Function,
+        errs: &mut Vec<String>,
+    ) -> FunctionSignature {
+        let param = |p: &proto::FunctionParameter, errs: &mut Vec<String>| FunctionParameter {
+            name: p.name.clone(),
+            ty: parse_type(
+                &p.r#type,
+                &format!("function {name}, parameter {}", p.name),
+                errs,
+            ),
+            allow_null_value: p.allow_null_value,
+            allow_unknown_values: p.allow_unknown_values,
+            description: p.description.clone(),
+            description_kind: StringKind::from_proto(p.description_kind),
+        };
+        let parameters = f.parameters.iter().map(|p| param(p, errs)).collect();
+        let variadic_parameter = f.variadic_parameter.as_ref().map(|p| param(p, errs));
+        let return_type = match &f.r#return {
+            Some(r) => parse_type(&r.r#type, &format!("function {name}, return type"), errs),
+            None => {
+                errs.push(format!("function {name}: no return type"));
+                Type::Dynamic
+            }
+        };
+        FunctionSignature {
+            parameters,
+            variadic_parameter,
+            return_type,
+            summary: f.summary.clone(),
+            description: f.description.clone(),
+            description_kind: StringKind::from_proto(f.description_kind),
+            deprecation_message: f.deprecation_message.clone(),
+        }
+    }
+
+    /// Converts a map of protocol functions (`GetProviderSchema` or
+    /// `GetFunctions`), with a diagnostic per malformed part.
+    pub fn map_from_proto(
+        fs: &BTreeMap<String, proto::Function>,
+    ) -> (BTreeMap<String, FunctionSignature>, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let mut out = BTreeMap::new();
+        for (name, f) in fs {
+            let mut errs = Vec::new();
+            out.insert(
+                name.clone(),
+                FunctionSignature::from_proto(name, f, &mut errs),
+            );
+            for e in errs {
+                diags.push(crate::Diagnostic::error("Invalid provider schema", e));
+            }
+        }
+        (out, diags)
+    }
+
+    /// The parameter argument `index` binds to (the variadic one past the
+    /// positional ones).
+    pub fn parameter(&self, index: usize) -> Option<&FunctionParameter> {
+        self.parameters
+            .get(index)
+            .or(self.variadic_parameter.as_ref())
+    }
+}
+
+fn parse_type(json: &[u8], what: &str, errs: &mut Vec<String>) -> Type {
+    match std::str::from_utf8(json)
+        .map_err(|e| e.to_string())
+        .and_then(|s| Type::from_json_str(s).map_err(|e| e.to_string()))
+    {
+        Ok(t) => t,
+        Err(e) => {
+            errs.push(format!("{what}: invalid type: {e}"));
+            Type::Dynamic
+        }
+    }
 }
 
 impl Default for ProviderSchema {
@@ -175,6 +321,8 @@ impl Default for ProviderSchema {
             resource_schemas: BTreeMap::new(),
             data_source_schemas: BTreeMap::new(),
             provider_meta: None,
+            server_capabilities: ServerCapabilities::default(),
+            functions: BTreeMap::new(),
         }
     }
 }
@@ -212,12 +360,16 @@ impl ProviderSchema {
             .as_ref()
             .filter(|s| s.block.is_some())
             .map(|s| conv("provider_meta".into(), s));
+        let (functions, fdiags) = FunctionSignature::map_from_proto(&r.functions);
+        diags.extend(fdiags);
         (
             ProviderSchema {
                 provider,
                 resource_schemas,
                 data_source_schemas,
                 provider_meta,
+                server_capabilities: ServerCapabilities::from_proto(r.server_capabilities.as_ref()),
+                functions,
             },
             diags,
         )
@@ -328,16 +480,7 @@ impl Attribute {
         let ty = if let Some(nt) = &nested_type {
             nt.implied_type()
         } else {
-            match std::str::from_utf8(&a.r#type)
-                .map_err(|e| e.to_string())
-                .and_then(|s| Type::from_json_str(s).map_err(|e| e.to_string()))
-            {
-                Ok(t) => t,
-                Err(e) => {
-                    errs.push(format!("{what}, attribute {}: invalid type: {e}", a.name));
-                    Type::Dynamic
-                }
-            }
+            parse_type(&a.r#type, &format!("{what}, attribute {}", a.name), errs)
         };
         Attribute {
             ty,
