@@ -20,6 +20,7 @@ pub mod logging;
 pub mod proto;
 mod provider;
 mod schema;
+mod schema_cache;
 mod tls;
 
 pub use client::{
@@ -28,6 +29,7 @@ pub use client::{
 pub use diag::{path_from_proto, path_to_proto, Diagnostic, Diagnostics, Severity};
 pub use logging::{Level, LogConfig};
 pub use provider::*;
+pub use schema_cache::{CacheLookup, SchemaCache};
 pub use schema::{
     schema_json, schema_to_json, to_go_json, Attribute, Block, FunctionParameter,
     FunctionSignature, NestedBlock, NestedObject, NestingMode, ProviderSchema, Schema,
