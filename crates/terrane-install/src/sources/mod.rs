@@ -1,0 +1,199 @@
+//! Where provider packages come from.
+//!
+//! Each installation method is a [`Source`]: it lists the versions it has
+//! for a provider and describes the package of one version for one
+//! platform. [`MultiSource`] combines the configured methods with their
+//! `include`/`exclude` patterns, as Terraform does: the available versions
+//! are the union over every method allowed for the provider, and a
+//! version's package comes from the first method that has it.
+
+pub mod filesystem;
+pub mod network;
+pub mod registry;
+
+use crate::addr::ProviderAddr;
+use crate::cliconfig::{InstallationMethod, MethodKind};
+use crate::discovery::Discovery;
+use crate::hash::PackageHash;
+use crate::platform::Platform;
+use crate::versions::Version;
+use std::path::PathBuf;
+use std::sync::Arc;
+use terrane_hcl::Diagnostic;
+
+/// Where a package's bytes are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PackageLocation {
+    /// An unpacked package directory (holding the provider executable).
+    LocalDir(PathBuf),
+    /// A zip archive on disk.
+    LocalZip(PathBuf),
+    /// A zip archive to download.
+    Http(String),
+}
+
+/// What the source vouches for about a package, checked after fetching it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Authentication {
+    /// Nothing: local mirrors.
+    None,
+    /// The registry's checksum: the archive's SHA-256 must equal `sha256`,
+    /// and the registry's `SHA256SUMS` listed it. `all_platform_hashes` are
+    /// the `zh:` hashes of every platform in that `SHA256SUMS` document.
+    RegistryChecksum {
+        sha256: String,
+        all_platform_hashes: Vec<PackageHash>,
+    },
+    /// The hashes a network mirror published for this package; at least one
+    /// must match.
+    MirrorHashes(Vec<PackageHash>),
+}
+
+/// One version's package for one platform.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackageMeta {
+    pub provider: ProviderAddr,
+    pub version: Version,
+    pub platform: Platform,
+    /// The archive's file name (`terraform-provider-null_2.1.2_linux_amd64.zip`),
+    /// or the directory name for an unpacked package.
+    pub filename: String,
+    pub location: PackageLocation,
+    /// Plugin protocol versions the registry declared (`["5.0"]`); empty
+    /// when the source does not say.
+    pub protocols: Vec<String>,
+    pub authentication: Authentication,
+}
+
+/// One place providers can be installed from.
+pub trait Source: Send + Sync {
+    /// Every version the source has for `addr` (any platform), unsorted.
+    /// Warnings the source reports (a registry's deprecation notes) go into
+    /// `warnings`.
+    fn available_versions(
+        &self,
+        addr: &ProviderAddr,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<Version>, Diagnostic>;
+
+    /// The package of one version for `platform`.
+    fn package_meta(
+        &self,
+        addr: &ProviderAddr,
+        version: &Version,
+        platform: &Platform,
+    ) -> Result<PackageMeta, Diagnostic>;
+
+    /// For messages: "filesystem mirror at /path", "network mirror at URL".
+    fn describe(&self) -> String;
+}
+
+/// The configured methods, in order, with their patterns.
+pub struct MultiSource {
+    entries: Vec<(InstallationMethod, Box<dyn Source>)>,
+}
+
+impl MultiSource {
+    /// Builds the sources for `methods`. Network requests go through
+    /// `discovery` (and its HTTP client).
+    pub fn new(methods: &[InstallationMethod], discovery: Arc<Discovery>) -> MultiSource {
+        let entries = methods
+            .iter()
+            .map(|m| {
+                let source: Box<dyn Source> = match &m.kind {
+                    MethodKind::Direct => {
+                        Box::new(registry::RegistrySource::new(discovery.clone()))
+                    }
+                    MethodKind::FilesystemMirror { path } => {
+                        Box::new(filesystem::FilesystemMirror::new(path.clone()))
+                    }
+                    MethodKind::NetworkMirror { url } => Box::new(network::NetworkMirror::new(
+                        url.clone(),
+                        discovery.client().clone(),
+                    )),
+                };
+                (m.clone(), source)
+            })
+            .collect();
+        MultiSource { entries }
+    }
+
+    /// A source from explicit parts (tests, or callers with their own
+    /// sources).
+    pub fn from_sources(entries: Vec<(InstallationMethod, Box<dyn Source>)>) -> MultiSource {
+        MultiSource { entries }
+    }
+
+    fn allowed<'a>(&'a self, addr: &'a ProviderAddr) -> impl Iterator<Item = &'a dyn Source> + 'a {
+        self.entries
+            .iter()
+            .filter(move |(m, _)| m.allows(addr))
+            .map(|(_, s)| s.as_ref())
+    }
+
+    /// Whether any method may serve `addr` at all.
+    pub fn serves(&self, addr: &ProviderAddr) -> bool {
+        self.allowed(addr).next().is_some()
+    }
+}
+
+impl Source for MultiSource {
+    fn available_versions(
+        &self,
+        addr: &ProviderAddr,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<Version>, Diagnostic> {
+        let mut versions: Vec<Version> = Vec::new();
+        let mut any = false;
+        for source in self.allowed(addr) {
+            any = true;
+            for v in source.available_versions(addr, warnings)? {
+                if !versions.contains(&v) {
+                    versions.push(v);
+                }
+            }
+        }
+        if !any {
+            return Err(Diagnostic::error(
+                "Failed to query available provider packages",
+                format!(
+                    "Could not retrieve the list of available versions for provider {}: provider registry.terraform.io does not have a provider named {addr}\n\nNo installation method in the CLI configuration includes this provider.",
+                    addr.for_display()
+                ),
+            ));
+        }
+        Ok(versions)
+    }
+
+    fn package_meta(
+        &self,
+        addr: &ProviderAddr,
+        version: &Version,
+        platform: &Platform,
+    ) -> Result<PackageMeta, Diagnostic> {
+        let mut last_error = None;
+        for source in self.allowed(addr) {
+            let mut ignored = Vec::new();
+            match source.available_versions(addr, &mut ignored) {
+                Ok(vs) if vs.contains(version) => {
+                    return source.package_meta(addr, version, platform)
+                }
+                Ok(_) => {}
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| {
+            Diagnostic::error(
+                "Failed to install provider",
+                format!(
+                    "Error while installing {} v{version}: provider {addr} {version} is not available from any configured installation method",
+                    addr.for_display()
+                ),
+            )
+        }))
+    }
+
+    fn describe(&self) -> String {
+        "configured installation methods".to_string()
+    }
+}
