@@ -1456,7 +1456,14 @@ impl<'a> Evaluator<'a> {
             _ => {}
         }
         let builtin = matches!(fname, "templatefile" | "templatestring");
-        if !builtin && !funcs_adapter::exists(fname) {
+        let provider_fn = match fname.strip_prefix("provider::") {
+            Some(rest) => match self.provider_function(rest, name.span) {
+                Some(f) => Some(f),
+                None => return Value::unknown_dynamic(),
+            },
+            None => None,
+        };
+        if provider_fn.is_none() && !builtin && !funcs_adapter::exists(fname) {
             self.error(
                 "Call to unknown function",
                 format!("There is no function named {fname:?}."),
@@ -1464,7 +1471,12 @@ impl<'a> Evaluator<'a> {
             );
             return Value::unknown_dynamic();
         }
-        let sig = if builtin {
+        let sig = if let Some((_, _, ps)) = &provider_fn {
+            Some(crate::funcs_adapter::Signature {
+                params: ps.params.iter().map(|p| p.name.clone()).collect(),
+                variadic: ps.variadic.as_ref().map(|p| p.name.clone()),
+            })
+        } else if builtin {
             Some(crate::funcs_adapter::Signature {
                 params: vec![
                     if fname == "templatefile" {
@@ -1569,7 +1581,21 @@ impl<'a> Evaluator<'a> {
         }
         let spans: Vec<Span> = vals.iter().map(|(_, s)| *s).collect();
         let args: Vec<Value> = vals.into_iter().map(|(v, _)| v).collect();
-        let res = if builtin {
+        let res = if let Some((provider, function, ps)) = &provider_fn {
+            match self.call_provider_function(provider, function, ps, args) {
+                Ok(v) => Ok(v),
+                Err(crate::provider_functions::CallError::Arg { index, message }) => {
+                    Err(CallError::Arg { index, message })
+                }
+                Err(crate::provider_functions::CallError::Failed(message)) => {
+                    Err(CallError::Failed(message))
+                }
+                Err(crate::provider_functions::CallError::Provider { summary, detail }) => {
+                    self.error(&summary, detail, span);
+                    return Value::unknown_dynamic();
+                }
+            }
+        } else if builtin {
             self.call_template(fname, args)
         } else {
             funcs_adapter::call(fname, args, &self.scope.base_dir)
@@ -1599,6 +1625,92 @@ impl<'a> Evaluator<'a> {
                 Value::unknown_dynamic()
             }
         }
+    }
+
+    /// Looks up `provider::NAME::FUNC` (given as `NAME::FUNC`) through the
+    /// scope's resolver; reports Terraform's diagnostic when there is none.
+    fn provider_function(
+        &mut self,
+        rest: &str,
+        span: Span,
+    ) -> Option<(
+        String,
+        String,
+        Arc<crate::provider_functions::FunctionSignature>,
+    )> {
+        use crate::provider_functions::{unknown_function_detail, LookupError};
+        let (provider, function) = rest.split_once("::").unwrap_or((rest, ""));
+        let found = match &self.scope.provider_functions {
+            Some(h) => h.0.signature(provider, function),
+            None => Err(LookupError::NotFound),
+        };
+        match found {
+            Ok(sig) => Some((provider.to_string(), function.to_string(), sig)),
+            Err(LookupError::NotFound) => {
+                self.error(
+                    "Unknown provider function",
+                    unknown_function_detail(provider, function),
+                    span,
+                );
+                None
+            }
+            Err(LookupError::Failed { summary, detail }) => {
+                self.error(&summary, detail, span);
+                None
+            }
+        }
+    }
+
+    /// Checks arguments against a provider function's signature (type
+    /// conversion, null, unknown), then calls it. Unknown arguments the
+    /// function does not accept make the result unknown without a call;
+    /// marks of the arguments carry over to the result.
+    fn call_provider_function(
+        &mut self,
+        provider: &str,
+        function: &str,
+        sig: &crate::provider_functions::FunctionSignature,
+        args: Vec<Value>,
+    ) -> Result<Value, crate::provider_functions::CallError> {
+        use crate::provider_functions::CallError as PCallError;
+        let mut marks = Marks::NONE;
+        let mut converted = Vec::with_capacity(args.len());
+        let mut unknown = false;
+        for (index, a) in args.into_iter().enumerate() {
+            let Some(p) = sig.param(index) else {
+                return Err(PCallError::Failed("too many arguments".into()));
+            };
+            marks = marks.union(a.marks_deep());
+            let a = a.unmark_deep_value();
+            if a.is_null() && !p.allow_null {
+                return Err(PCallError::Arg {
+                    index,
+                    message: "argument must not be null".into(),
+                });
+            }
+            let a = convert::convert(&a, &p.ty).map_err(|e| PCallError::Arg {
+                index,
+                message: e.to_string(),
+            })?;
+            if !a.is_wholly_known() && !p.allow_unknown {
+                unknown = true;
+            }
+            converted.push(a);
+        }
+        if unknown {
+            return Ok(Value::unknown(sig.return_type.clone()).with_marks(marks));
+        }
+        let Some(h) = self.scope.provider_functions.clone() else {
+            return Err(PCallError::Failed(
+                "no provider functions are available".into(),
+            ));
+        };
+        let v = h.0.call(provider, function, converted)?;
+        Ok(if marks.is_empty() {
+            v
+        } else {
+            v.with_marks(marks)
+        })
     }
 
     fn call_try(&mut self, args: &[Expr], span: Span) -> Value {

@@ -11,10 +11,12 @@ pub mod console;
 pub mod eval;
 mod funcs_adapter;
 pub mod functions;
+pub mod provider_functions;
 pub mod scope;
 pub mod typeexpr;
 pub mod varvalues;
 
 pub use console::{console_batch, console_interactive, render_diagnostics};
 pub use eval::{check_references, eval_expr, EvalContext, InstanceValues};
+pub use provider_functions::{ProviderFunctions, ProviderFunctionsHandle};
 pub use scope::{LocalDef, Scope};

@@ -56,6 +56,9 @@ pub struct Scope {
     pub workspace: String,
     /// Directory relative paths of file functions are resolved against.
     pub base_dir: PathBuf,
+    /// Provider-defined functions (`provider::NAME::FUNC`) of this module;
+    /// without it every such call is an unknown function.
+    pub provider_functions: Option<crate::provider_functions::ProviderFunctionsHandle>,
     cache: Mutex<BTreeMap<String, Value>>,
     active: Mutex<Vec<String>>,
 }
