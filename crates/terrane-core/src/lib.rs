@@ -12,6 +12,7 @@ pub mod engine;
 pub mod graph;
 pub mod objchange;
 pub mod plan;
+pub mod provider_functions;
 pub mod render;
 pub mod state;
 pub mod walk;

@@ -170,6 +170,7 @@ impl<'e> Walker<'e> {
         } else {
             self.opts.workspace.clone()
         };
+        scope.provider_functions = crate::provider_functions::resolver(self.factory, m);
         // Providers visible here: inherited defaults and those passed in.
         let mut local_providers: BTreeMap<String, ProviderInstance> = inherited.clone();
         let mut outputs = BTreeMap::new();
