@@ -38,6 +38,7 @@ pub mod hash;
 pub mod http;
 pub mod installer;
 pub mod lockfile;
+pub mod modules;
 pub mod platform;
 pub mod sources;
 pub mod versions;
