@@ -480,8 +480,12 @@ fn verify_and_install(
             ok = locked_hashes.contains(&zh);
         }
         if !ok {
+            let which = match meta.location {
+                PackageLocation::Http(_) => "current",
+                _ => "local",
+            };
             return Err(format!(
-                "the current package for {} {} doesn't match any of the checksums previously recorded in the dependency lock file",
+                "the {which} package for {} {} doesn't match any of the checksums previously recorded in the dependency lock file (this might be because the available checksums are for packages targeting different platforms)",
                 meta.provider, meta.version
             ));
         }

@@ -41,8 +41,7 @@ impl Version {
     /// version with fewer than three parts is accepted too (missing parts are
     /// zero), as Terraform's version parser does.
     pub fn parse(text: &str) -> Result<Version, String> {
-        let (version, segments) = parse_partial(text.strip_prefix('v').unwrap_or(text))?;
-        let _ = segments;
+        let (version, _segments) = parse_partial(text.strip_prefix('v').unwrap_or(text))?;
         Ok(version)
     }
 
@@ -52,7 +51,8 @@ impl Version {
 
     /// The version without metadata, for equality as Terraform compares.
     fn same_precedence(&self, other: &Version) -> bool {
-        self.cmp(other) == Ordering::Equal
+        (self.major, self.minor, self.patch) == (other.major, other.minor, other.patch)
+            && compare_prerelease(&self.prerelease, &other.prerelease) == Ordering::Equal
     }
 }
 

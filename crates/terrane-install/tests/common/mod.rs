@@ -1,0 +1,177 @@
+//! Helpers for terrane-install's tests: temporary directories, provider
+//! packages built on the fly, a small HTTP server on 127.0.0.1, and the
+//! Terraform peer.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir =
+            std::env::temp_dir().join(format!("terrane-install-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A provider package: a zip holding one executable file.
+pub fn build_zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .unix_permissions(0o755);
+        for (name, data) in files {
+            w.start_file(*name, opts).expect("zip entry");
+            w.write_all(data).expect("zip write");
+        }
+        w.finish().expect("zip finish");
+    }
+    buf.into_inner()
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The `h1:` hash written out from its definition, independently of the
+/// crate's implementation: sorted `HEX  NAME\n` lines, SHA-256, base64.
+pub fn expected_h1(files: &[(&str, &[u8])]) -> String {
+    use base64::Engine;
+    let mut sorted: Vec<_> = files.to_vec();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let mut lines = String::new();
+    for (name, data) in sorted {
+        lines.push_str(&format!("{}  {}\n", sha256_hex(data), name));
+    }
+    format!(
+        "h1:{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(lines.as_bytes()))
+    )
+}
+
+/// A fixed-content HTTP/1.1 server on 127.0.0.1 that logs every request
+/// path. The accept loop runs on a detached thread for the life of the test
+/// process.
+pub struct TestServer {
+    pub addr: String,
+    routes: Arc<Mutex<HashMap<String, (u16, Vec<u8>)>>>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let routes: Arc<Mutex<HashMap<String, (u16, Vec<u8>)>>> = Arc::default();
+        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (r, l) = (routes.clone(), log.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (r, l) = (r.clone(), l.clone());
+                std::thread::spawn(move || serve(stream, &r, &l));
+            }
+        });
+        TestServer { addr, routes, log }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn put(&self, path: &str, body: impl Into<Vec<u8>>) {
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(path.to_string(), (200, body.into()));
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    pub fn clear_log(&self) {
+        self.log.lock().unwrap().clear();
+    }
+}
+
+fn serve(
+    mut stream: TcpStream,
+    routes: &Mutex<HashMap<String, (u16, Vec<u8>)>>,
+    log: &Mutex<Vec<String>>,
+) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let text = String::from_utf8_lossy(&head);
+    let path = text
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or("/")
+        .to_string();
+    log.lock().unwrap().push(path.clone());
+    let found = routes.lock().unwrap().get(&path).cloned();
+    let (status, body) = found.unwrap_or((404, b"not found".to_vec()));
+    let reason = if status == 200 { "OK" } else { "Not Found" };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} {reason}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(&body);
+}
+
+/// The Terraform 1.0.3 peer (`/tmp/terrane-peer` or `TERRANE_PEER_DIR`):
+/// skips outside CI when missing, fails under `CI=true`.
+pub fn peer_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(
+        std::env::var("TERRANE_PEER_DIR").unwrap_or_else(|_| "/tmp/terrane-peer".into()),
+    );
+    if dir.join("bin/terraform").is_file() && dir.join("terraformrc").is_file() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!(
+            "Terraform peer missing at {} (.ci/run installs it with ../shared/peer/setup.sh)",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "skipping: Terraform peer not installed at {} (run ../shared/peer/setup.sh)",
+        dir.display()
+    );
+    None
+}
