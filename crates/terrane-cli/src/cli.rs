@@ -22,6 +22,7 @@ The primary workflow commands are given first, followed by
 less common or more advanced commands.
 
 Main commands:
+  init          Prepare your working directory for other commands
   validate      Check whether the configuration is valid
   plan          Show changes required by the current configuration
   apply         Create or update infrastructure
@@ -31,6 +32,7 @@ All other commands:
   console       Try Terraform expressions at an interactive command prompt
   fmt           Reformat your configuration in the standard style
   output        Show output values from your root module
+  providers     Show the providers required for this configuration
   version       Show the current terrane version
 
 Global options (use these before the subcommand, if any):
@@ -105,6 +107,8 @@ pub fn run(args: Vec<String>) -> i32 {
         "apply" => commands::run::run(&cmd_args, &ui, commands::run::Command::Apply),
         "destroy" => commands::run::run(&cmd_args, &ui, commands::run::Command::Destroy),
         "fmt" => commands::fmt::run(&cmd_args, &ui),
+        "init" => commands::init::run(&cmd_args, &ui),
+        "providers" => commands::providers::run(&cmd_args, &ui),
         "validate" => commands::validate::run(&cmd_args, &ui),
         other => {
             eprintln!(

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod planfmt;
+mod provider_factory;
 mod ui;
 
 pub use cli::GlobalOptions;

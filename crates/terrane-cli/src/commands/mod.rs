@@ -2,7 +2,10 @@
 
 pub mod console;
 pub mod fmt;
+pub mod init;
 pub mod output;
+pub mod providers;
+pub mod providers_lock;
 pub mod run;
 pub mod validate;
 pub mod version;

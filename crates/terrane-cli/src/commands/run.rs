@@ -7,26 +7,14 @@ use crate::ui::Ui;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use terrane_core::engine::Engine;
 
-use terrane_core::walk::{ApplyEvent, PlanOptions, ProviderFactory};
+use terrane_core::walk::{ApplyEvent, PlanOptions};
 use terrane_hcl::{Diagnostic, Diagnostics};
 use terrane_lang::varvalues::{self, Missing, VarArg};
-use terrane_plugin::Provider;
 use terrane_state::journal::Journal;
 use terrane_state::{LocalState, LocalStateOptions};
-
-/// Built-in providers only, for now; plugins come with `init`.
-struct Builtins;
-
-impl ProviderFactory for Builtins {
-    fn instantiate(&self, source: &str) -> Result<Arc<dyn Provider>, String> {
-        terrane_providers::builtin(source).ok_or_else(|| {
-            format!("terrane has no built-in provider {source:?}, and installing provider plugins (terrane init) is not implemented yet")
-        })
-    }
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -207,7 +195,13 @@ fn with_lock(
         }
     }
     let prior = local.state().map(|s| s.state.clone());
-    let factory = Builtins;
+    let factory = match crate::provider_factory::Selections::for_working_dir(Path::new(".")) {
+        Ok(sel) => crate::provider_factory::Factory::new(sel),
+        Err(d) => {
+            ui.diagnostics(d.iter());
+            return 1;
+        }
+    };
     let engine = Engine {
         tree,
         factory: &factory,

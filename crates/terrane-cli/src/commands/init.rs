@@ -1,0 +1,447 @@
+//! `init`: modules, backend, provider plugins and the dependency lock
+//! file, with Terraform 1.0.3's output.
+//!
+//! The steps, each with its own hook:
+//!
+//! 1. [`init_modules`]: "Initializing modules..." (module installation
+//!    lives in `terrane_install::modules`; this is where it is called).
+//! 2. [`init_backend`]: "Initializing the backend..." (local only).
+//! 3. [`init_providers`]: "Initializing provider plugins...", on
+//!    `terrane_install::install`, then the lock file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use terrane_hcl::{Diagnostic, Diagnostics};
+use terrane_install::cliconfig::{self, CliEnv};
+use terrane_install::{
+    install, Constraints, Discovery, HttpClient, InstallEvent, InstallOptions, LockFile,
+    LockfileMode, ProviderAddr, Requirements,
+};
+
+use crate::cli::Flags;
+use crate::ui::Ui;
+
+/// Flags of `init`.
+pub struct InitOptions {
+    pub upgrade: bool,
+    pub lockfile_readonly: bool,
+    pub plugin_dirs: Vec<PathBuf>,
+    pub backend: bool,
+    pub get: bool,
+}
+
+fn parse(args: &[String]) -> Result<InitOptions, String> {
+    let known = [
+        "upgrade",
+        "lockfile",
+        "plugin-dir",
+        "backend",
+        "backend-config",
+        "get",
+        "get-plugins",
+        "verify-plugins",
+        "input",
+        "no-color",
+        "lock",
+        "lock-timeout",
+        "reconfigure",
+        "migrate-state",
+        "force-copy",
+        "from-module",
+        "ignore-remote-version",
+    ];
+    let flags = Flags::parse(
+        args,
+        &known,
+        &[
+            "lockfile",
+            "plugin-dir",
+            "backend-config",
+            "lock-timeout",
+            "from-module",
+        ],
+    )?;
+    let plugin_dirs = flags
+        .values()
+        .iter()
+        .filter(|(n, _)| n == "plugin-dir")
+        .filter_map(|(_, v)| v.as_ref().map(PathBuf::from))
+        .collect();
+    if let Some(dir) = flags.positional.first() {
+        return Err(format!(
+            "The init command takes no positional arguments (got {dir:?}); use -chdir={dir} to initialize another directory."
+        ));
+    }
+    // Nothing to ask interactively yet; the flag is still validated.
+    flags.bool("input", true)?;
+    Ok(InitOptions {
+        upgrade: flags.bool("upgrade", false)?,
+        // Terraform 1.0.3 accepts any other value and ignores it.
+        lockfile_readonly: flags.value("lockfile") == Some("readonly"),
+        plugin_dirs,
+        backend: flags.bool("backend", true)?,
+        get: flags.bool("get", true)?,
+    })
+}
+
+/// Terraform's init text, coloured or not.
+struct Out {
+    color: bool,
+}
+
+impl Out {
+    fn print(&self, s: &str) {
+        let mut o = std::io::stdout().lock();
+        let _ = o.write_all(s.as_bytes());
+        let _ = o.flush();
+    }
+
+    /// Strips the colour codes when colour is off.
+    fn styled(&self, s: &str) -> String {
+        if self.color {
+            return s.to_string();
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s;
+        while let Some(i) = rest.find('\x1b') {
+            out.push_str(&rest[..i]);
+            let after = &rest[i..];
+            match after.find('m') {
+                Some(j) => rest = &after[j + 1..],
+                None => {
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// A bold section heading: "Initializing the backend...".
+    fn heading(&self, text: &str) {
+        self.print(&self.styled(&format!("\x1b[0m\x1b[1m{text}\x1b[0m\n")));
+    }
+}
+
+pub fn run(args: &[String], ui: &Ui) -> i32 {
+    let opts = match parse(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    let out = Out { color: ui.color };
+    let dir = Path::new(".");
+    if !has_configuration(dir) {
+        out.print(&out.styled(
+            "\x1b[0m\x1b[1mTerraform initialized in an empty directory!\x1b[0m\n\n\
+             The directory has no Terraform configuration files. You may begin working\n\
+             with Terraform immediately by creating Terraform configuration files.\x1b[0m\n",
+        ));
+        return 0;
+    }
+
+    if opts.get {
+        if let Err(d) = init_modules(dir, &opts, &out) {
+            ui.diagnostics(d.iter());
+            return 1;
+        }
+    }
+
+    let (tree, diags) = terrane_config::load_tree(dir);
+    if diags.has_errors() {
+        ui.diagnostics(diags.iter());
+        return 1;
+    }
+
+    if opts.backend {
+        out.print("\n");
+        out.heading("Initializing the backend...");
+        if let Err(d) = init_backend(&tree, &out) {
+            ui.diagnostics(d.iter());
+            return 1;
+        }
+    }
+
+    out.print("\n");
+    out.heading("Initializing provider plugins...");
+    let lock_note = match init_providers(dir, &tree, &opts, &out, ui) {
+        Ok(n) => n,
+        Err(d) => {
+            ui.diagnostics(d.iter());
+            return 1;
+        }
+    };
+    match lock_note {
+        LockNote::Created => out.print(&out.styled(
+            "\nTerraform has created a lock file \x1b[1m.terraform.lock.hcl\x1b[0m to record the provider\n\
+             selections it made above. Include this file in your version control repository\n\
+             so that Terraform can guarantee to make the same selections by default when\n\
+             you run \"terraform init\" in the future.\x1b[0m\n",
+        )),
+        LockNote::Changed => out.print(
+            "\nTerraform has made some changes to the provider dependency selections recorded\n\
+             in the .terraform.lock.hcl file. Review those changes and commit them to your\n\
+             version control system if they represent changes you intended to make.\n",
+        ),
+        LockNote::Unchanged => {}
+    }
+    out.print(&out.styled(
+        "\n\x1b[0m\x1b[1m\x1b[32mTerraform has been successfully initialized!\x1b[0m\x1b[32m\x1b[0m\n",
+    ));
+    if std::env::var_os("TF_IN_AUTOMATION").is_none_or(|v| v.is_empty()) {
+        out.print(&out.styled(
+            "\x1b[0m\x1b[32m\n\
+             You may now begin working with Terraform. Try running \"terraform plan\" to see\n\
+             any changes that are required for your infrastructure. All Terraform commands\n\
+             should now work.\n\n\
+             If you ever set or change modules or backend configuration for Terraform,\n\
+             rerun this command to reinitialize your working directory. If you forget, other\n\
+             commands will detect it and remind you to do so if necessary.\x1b[0m\n",
+        ));
+    }
+    0
+}
+
+/// Whether the directory holds any `.tf` or `.tf.json` file.
+fn has_configuration(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries.flatten().any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name.ends_with(".tf") || name.ends_with(".tf.json"))
+                    && !name.starts_with('.')
+                    && e.path().is_file()
+            })
+        })
+        .unwrap_or(false)
+}
+
+// ---------------------------------------------------------------------------
+// Initializing modules... (hook for module installation)
+// ---------------------------------------------------------------------------
+
+/// "Initializing modules...": installs the module calls' sources into
+/// `.terraform/modules` and prints one line per module.
+///
+/// MODULE INSTALLATION HOOK: `terrane_install::modules` plugs in here.
+/// The heading is printed (without a leading blank line, as Terraform)
+/// only when the configuration calls modules. Until the module installer
+/// is wired in, local (`./`, `../`) modules are listed as Terraform lists
+/// them ("- NAME in DIR") and need no installation.
+fn init_modules(dir: &Path, _opts: &InitOptions, out: &Out) -> Result<(), Diagnostics> {
+    let (tree, _) = terrane_config::load_tree(dir);
+    if tree.module.module_calls.is_empty() {
+        return Ok(());
+    }
+    out.heading("Initializing modules...");
+    let mut lines = Vec::new();
+    tree.walk(&mut |t| {
+        for (name, child) in &t.children {
+            let key = child.path.join(".");
+            let rel = child
+                .module
+                .dir
+                .strip_prefix(dir)
+                .unwrap_or(&child.module.dir)
+                .to_string_lossy()
+                .into_owned();
+            let _ = name;
+            lines.push(format!("- {key} in {rel}\n"));
+        }
+    });
+    out.print(&lines.concat());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Initializing the backend... (hook for remote backends)
+// ---------------------------------------------------------------------------
+
+/// "Initializing the backend...": only the local backend exists today.
+///
+/// BACKEND HOOK: remote backends (configuration, `-backend-config`,
+/// `-reconfigure`, `-migrate-state`, `.terraform/terraform.tfstate`) go
+/// here.
+fn init_backend(tree: &terrane_config::ModuleTree, _out: &Out) -> Result<(), Diagnostics> {
+    match &tree.module.terraform.backend {
+        None => Ok(()),
+        Some(b) if b.kind == "local" => Ok(()),
+        Some(b) => {
+            let mut d = Diagnostics::new();
+            d.push(Diagnostic::error(
+                "Unsupported backend type",
+                format!(
+                    "terrane does not support the {:?} backend yet; only the local backend is available.",
+                    b.kind
+                ),
+            ));
+            Err(d)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Initializing provider plugins...
+// ---------------------------------------------------------------------------
+
+enum LockNote {
+    Created,
+    Changed,
+    Unchanged,
+}
+
+/// The configuration's and the state's provider requirements, merged.
+pub fn requirements(
+    tree: &terrane_config::ModuleTree,
+    state_path: &Path,
+) -> Result<Requirements, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut reqs = Requirements::new();
+    let mut needed = super::providers::tree_requirements(tree);
+    for p in super::providers::state_providers(state_path) {
+        needed.entry(p).or_default();
+    }
+    for (source, cs) in needed {
+        let addr = match ProviderAddr::parse(&source) {
+            Ok(a) => a,
+            Err(e) => {
+                diags.push(Diagnostic::error("Invalid provider source address", e));
+                continue;
+            }
+        };
+        let entry = reqs.entry(addr).or_default();
+        for c in cs {
+            match Constraints::parse(&c) {
+                Ok(parsed) => entry.merge(&parsed),
+                Err(e) => diags.push(Diagnostic::error(
+                    "Invalid provider version constraint",
+                    format!("The version constraint {c:?} for {source} is not valid: {e}."),
+                )),
+            }
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(reqs)
+    }
+}
+
+/// `.terraform/plugin_path`: the `-plugin-dir` directories of the last
+/// `init`, which later runs without `-plugin-dir` keep using.
+fn plugin_path_file(dir: &Path) -> PathBuf {
+    dir.join(".terraform").join("plugin_path")
+}
+
+fn remembered_plugin_dirs(dir: &Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(plugin_path_file(dir)) else {
+        return Vec::new();
+    };
+    serde_json::from_str::<Vec<String>>(&text)
+        .map(|v| v.into_iter().map(PathBuf::from).collect())
+        .unwrap_or_default()
+}
+
+fn remember_plugin_dirs(dir: &Path, dirs: &[PathBuf]) -> Result<(), Diagnostic> {
+    let path = plugin_path_file(dir);
+    let fail = |e: std::io::Error| {
+        Diagnostic::error(
+            "Failed to save plugin directories",
+            format!("Could not write {}: {e}.", path.display()),
+        )
+    };
+    std::fs::create_dir_all(dir.join(".terraform")).map_err(fail)?;
+    let list: Vec<String> = dirs
+        .iter()
+        .map(|d| d.to_string_lossy().into_owned())
+        .collect();
+    let text = serde_json::to_string_pretty(&list).unwrap_or_else(|_| "[]".into());
+    std::fs::write(&path, text).map_err(fail)
+}
+
+/// The sources, options and previous lock file `init` and `providers
+/// lock` install from: `-plugin-dir` (or the remembered ones), else the
+/// CLI configuration's `provider_installation`, else the implied mirrors
+/// and the registry.
+pub struct InstallSetup {
+    pub source: terrane_install::sources::MultiSource,
+    pub options: InstallOptions,
+    pub warnings: Diagnostics,
+}
+
+pub fn install_setup(dir: &Path, plugin_dirs: &[PathBuf]) -> Result<InstallSetup, Diagnostics> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| dir.to_path_buf());
+    let env = CliEnv::from_process(&cwd);
+    let (config, diags) = cliconfig::load(&env);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let methods = config.installation_methods(&env, plugin_dirs);
+    let mut discovery = Discovery::new(HttpClient::new());
+    for (host, services) in &config.hosts {
+        discovery.force_host_services(host, services.clone());
+    }
+    let source = terrane_install::sources::MultiSource::new(&methods, Arc::new(discovery));
+    let mut options = InstallOptions::new(dir);
+    options.plugin_cache_dir = config.plugin_cache_dir.clone();
+    options.dev_overrides = config.dev_overrides.clone();
+    Ok(InstallSetup {
+        source,
+        options,
+        warnings: diags,
+    })
+}
+
+fn init_providers(
+    dir: &Path,
+    tree: &terrane_config::ModuleTree,
+    opts: &InitOptions,
+    out: &Out,
+    ui: &Ui,
+) -> Result<LockNote, Diagnostics> {
+    let reqs = requirements(tree, Path::new("terraform.tfstate"))?;
+    let plugin_dirs = if opts.plugin_dirs.is_empty() {
+        remembered_plugin_dirs(dir)
+    } else {
+        remember_plugin_dirs(dir, &opts.plugin_dirs).map_err(|d| {
+            let mut ds = Diagnostics::new();
+            ds.push(d);
+            ds
+        })?;
+        opts.plugin_dirs.clone()
+    };
+    let setup = install_setup(dir, &plugin_dirs)?;
+    if !setup.warnings.is_empty() {
+        ui.diagnostics(setup.warnings.iter());
+    }
+    let (previous, diags) = LockFile::load(dir);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let mut options = setup.options;
+    options.upgrade = opts.upgrade;
+    options.lockfile_mode = if opts.lockfile_readonly {
+        LockfileMode::Readonly
+    } else {
+        LockfileMode::Normal
+    };
+    let mut on_event = |e: InstallEvent| out.print(&format!("{}\n", e.message()));
+    let outcome = install(&reqs, &previous, &setup.source, &options, &mut on_event)?;
+    if !outcome.lock_changed {
+        return Ok(LockNote::Unchanged);
+    }
+    outcome.lock.save(dir).map_err(|d| {
+        let mut ds = Diagnostics::new();
+        ds.push(d);
+        ds
+    })?;
+    Ok(if previous.is_empty() {
+        LockNote::Created
+    } else {
+        LockNote::Changed
+    })
+}
