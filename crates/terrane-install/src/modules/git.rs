@@ -116,13 +116,19 @@ pub fn fetch(cwd: &Path, url: &str, dest: &Path) -> Result<(), GitError> {
 }
 
 fn run(git: &Path, cwd: &Path, args: &[String]) -> Result<(), GitError> {
-    let output = Command::new(git)
+    let mut command = Command::new(git);
+    command
         .args(args)
         .current_dir(cwd)
         .stdin(Stdio::null())
-        // Never wait for a password on a terminal: fail instead.
+        // Never wait for a password or a host key answer on a terminal:
+        // fail instead. Keys from an agent or ~/.ssh still work.
         .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GCM_INTERACTIVE", "never")
+        .env("GCM_INTERACTIVE", "never");
+    if std::env::var_os("GIT_SSH_COMMAND").is_none() && std::env::var_os("GIT_SSH").is_none() {
+        command.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
+    }
+    let output = command
         .output()
         .map_err(|e| GitError(format!("{} could not be started: {e}", git.display())))?;
     if output.status.success() {
