@@ -17,8 +17,9 @@ use crate::discovery::Discovery;
 use crate::hash::PackageHash;
 use crate::platform::Platform;
 use crate::versions::Version;
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use terrane_hcl::Diagnostic;
 
 /// Where a package's bytes are.
@@ -91,6 +92,8 @@ pub trait Source: Send + Sync {
 /// The configured methods, in order, with their patterns.
 pub struct MultiSource {
     entries: Vec<(InstallationMethod, Box<dyn Source>)>,
+    /// Version lists by (entry index, provider): each source is asked once.
+    versions_cache: Mutex<HashMap<(usize, ProviderAddr), Vec<Version>>>,
 }
 
 impl MultiSource {
@@ -115,20 +118,50 @@ impl MultiSource {
                 (m.clone(), source)
             })
             .collect();
-        MultiSource { entries }
+        MultiSource::from_sources(entries)
     }
 
     /// A source from explicit parts (tests, or callers with their own
     /// sources).
     pub fn from_sources(entries: Vec<(InstallationMethod, Box<dyn Source>)>) -> MultiSource {
-        MultiSource { entries }
+        MultiSource {
+            entries,
+            versions_cache: Mutex::new(HashMap::new()),
+        }
     }
 
-    fn allowed<'a>(&'a self, addr: &'a ProviderAddr) -> impl Iterator<Item = &'a dyn Source> + 'a {
+    fn allowed<'a>(
+        &'a self,
+        addr: &'a ProviderAddr,
+    ) -> impl Iterator<Item = (usize, &'a dyn Source)> + 'a {
         self.entries
             .iter()
-            .filter(move |(m, _)| m.allows(addr))
-            .map(|(_, s)| s.as_ref())
+            .enumerate()
+            .filter(move |(_, (m, _))| m.allows(addr))
+            .map(|(i, (_, s))| (i, s.as_ref()))
+    }
+
+    fn versions_of(
+        &self,
+        index: usize,
+        source: &dyn Source,
+        addr: &ProviderAddr,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<Version>, Diagnostic> {
+        let key = (index, addr.clone());
+        if let Some(found) = self
+            .versions_cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
+            return Ok(found);
+        }
+        let versions = source.available_versions(addr, warnings)?;
+        if let Ok(mut cache) = self.versions_cache.lock() {
+            cache.insert(key, versions.clone());
+        }
+        Ok(versions)
     }
 
     /// Whether any method may serve `addr` at all.
@@ -145,9 +178,9 @@ impl Source for MultiSource {
     ) -> Result<Vec<Version>, Diagnostic> {
         let mut versions: Vec<Version> = Vec::new();
         let mut any = false;
-        for source in self.allowed(addr) {
+        for (index, source) in self.allowed(addr) {
             any = true;
-            for v in source.available_versions(addr, warnings)? {
+            for v in self.versions_of(index, source, addr, warnings)? {
                 if !versions.contains(&v) {
                     versions.push(v);
                 }
@@ -172,9 +205,9 @@ impl Source for MultiSource {
         platform: &Platform,
     ) -> Result<PackageMeta, Diagnostic> {
         let mut last_error = None;
-        for source in self.allowed(addr) {
+        for (index, source) in self.allowed(addr) {
             let mut ignored = Vec::new();
-            match source.available_versions(addr, &mut ignored) {
+            match self.versions_of(index, source, addr, &mut ignored) {
                 Ok(vs) if vs.contains(version) => {
                     return source.package_meta(addr, version, platform)
                 }
