@@ -55,6 +55,9 @@ pub struct HttpClient {
     agent: ureq::Agent,
     allow_insecure: bool,
     user_agent: String,
+    /// Bearer tokens by host (`credentials "HOST"` blocks); sent only to
+    /// that exact host (with its port, if any).
+    tokens: std::sync::Arc<std::collections::HashMap<String, String>>,
 }
 
 impl Default for HttpClient {
@@ -92,7 +95,26 @@ impl HttpClient {
                 "terrane/{} (compatible with Terraform/1.0.3)",
                 env!("CARGO_PKG_VERSION")
             ),
+            tokens: Default::default(),
         }
+    }
+
+    /// The same client sending `Authorization: Bearer TOKEN` to each host
+    /// in `tokens` (lower-case `host[:port]` -> token), as Terraform does
+    /// for hosts with a `credentials` block.
+    pub fn with_credentials(mut self, tokens: std::collections::HashMap<String, String>) -> HttpClient {
+        self.tokens = std::sync::Arc::new(tokens);
+        self
+    }
+
+    fn request(&self, url: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+        let mut request = self.agent.get(url).header("User-Agent", &self.user_agent);
+        if let Some(token) = UrlParts::parse(url)
+            .and_then(|p| self.tokens.get(&p.authority.to_ascii_lowercase()))
+        {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        request
     }
 
     /// Whether `url` may be fetched: https always, http only for loopback
@@ -135,7 +157,7 @@ impl HttpClient {
         headers: &[(&str, &str)],
     ) -> Result<HttpResponse, Diagnostic> {
         self.check_scheme(url)?;
-        let mut request = self.agent.get(url).header("User-Agent", &self.user_agent);
+        let mut request = self.request(url);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -188,9 +210,7 @@ impl HttpClient {
     pub fn download_to(&self, url: &str, dest: &Path) -> Result<String, Diagnostic> {
         self.check_scheme(url)?;
         let mut response = self
-            .agent
-            .get(url)
-            .header("User-Agent", &self.user_agent)
+            .request(url)
             .call()
             .map_err(|e| transport_error(url, &e))?;
         let final_url = ureq::ResponseExt::get_uri(&response).to_string();

@@ -127,7 +127,7 @@ fn registry_protocol_selects_installs_and_records_hashes() {
         ]
     );
     // h1 of this platform's package; zh of every platform's archive.
-    let mut hashes = vec![
+    let mut hashes = [
         h1.clone(),
         format!("zh:{sha}"),
         format!("zh:{}", reg.other_platform_sha),

@@ -76,12 +76,15 @@ pub fn expected_h1(files: &[(&str, &[u8])]) -> String {
     )
 }
 
+/// Path -> (status, body).
+type Routes = Mutex<HashMap<String, (u16, Vec<u8>)>>;
+
 /// A fixed-content HTTP/1.1 server on 127.0.0.1 that logs every request
 /// path. The accept loop runs on a detached thread for the life of the test
 /// process.
 pub struct TestServer {
     pub addr: String,
-    routes: Arc<Mutex<HashMap<String, (u16, Vec<u8>)>>>,
+    routes: Arc<Routes>,
     log: Arc<Mutex<Vec<String>>>,
 }
 
@@ -89,7 +92,7 @@ impl TestServer {
     pub fn start() -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr").to_string();
-        let routes: Arc<Mutex<HashMap<String, (u16, Vec<u8>)>>> = Arc::default();
+        let routes: Arc<Routes> = Arc::default();
         let log: Arc<Mutex<Vec<String>>> = Arc::default();
         let (r, l) = (routes.clone(), log.clone());
         std::thread::spawn(move || {
@@ -123,7 +126,7 @@ impl TestServer {
 
 fn serve(
     mut stream: TcpStream,
-    routes: &Mutex<HashMap<String, (u16, Vec<u8>)>>,
+    routes: &Routes,
     log: &Mutex<Vec<String>>,
 ) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
