@@ -358,3 +358,51 @@ fn concurrent_calls() {
     }
     p.close();
 }
+
+/// A protocol 5.2 plugin predates GetMetadata, GetFunctions, CallFunction
+/// and MoveResourceState: metadata comes from the schema, it has no
+/// functions, and the others fail with diagnostics (not panics).
+#[test]
+fn null_provider_predates_functions_and_metadata() {
+    let Some(peer) = peer_dir() else { return };
+    let Some(bin) = plugin_binary(&peer, "null", "2.1.2") else {
+        return;
+    };
+    let p = start(NULL_ADDR, bin);
+    let md = p.get_metadata();
+    assert!(md.diagnostics.is_empty(), "{}", md.diagnostics);
+    assert_eq!(md.resources, vec!["null_resource".to_string()]);
+    assert_eq!(md.data_sources, vec!["null_data_source".to_string()]);
+    assert!(md.functions.is_empty());
+    assert_eq!(md.server_capabilities, ServerCapabilities::default());
+    let f = p.get_functions();
+    assert!(f.diagnostics.is_empty(), "{}", f.diagnostics);
+    assert!(f.functions.is_empty());
+    let call = p.call_function(&CallFunctionRequest {
+        name: "nope".into(),
+        arguments: vec![],
+    });
+    assert_eq!(call.diagnostics.len(), 1);
+    assert_eq!(
+        call.diagnostics.to_string(),
+        format!(
+            "Error: Call to unknown function\nThe provider {NULL_ADDR} does not define a function named \"nope\"."
+        )
+    );
+    let moved = p.move_resource_state(&MoveResourceStateRequest {
+        source_type_name: "other".into(),
+        target_type_name: "null_resource".into(),
+        source_state_json: br#"{"id":"1","triggers":null}"#.to_vec(),
+        ..Default::default()
+    });
+    assert!(moved.diagnostics.has_errors());
+    assert!(
+        moved
+            .diagnostics
+            .to_string()
+            .contains("Unsupported plugin method"),
+        "{}",
+        moved.diagnostics
+    );
+    assert!(p.close().is_empty());
+}
