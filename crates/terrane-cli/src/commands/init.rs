@@ -172,6 +172,9 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         Ok(n) => n,
         Err(d) => {
             ui.diagnostics(d.iter());
+            // Terraform ends a failed provider installation with a blank
+            // line of its own.
+            eprintln!();
             return 1;
         }
     };
@@ -227,34 +230,36 @@ fn has_configuration(dir: &Path) -> bool {
 /// "Initializing modules...": installs the module calls' sources into
 /// `.terraform/modules` and prints one line per module.
 ///
-/// MODULE INSTALLATION HOOK: `terrane_install::modules` plugs in here.
 /// The heading is printed (without a leading blank line, as Terraform)
-/// only when the configuration calls modules. Until the module installer
-/// is wired in, local (`./`, `../`) modules are listed as Terraform lists
-/// them ("- NAME in DIR") and need no installation.
-fn init_modules(dir: &Path, _opts: &InitOptions, out: &Out) -> Result<(), Diagnostics> {
-    let (tree, _) = terrane_config::load_tree(dir);
-    if tree.module.module_calls.is_empty() {
+/// only when the root module calls modules; `-upgrade` says "Upgrading
+/// modules..." instead.
+fn init_modules(dir: &Path, opts: &InitOptions, out: &Out) -> Result<(), Diagnostics> {
+    let (root, _) = terrane_config::load_module(dir, "");
+    if root.module_calls.is_empty() {
         return Ok(());
     }
-    out.heading("Initializing modules...");
-    let mut lines = Vec::new();
-    tree.walk(&mut |t| {
-        for (name, child) in &t.children {
-            let key = child.path.join(".");
-            let rel = child
-                .module
-                .dir
-                .strip_prefix(dir)
-                .unwrap_or(&child.module.dir)
-                .to_string_lossy()
-                .into_owned();
-            let _ = name;
-            lines.push(format!("- {key} in {rel}\n"));
-        }
+    out.heading(if opts.upgrade {
+        "Upgrading modules..."
+    } else {
+        "Initializing modules..."
     });
-    out.print(&lines.concat());
-    Ok(())
+    // Registry hosts declared in the CLI configuration (`host` blocks)
+    // need no network discovery.
+    let cwd = std::env::current_dir().unwrap_or_else(|_| dir.to_path_buf());
+    let (config, _) = cliconfig::load(&CliEnv::from_process(&cwd));
+    let mut discovery = Discovery::new(HttpClient::new());
+    for (host, services) in &config.hosts {
+        discovery.force_host_services(host, services.clone());
+    }
+    let install_opts = terrane_install::modules::ModuleInstallOptions {
+        upgrade: opts.upgrade,
+        discovery: Arc::new(discovery),
+        ..Default::default()
+    };
+    terrane_install::modules::install_modules(dir, &install_opts, &mut |e| {
+        out.print(&format!("{e}\n"))
+    })
+    .map(|_| ())
 }
 
 // ---------------------------------------------------------------------------
