@@ -102,15 +102,18 @@ impl HttpClient {
     /// The same client sending `Authorization: Bearer TOKEN` to each host
     /// in `tokens` (lower-case `host[:port]` -> token), as Terraform does
     /// for hosts with a `credentials` block.
-    pub fn with_credentials(mut self, tokens: std::collections::HashMap<String, String>) -> HttpClient {
+    pub fn with_credentials(
+        mut self,
+        tokens: std::collections::HashMap<String, String>,
+    ) -> HttpClient {
         self.tokens = std::sync::Arc::new(tokens);
         self
     }
 
     fn request(&self, url: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
         let mut request = self.agent.get(url).header("User-Agent", &self.user_agent);
-        if let Some(token) = UrlParts::parse(url)
-            .and_then(|p| self.tokens.get(&p.authority.to_ascii_lowercase()))
+        if let Some(token) =
+            UrlParts::parse(url).and_then(|p| self.tokens.get(&p.authority.to_ascii_lowercase()))
         {
             request = request.header("Authorization", &format!("Bearer {token}"));
         }

@@ -352,9 +352,8 @@ impl LockFile {
                 }
                 None => out.push_str(&format!("  version = {}\n", quote(&p.version.to_string()))),
             }
-            if p.hashes.is_empty() {
-                out.push_str("  hashes  = []\n");
-            } else {
+            // An entry without hashes has no `hashes` argument at all.
+            if !p.hashes.is_empty() {
                 out.push_str("  hashes = [\n");
                 for h in &p.hashes {
                     out.push_str(&format!("    {},\n", quote(h.as_str())));
