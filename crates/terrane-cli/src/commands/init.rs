@@ -244,10 +244,11 @@ fn init_modules(dir: &Path, opts: &InitOptions, out: &Out) -> Result<(), Diagnos
         "Initializing modules..."
     });
     // Registry hosts declared in the CLI configuration (`host` blocks)
-    // need no network discovery.
+    // need no network discovery; `credentials` blocks authenticate.
     let cwd = std::env::current_dir().unwrap_or_else(|_| dir.to_path_buf());
     let (config, _) = cliconfig::load(&CliEnv::from_process(&cwd));
-    let mut discovery = Discovery::new(HttpClient::new());
+    let client = HttpClient::new().with_credentials(config.credentials.clone());
+    let mut discovery = Discovery::new(client);
     for (host, services) in &config.hosts {
         discovery.force_host_services(host, services.clone());
     }
