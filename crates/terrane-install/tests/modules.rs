@@ -408,12 +408,9 @@ fn serve_registry(
                     break;
                 }
             }
-            let path = request_line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("/")
-                .to_string();
-            seen.lock().expect("lock").push(path.clone());
+            let target = request_line.split_whitespace().nth(1).unwrap_or("/");
+            seen.lock().expect("lock").push(target.to_string());
+            let path = target.split('?').next().unwrap_or("/").to_string();
             let (status, headers, body): (&str, Vec<(String, String)>, Vec<u8>) =
                 if path == "/.well-known/terraform.json" {
                     (
@@ -709,4 +706,81 @@ module "shallow" {{
     let (tree, diags) = terrane_config::load_tree(&tf_root);
     assert!(!diags.has_errors(), "{:?}", describe(&diags));
     assert!(tree.children["gs"].children.contains_key("inner"));
+}
+
+/// A zip of a module package with the module in `sub/`.
+fn module_zip() -> Vec<u8> {
+    use std::io::Cursor;
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, text) in [
+        ("sub/main.tf", "output \"z\" {\n  value = 1\n}\n"),
+        ("sub/marker", "zip"),
+        ("README.md", "a module"),
+    ] {
+        writer.start_file(name, options).expect("zip entry");
+        writer.write_all(text.as_bytes()).expect("zip write");
+    }
+    writer.finish().expect("zip finish").into_inner()
+}
+
+#[test]
+fn http_archives_and_terraform_get_redirects() {
+    let base = temp_dir("http");
+    let repo = make_repo(&base);
+    let url = format!("file://{}", repo.bare.display());
+    let server = serve_registry(
+        &[],
+        vec![("/redirect".to_string(), format!("git::{url}?ref=feature"))],
+        vec![("/files/pkg.zip".to_string(), module_zip())],
+    );
+    let host = &server.host;
+    let root = base.join("root");
+    write(
+        &root.join("main.tf"),
+        &format!(
+            r#"module "zipped" {{
+  source = "http://{host}/files/pkg.zip//sub"
+}}
+
+module "redirected" {{
+  source = "http://{host}/redirect"
+}}
+
+module "missing" {{
+  source = "http://{host}/files/none.zip"
+}}
+"#
+        ),
+    );
+    let (lines, result) = install(&root, &options());
+    let got = describe(&result.expect_err("missing archive"));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "Failed to download module");
+    assert!(
+        got[0].1.starts_with(&format!(
+            "Could not download module \"missing\" (main.tf:9) source code from \"http://{host}/files/none.zip\": error downloading 'http://{host}/files/none.zip': "
+        )),
+        "{}",
+        got[0].1
+    );
+    assert!(got[0].1.contains("404"), "{}", got[0].1);
+    assert_eq!(
+        lines,
+        [
+            format!("Downloading http://{host}/files/none.zip for missing..."),
+            format!("Downloading http://{host}/redirect for redirected..."),
+            "- redirected in .terraform/modules/redirected".to_string(),
+            "- redirected.helper in .terraform/modules/redirected/modules/helper".to_string(),
+            format!("Downloading http://{host}/files/pkg.zip for zipped..."),
+            "- zipped in .terraform/modules/zipped/sub".to_string(),
+        ]
+    );
+    assert_eq!(marker(&root, ".terraform/modules/redirected"), "branch");
+    assert_eq!(marker(&root, ".terraform/modules/zipped/sub"), "zip");
+    assert!(server
+        .requests
+        .lock()
+        .expect("lock")
+        .contains(&"/redirect?terraform-get=1".to_string()));
 }
