@@ -178,6 +178,7 @@ impl Factory {
                     cache: self.sel.schema_cache.clone(),
                     schema: Mutex::new(None),
                     procs: Mutex::new(Procs::default()),
+                    configuring: Mutex::new(()),
                 })
             })
             .clone()
@@ -283,6 +284,8 @@ struct Pool {
     cache: Option<SchemaCache>,
     schema: Mutex<Option<GetSchemaResponse>>,
     procs: Mutex<Procs>,
+    /// Held while a process is started or configured.
+    configuring: Mutex<()>,
 }
 
 #[derive(Default)]
@@ -332,43 +335,52 @@ impl Pool {
         Ok(p)
     }
 
-    /// The process for calls not tied to a configuration.
+    /// The process for calls not tied to a configuration: the idle one,
+    /// else any configured one (validation and state upgrades work on a
+    /// configured process too), else a new one.
     fn idle(&self) -> Result<Arc<GrpcProvider>, Diagnostics> {
-        let mut procs = lock(&self.procs);
-        if let Some(p) = &procs.idle {
-            return Ok(p.clone());
-        }
-        // A reattached provider is one process, whatever the configuration.
-        if let Some((_, p, _)) = procs.configured.first() {
-            if matches!(self.origin, Origin::Reattach(_)) {
+        let _starting = lock(&self.configuring);
+        {
+            let procs = lock(&self.procs);
+            if let Some(p) = &procs.idle {
+                return Ok(p.clone());
+            }
+            if let Some((_, p, _)) = procs.configured.first() {
                 return Ok(p.clone());
             }
         }
-        drop(procs);
         let p = self.start()?;
-        procs = lock(&self.procs);
-        procs.idle = Some(p.clone());
+        lock(&self.procs).idle = Some(p.clone());
         Ok(p)
     }
 
-    /// The process configured with `req.config`, configuring one if needed.
+    /// The process configured with `req.config`, configuring one if needed:
+    /// the idle process, else a new one (a reattached provider is one
+    /// process, configured again for each configuration, as Terraform
+    /// does). Serialised per address, so no process is configured twice
+    /// with different configurations.
     fn configured(&self, req: &ConfigureRequest) -> (Option<Arc<GrpcProvider>>, Diagnostics) {
-        {
-            let procs = lock(&self.procs);
+        let _configuring = lock(&self.configuring);
+        let taken = {
+            let mut procs = lock(&self.procs);
             if let Some((_, p, d)) = procs.configured.iter().find(|(c, _, _)| *c == req.config) {
                 return (Some(p.clone()), d.clone());
             }
-        }
-        let p = match self.idle() {
-            Ok(p) => p,
-            Err(d) => return (None, d),
+            match (&self.origin, procs.idle.take()) {
+                (_, Some(p)) => Some(p),
+                (Origin::Reattach(_), None) => procs.configured.first().map(|(_, p, _)| p.clone()),
+                _ => None,
+            }
+        };
+        let p = match taken {
+            Some(p) => p,
+            None => match self.start() {
+                Ok(p) => p,
+                Err(d) => return (None, d),
+            },
         };
         let diags = p.configure(req);
-        let mut procs = lock(&self.procs);
-        if procs.idle.as_ref().is_some_and(|i| Arc::ptr_eq(i, &p)) {
-            procs.idle = None;
-        }
-        procs
+        lock(&self.procs)
             .configured
             .push((req.config.clone(), p.clone(), diags.clone()));
         (Some(p), diags)

@@ -198,6 +198,12 @@ fn init_output_and_lock_file_match_terraform() {
     );
     compare_init(
         &env,
+        "bad-source",
+        "terraform {\n  required_providers {\n    null = { source = \"hashicorp/null/x/y\" }\n  }\n}\n",
+        &[&["init", "-no-color"]],
+    );
+    compare_init(
+        &env,
         "no-providers",
         "locals {\n  a = 1\n}\n",
         &[&["init", "-no-color"]],

@@ -146,23 +146,28 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
 
     if opts.get {
         if let Err(d) = init_modules(dir, &opts, &out) {
-            ui.diagnostics(d.iter());
-            return 1;
+            return fail(ui, &d);
         }
     }
 
-    let (tree, diags) = terrane_config::load_tree(dir);
+    let (tree, mut diags) = terrane_config::load_tree(dir);
+    if !diags.has_errors() {
+        diags.extend(check_provider_sources(&tree));
+    }
     if diags.has_errors() {
-        ui.diagnostics(diags.iter());
-        return 1;
+        eprint!(
+            "There are some problems with the configuration, described below.\n\n\
+             The Terraform configuration must be valid before initialization so that\n\
+             Terraform can determine which modules and providers need to be installed.\n"
+        );
+        return fail(ui, &diags);
     }
 
     if opts.backend {
         out.print("\n");
         out.heading("Initializing the backend...");
         if let Err(d) = init_backend(&tree, &out) {
-            ui.diagnostics(d.iter());
-            return 1;
+            return fail(ui, &d);
         }
     }
 
@@ -171,11 +176,7 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
     let lock_note = match init_providers(dir, &tree, &opts, &out, ui) {
         Ok(n) => n,
         Err(d) => {
-            ui.diagnostics(d.iter());
-            // Terraform ends a failed provider installation with a blank
-            // line of its own.
-            eprintln!();
-            return 1;
+            return fail(ui, &d);
         }
     };
     match lock_note {
@@ -207,6 +208,30 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         ));
     }
     0
+}
+
+/// Prints the diagnostics of a failed init and returns its exit code.
+/// Terraform's init ends its error output with a blank line of its own.
+fn fail(ui: &Ui, diags: &Diagnostics) -> i32 {
+    ui.diagnostics(diags.iter());
+    eprintln!();
+    1
+}
+
+/// `source` addresses in `required_providers` that do not parse.
+fn check_provider_sources(tree: &terrane_config::ModuleTree) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    tree.walk(&mut |t| {
+        for rp in t.module.terraform.required_providers.values() {
+            if let Some(Err(e)) = rp.source.as_deref().map(ProviderAddr::parse) {
+                diags.push(
+                    Diagnostic::error("Invalid provider source string", e)
+                        .with_subject(&rp.range.file, rp.range.span),
+                );
+            }
+        }
+    });
+    diags
 }
 
 /// Whether the directory holds any `.tf` or `.tf.json` file.
