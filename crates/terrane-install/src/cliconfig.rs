@@ -452,7 +452,42 @@ pub fn implied_methods(env: &CliEnv) -> Vec<InstallationMethod> {
     methods
 }
 
+/// The warning `init` prints when `dev_overrides` are set, or `None`.
+pub fn dev_overrides_warning(config: &CliConfig) -> Option<Diagnostic> {
+    if config.dev_overrides.is_empty() {
+        return None;
+    }
+    let mut detail = String::from(
+        "The following provider development overrides are set in the CLI configuration:\n",
+    );
+    for (addr, dir) in &config.dev_overrides {
+        detail.push_str(&format!(" - {} in {}\n", addr.for_display(), dir.display()));
+    }
+    detail.push_str("\nSkip terraform init when using provider development overrides. It is not necessary and may error unexpectedly.");
+    Some(Diagnostic::warning(
+        "Provider development overrides are in effect",
+        detail,
+    ))
+}
+
 impl CliConfig {
+    /// Service discovery as this configuration sets it up: an HTTP client
+    /// sending the `credentials` tokens to their hosts, and the services of
+    /// `host` blocks used instead of asking those hosts.
+    pub fn discovery(&self) -> crate::discovery::Discovery {
+        let tokens = self
+            .credentials
+            .iter()
+            .map(|(h, t)| (h.to_ascii_lowercase(), t.clone()))
+            .collect();
+        let client = crate::http::HttpClient::new().with_credentials(tokens);
+        let mut discovery = crate::discovery::Discovery::new(client);
+        for (host, services) in &self.hosts {
+            discovery.force_host_services(host, services.clone());
+        }
+        discovery
+    }
+
     /// The installation methods in effect: `-plugin-dir` directories when
     /// given (they replace everything), else the `provider_installation`
     /// block, else the implied methods.
@@ -633,7 +668,7 @@ provider_installation {
         let (c, d) = parse("rc", text);
         assert!(!d.has_errors(), "{d:?}");
         assert_eq!(c.plugin_cache_dir, Some(PathBuf::from("/tmp/cache")));
-        let m = c.provider_installation.unwrap();
+        let m = c.provider_installation.clone().unwrap();
         assert_eq!(m.len(), 3);
         assert_eq!(
             m[0].kind,
@@ -656,5 +691,31 @@ provider_installation {
             c.dev_overrides.get(&null),
             Some(&PathBuf::from("/home/dev/null"))
         );
+        let warning = dev_overrides_warning(&c).unwrap();
+        assert_eq!(
+            warning.summary,
+            "Provider development overrides are in effect"
+        );
+        assert_eq!(
+            warning.detail,
+            "The following provider development overrides are set in the CLI configuration:\n - hashicorp/null in /home/dev/null\n\nSkip terraform init when using provider development overrides. It is not necessary and may error unexpectedly."
+        );
+    }
+
+    #[test]
+    fn errors_name_the_file_and_place() {
+        let (_, d) = parse(
+            "rc",
+            "provider_installation {\n  network_mirror {}\n  carrier_pigeon {}\n}\n",
+        );
+        let summaries: Vec<_> = d.iter().map(|d| d.summary.as_str()).collect();
+        assert_eq!(
+            summaries,
+            [
+                "Invalid provider_installation method block",
+                "Invalid provider_installation method block"
+            ]
+        );
+        assert!(d.iter().all(|d| d.subject.is_some()));
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! For each required provider, in address order:
 //!
-//! 1. Built-in providers and providers under `dev_overrides` are skipped.
+//! 1. Built-in providers are skipped (`dev_overrides` do not change
+//!    installation, as in Terraform 1.0.3).
 //! 2. Select a version: the lock file's, unless `-upgrade` or it no longer
 //!    meets the constraints (an error, as in Terraform: the user must run
 //!    with `-upgrade`); otherwise the newest available version meeting the
@@ -55,7 +56,10 @@ pub struct InstallOptions {
     pub lockfile_mode: LockfileMode,
     /// `plugin_cache_dir` (or `TF_PLUGIN_CACHE_DIR`).
     pub plugin_cache_dir: Option<PathBuf>,
-    /// Providers taken from local directories instead of being installed.
+    /// `dev_overrides`. Not consulted by [`install`]: Terraform 1.0.3
+    /// installs overridden providers like any other, and `init` only warns
+    /// (see [`crate::cliconfig::dev_overrides_warning`]); kept here for
+    /// [`find_installed`].
     pub dev_overrides: BTreeMap<ProviderAddr, PathBuf>,
 }
 
@@ -112,8 +116,6 @@ pub enum InstallEvent {
         version: Version,
         auth: String,
     },
-    /// A `dev_overrides` entry replaces installation.
-    DevOverride { addr: ProviderAddr, dir: PathBuf },
 }
 
 impl InstallEvent {
@@ -150,11 +152,6 @@ impl InstallEvent {
                 version,
                 auth,
             } => format!("- Installed {} v{version} ({auth})", addr.for_display()),
-            InstallEvent::DevOverride { addr, dir } => format!(
-                "- Using {} from the development override at {}",
-                addr.for_display(),
-                dir.display()
-            ),
         }
     }
 }
@@ -167,7 +164,7 @@ pub struct InstallOutcome {
     /// Package directories in `.terraform/providers` (possibly symlinks).
     pub package_dirs: BTreeMap<ProviderAddr, PathBuf>,
     /// The lock file to write (entries for providers no longer required are
-    /// dropped; overridden providers keep their previous entries).
+    /// dropped).
     pub lock: LockFile,
     /// Whether `lock` differs from the previous lock file.
     pub lock_changed: bool,
@@ -191,16 +188,6 @@ pub fn install(
     };
     for (addr, constraints) in requirements {
         if addr.is_builtin() {
-            continue;
-        }
-        if let Some(dir) = options.dev_overrides.get(addr) {
-            on_event(InstallEvent::DevOverride {
-                addr: addr.clone(),
-                dir: dir.clone(),
-            });
-            if let Some(p) = previous.provider(addr) {
-                outcome.lock.set(p.clone());
-            }
             continue;
         }
         match install_one(
