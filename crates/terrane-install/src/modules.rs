@@ -522,14 +522,15 @@ impl Installer<'_> {
         addr: &RemoteModuleAddr,
     ) -> Option<Placed> {
         let dir = match &addr.subdir {
-            Some(sub) => clean_join(package_dir, sub),
+            Some(sub) => match resolve_subdir(self.root, package_dir, sub) {
+                Ok(d) => d,
+                Err(detail) => {
+                    self.download_error(call, &addr.package, detail);
+                    return None;
+                }
+            },
             None => package_dir.to_string(),
         };
-        if !self.root.join(&dir).is_dir() {
-            let sub = addr.subdir.clone().unwrap_or_default();
-            self.download_error(call, &addr.package, format!("subdir {sub:?} not found"));
-            return None;
-        }
         (self.progress)(ModuleEvent::Installed {
             key: key.to_string(),
             dir: dir.clone(),
@@ -698,6 +699,66 @@ pub(crate) fn clean_join(base: &str, rel: &str) -> String {
     }
 }
 
+/// The directory `subdir` names inside a fetched package. Segments may be
+/// glob patterns (`*`, `?`), as registries use in `//*?archive=tar.gz` to
+/// step into an archive's single top-level directory; a pattern must
+/// match exactly one directory.
+fn resolve_subdir(root: &Path, package_dir: &str, subdir: &str) -> Result<String, String> {
+    let mut dir = package_dir.to_string();
+    for segment in subdir.split('/').filter(|s| !s.is_empty() && *s != ".") {
+        if !segment.contains(['*', '?']) {
+            dir = clean_join(&dir, segment);
+            continue;
+        }
+        let mut matches: Vec<String> = std::fs::read_dir(root.join(&dir))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| e.path().is_dir())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|name| !name.starts_with('.') && glob_match(segment, name))
+                    .collect()
+            })
+            .unwrap_or_default();
+        matches.sort();
+        match matches.as_slice() {
+            [one] => dir = clean_join(&dir, one),
+            [] => return Err(format!("subdir {subdir:?} not found")),
+            _ => return Err(format!("subdir {subdir:?} matches multiple paths")),
+        }
+    }
+    if !root.join(&dir).is_dir() {
+        return Err(format!("subdir {subdir:?} not found"));
+    }
+    Ok(dir)
+}
+
+/// Shell-style matching of one path segment: `*` any run, `?` one
+/// character.
+fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    // Iterative matcher with one backtrack point for the last `*`.
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ni));
+            pi += 1;
+        } else if let Some((sp, sn)) = star {
+            pi = sp + 1;
+            ni = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
 /// Removes a previous package (a directory, or a link to one).
 fn remove_existing(path: &Path) -> std::io::Result<()> {
     match std::fs::symlink_metadata(path) {
@@ -744,6 +805,18 @@ mod tests {
             ".terraform/modules/g/modules/helper"
         );
         assert_eq!(clean_join("/tmp/src", "../a"), "/tmp/a");
+    }
+
+    #[test]
+    fn glob_segments() {
+        assert!(glob_match("*", "terraform-aws-vpc-2.39.0"));
+        assert!(glob_match(
+            "terraform-*-vpc-?.*",
+            "terraform-aws-vpc-2.39.0"
+        ));
+        assert!(!glob_match("x*", "terraform"));
+        assert!(!glob_match("a?", "a"));
+        assert!(glob_match("a*b*c", "aXbYbc"));
     }
 
     #[test]

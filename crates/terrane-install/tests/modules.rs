@@ -453,7 +453,7 @@ fn serve_registry(
 
 /// A `.tar.gz` of a small module (with a nested local call), made with the
 /// system's `tar`.
-fn module_tarball(base: &Path, marker_text: &str) -> Vec<u8> {
+fn module_tarball(base: &Path, marker_text: &str, top_dir: bool) -> Vec<u8> {
     let src = base.join(format!("tarball-{marker_text}"));
     write(
         &src.join("main.tf"),
@@ -466,8 +466,14 @@ fn module_tarball(base: &Path, marker_text: &str) -> Vec<u8> {
         .arg("-czf")
         .arg(&out)
         .arg("-C")
-        .arg(&src)
-        .arg(".")
+        .args(if top_dir {
+            [
+                base.to_path_buf(),
+                PathBuf::from(format!("tarball-{marker_text}")),
+            ]
+        } else {
+            [src.clone(), PathBuf::from(".")]
+        })
         .status()
         .expect("run tar");
     assert!(status.success());
@@ -479,7 +485,8 @@ fn registry_modules_resolve_constraints_and_download() {
     let base = temp_dir("registry");
     let repo = make_repo(&base);
     let url = format!("file://{}", repo.bare.display());
-    let tarball = module_tarball(&base, "archive-1.1.0");
+    let tarball = module_tarball(&base, "archive-1.1.0", false);
+    let nested_tarball = module_tarball(&base, "archive-1.0.0", true);
     let registry = serve_registry(
         &["1.0.0", "1.1.0", "2.0.0", "2.1.0-beta1"],
         vec![
@@ -488,11 +495,18 @@ fn registry_modules_resolve_constraints_and_download() {
                 "/archives/net-1.1.0.tar.gz".to_string(),
             ),
             (
+                "/v1/modules/acme/net/aws/1.0.0/download".to_string(),
+                "../../../../../../archives/net-1.0.0.tgz//*?archive=tar.gz".to_string(),
+            ),
+            (
                 "/v1/modules/acme/net/aws/2.0.0/download".to_string(),
                 format!("git::{url}//sub?ref=v1.0.0"),
             ),
         ],
-        vec![("/archives/net-1.1.0.tar.gz".to_string(), tarball)],
+        vec![
+            ("/archives/net-1.1.0.tar.gz".to_string(), tarball),
+            ("/archives/net-1.0.0.tgz".to_string(), nested_tarball),
+        ],
     );
     let host = &registry.host;
     let root = base.join("root");
@@ -564,16 +578,21 @@ module "none" {{
         text[..cut].replace("~> 1.0", "= 1.0.0"),
     )
     .expect("write");
+    // 1.0.0 is a tarball with one top-level directory, which the
+    // registry's `//*` steps into.
     let (lines, result) = install(&root, &options());
-    // 1.0.0 has no download location on this registry.
-    let diags = result.expect_err("no download for 1.0.0");
+    assert!(result.is_ok(), "{:?}", result.err().map(|d| describe(&d)));
     assert_eq!(
         lines,
-        [format!("Downloading {host}/acme/net/aws 1.0.0 for old...")]
+        [
+            format!("Downloading {host}/acme/net/aws 1.0.0 for old..."),
+            "- old in .terraform/modules/old/tarball-archive-1.0.0".to_string(),
+            "- old.sub in .terraform/modules/old/tarball-archive-1.0.0/modules/sub".to_string(),
+        ]
     );
     assert_eq!(
-        diags.iter().next().map(|d| d.summary.as_str()),
-        Some("Error accessing remote module registry")
+        marker(&root, ".terraform/modules/old/tarball-archive-1.0.0"),
+        "archive-1.0.0"
     );
 }
 

@@ -136,10 +136,15 @@ impl<'a> ModuleRegistry<'a> {
         }
         let relative =
             location.starts_with('/') || location.starts_with("./") || location.starts_with("../");
-        Ok(if relative {
-            resolve_url(&response.url, &location)
-        } else {
-            location
+        if !relative {
+            return Ok(location);
+        }
+        // Resolve the URL part only: `//SUBDIR` is not a path to clean.
+        let (url_part, subdir) = super::source::split_subdir(&location);
+        let resolved = resolve_url(&response.url, &url_part);
+        Ok(match subdir {
+            Some(sub) => format!("{resolved}//{sub}"),
+            None => resolved,
         })
     }
 }
