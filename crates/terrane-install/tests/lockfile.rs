@@ -163,7 +163,7 @@ fn h1_of_the_mirror_package_equals_terraforms() {
     );
     // The same package zipped hashes the same.
     let exe = std::fs::read(package.join("terraform-provider-null_v2.1.2_x4")).unwrap();
-    let zip = common::build_zip(&[("terraform-provider-null_v2.1.2_x4", &exe)]);
+    let zip = common::build_zip_stored(&[("terraform-provider-null_v2.1.2_x4", &exe)]);
     let tmp = TempDir::new("h1zip");
     let zip_path = tmp.path().join("p.zip");
     std::fs::write(&zip_path, zip).unwrap();
@@ -237,4 +237,98 @@ fn lock_file_errors_point_at_the_source() {
         ]
     );
     assert!(diags.iter().all(|d| d.subject.is_some()));
+}
+
+/// A packed (zip) filesystem mirror with a plugin cache shared by both
+/// tools: Terraform extracts into the cache and links to it; terrane then
+/// finds the package in that cache, links to it the same way, and writes
+/// the same lock file (`h1:` only, as for any local archive).
+#[test]
+fn packed_mirror_and_a_cache_shared_with_terraform() {
+    let Some(peer) = peer_dir() else { return };
+    let root = TempDir::new("packed");
+    let mirror = root.path().join("mirror");
+    let cache = root.path().join("cache");
+    let zip_dir = mirror.join("registry.terraform.io/hashicorp/null");
+    std::fs::create_dir_all(&zip_dir).unwrap();
+    std::fs::create_dir_all(&cache).unwrap();
+    let exe_name = "terraform-provider-null_v2.1.2_x4";
+    let exe = std::fs::read(
+        peer.join("mirror/registry.terraform.io/hashicorp/null/2.1.2/linux_amd64")
+            .join(exe_name),
+    )
+    .unwrap();
+    std::fs::write(
+        zip_dir.join("terraform-provider-null_2.1.2_linux_amd64.zip"),
+        common::build_zip_stored(&[(exe_name, &exe)]),
+    )
+    .unwrap();
+    let rc = root.path().join("terraformrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "plugin_cache_dir = \"{}\"\nprovider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+            cache.display(),
+            mirror.display()
+        ),
+    )
+    .unwrap();
+    let providers = [("null", "hashicorp/null", Some("~> 2.1"))];
+
+    let tf = root.path().join("tf");
+    std::fs::create_dir_all(&tf).unwrap();
+    write_config(&tf, &providers);
+    let out = Command::new(peer.join("bin/terraform"))
+        .args(["init", "-no-color"])
+        .current_dir(&tf)
+        .env("TF_CLI_CONFIG_FILE", &rc)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env_remove("TF_PLUGIN_CACHE_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(tf.join(".terraform.lock.hcl")).unwrap();
+
+    let tn = root.path().join("tn");
+    std::fs::create_dir_all(&tn).unwrap();
+    let env = CliEnv {
+        config_file: Some(rc.clone()),
+        working_dir: tn.clone(),
+        ..CliEnv::default()
+    };
+    let (config, diags) = cliconfig::load(&env);
+    assert!(!diags.has_errors(), "{diags:?}");
+    let source = MultiSource::new(
+        &config.installation_methods(&env, &[]),
+        std::sync::Arc::new(config.discovery()),
+    );
+    let mut options = InstallOptions::new(&tn);
+    options.platform = Platform::new("linux", "amd64");
+    options.plugin_cache_dir = config.plugin_cache_dir.clone();
+    let mut messages = Vec::new();
+    let outcome = install(
+        &requirements(&providers),
+        &LockFile::new(),
+        &source,
+        &options,
+        &mut |e| messages.push(e.message()),
+    )
+    .unwrap_or_else(|d| panic!("{d:?}"));
+    assert_eq!(
+        messages,
+        [
+            "- Finding hashicorp/null versions matching \"~> 2.1\"...",
+            "- Using hashicorp/null v2.1.2 from the shared cache directory",
+        ]
+    );
+    assert_eq!(outcome.lock.to_hcl(), written);
+    let rel = ".terraform/providers/registry.terraform.io/hashicorp/null/2.1.2/linux_amd64";
+    assert_eq!(
+        std::fs::read_link(tn.join(rel)).unwrap(),
+        std::fs::read_link(tf.join(rel)).unwrap()
+    );
 }

@@ -14,18 +14,35 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use terrane_hcl::Diagnostics;
 use terrane_install::modules::{install_modules, ModuleInstallOptions, ModuleManifest};
+use terrane_install::{Discovery, HttpClient};
 
 static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh directory under the target's temp dir, removed first if a
 /// previous run left it.
-fn temp_dir(name: &str) -> PathBuf {
+/// A temporary directory, removed when the test ends.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(name: &str) -> Scratch {
     let n = NEXT_DIR.fetch_add(1, Ordering::SeqCst);
     let dir =
         std::env::temp_dir().join(format!("terrane-modules-{}-{name}-{n}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("create temp dir");
-    dir
+    Scratch(dir)
 }
 
 fn write(path: &Path, text: &str) {
@@ -802,4 +819,88 @@ module "missing" {{
         .lock()
         .expect("lock")
         .contains(&"/redirect?terraform-get=1".to_string()));
+}
+
+#[test]
+fn registry_install_matches_terraform() {
+    let Some(peer) = peer_dir() else { return };
+    let base = temp_dir("peer-registry");
+    let server = serve_registry(
+        &["1.0.0", "1.1.0", "2.0.0-beta1"],
+        vec![
+            (
+                "/v1/modules/acme/net/aws/1.1.0/download".to_string(),
+                "/archives/net-1.1.0.tar.gz".to_string(),
+            ),
+            (
+                "/v1/modules/acme/net/aws/1.0.0/download".to_string(),
+                "../../../../../../archives/net-1.0.0.tgz//*?archive=tar.gz".to_string(),
+            ),
+        ],
+        vec![
+            (
+                "/archives/net-1.1.0.tar.gz".to_string(),
+                module_tarball(&base, "flat", false),
+            ),
+            (
+                "/archives/net-1.0.0.tgz".to_string(),
+                module_tarball(&base, "nested", true),
+            ),
+        ],
+    );
+    // Terraform asks registries over https only, but honours a `host`
+    // block in the CLI configuration naming the service URL directly.
+    let services_url = format!("http://{}/v1/modules/", server.host);
+    let peer_rc = fs::read_to_string(peer.join("terraformrc")).unwrap_or_default();
+    let rc = base.join("terraformrc");
+    write(
+        &rc,
+        &format!(
+            "{peer_rc}\nhost \"registry.example.test\" {{\n  services = {{\n    \"modules.v1\" = \"{services_url}\"\n  }}\n}}\n"
+        ),
+    );
+    let config = "module \"new\" {\n  source = \"registry.example.test/acme/net/aws\"\n}\n\nmodule \"old\" {\n  source  = \"registry.example.test/acme/net/aws\"\n  version = \"< 1.1\"\n}\n";
+    let tf_root = base.join("tf");
+    let tn_root = base.join("tn");
+    write(&tf_root.join("main.tf"), config);
+    write(&tn_root.join("main.tf"), config);
+
+    let out = Command::new(peer.join("bin/terraform"))
+        .args(["init", "-no-color", "-input=false", "-backend=false"])
+        .current_dir(&tf_root)
+        .env("TF_CLI_CONFIG_FILE", &rc)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env_remove("TF_DATA_DIR")
+        .output()
+        .expect("run terraform");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "terraform init failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tf_lines: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| *l != "Initializing modules...")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+
+    let mut discovery = Discovery::new(HttpClient::new());
+    discovery.force_host_services(
+        "registry.example.test",
+        [("modules.v1".to_string(), services_url.clone())].into(),
+    );
+    let opts = ModuleInstallOptions {
+        discovery: std::sync::Arc::new(discovery),
+        ..options()
+    };
+    let (tn_lines, result) = install(&tn_root, &opts);
+    assert!(result.is_ok(), "{:?}", result.err().map(|d| describe(&d)));
+    assert_eq!(tn_lines, tf_lines);
+    assert_eq!(tn_lines.len(), 6, "{tn_lines:?}");
+    assert_eq!(
+        manifest_records(&manifest_text(&tn_root)),
+        manifest_records(&manifest_text(&tf_root))
+    );
 }

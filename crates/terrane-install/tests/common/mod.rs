@@ -36,13 +36,23 @@ impl Drop for TempDir {
     }
 }
 
-/// A provider package: a zip holding one executable file.
+/// A provider package: a zip of executable files, deflated.
 pub fn build_zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+    build_zip_with(files, zip::CompressionMethod::Deflated)
+}
+
+/// A zip with entries stored uncompressed (quick for real provider
+/// binaries in unoptimized test builds).
+pub fn build_zip_stored(files: &[(&str, &[u8])]) -> Vec<u8> {
+    build_zip_with(files, zip::CompressionMethod::Stored)
+}
+
+fn build_zip_with(files: &[(&str, &[u8])], method: zip::CompressionMethod) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
     {
         let mut w = zip::ZipWriter::new(&mut buf);
         let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_method(method)
             .unix_permissions(0o755);
         for (name, data) in files {
             w.start_file(*name, opts).expect("zip entry");
@@ -124,11 +134,7 @@ impl TestServer {
     }
 }
 
-fn serve(
-    mut stream: TcpStream,
-    routes: &Routes,
-    log: &Mutex<Vec<String>>,
-) {
+fn serve(mut stream: TcpStream, routes: &Routes, log: &Mutex<Vec<String>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
