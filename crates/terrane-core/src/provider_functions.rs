@@ -43,12 +43,14 @@ pub fn resolver(factory: &dyn ProviderFactory, m: &Module) -> Option<ProviderFun
 }
 
 type Instance = Result<Arc<dyn Provider>, String>;
+/// One provider's functions by name.
+type Signatures = Arc<BTreeMap<String, Arc<FunctionSignature>>>;
 
 struct ModuleFunctions {
     /// Local name → (source address, unconfigured instance).
     providers: BTreeMap<String, (String, Instance)>,
     /// Converted signatures of each local name's provider.
-    signatures: Mutex<BTreeMap<String, Arc<BTreeMap<String, Arc<FunctionSignature>>>>>,
+    signatures: Mutex<BTreeMap<String, Signatures>>,
 }
 
 fn convert_param(p: &terrane_plugin::FunctionParameter) -> FunctionParam {
@@ -88,10 +90,7 @@ impl ModuleFunctions {
         }
     }
 
-    fn functions(
-        &self,
-        local: &str,
-    ) -> Result<Arc<BTreeMap<String, Arc<FunctionSignature>>>, LookupError> {
+    fn functions(&self, local: &str) -> Result<Signatures, LookupError> {
         if let Some(f) = self
             .signatures
             .lock()
