@@ -3,9 +3,13 @@
 
 use crate::addrs::ModuleInstance;
 use crate::plan::{Action, Plan, ResourceInstanceChange};
+use crate::pool::Pool;
 use crate::state::{PriorState, StateBuilder};
-use crate::walk::{ApplyEvent, Mode, PlanOptions, ProviderFactory, Walker};
-use std::collections::BTreeMap;
+use crate::walk::{
+    halted_diagnostic, ApplyEvent, Mode, PlanOptions, ProviderFactory, ProviderInstance, Shared,
+    Walker,
+};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use terrane_config::{ModuleTree, ResourceMode};
 use terrane_hcl::{Diagnostic, Diagnostics};
@@ -22,25 +26,33 @@ pub struct Engine<'a> {
 }
 
 impl<'a> Engine<'a> {
-    fn walker<'w>(&'w self, prior: &'w PriorState, opts: &PlanOptions, mode: Mode<'w>) -> Walker<'w>
+    fn shared<'w>(&self, prior: &'w PriorState, opts: &PlanOptions, mode: Mode<'w>) -> Shared<'w> {
+        Shared {
+            prior,
+            opts: opts.clone(),
+            mode,
+            new_state: None,
+            events: None,
+            change_index: HashMap::new(),
+        }
+    }
+
+    fn walker<'w, 'p>(&'w self, shared: &'w Shared<'w>, pool: &'p Pool<'w>) -> Walker<'w, 'p>
     where
         'a: 'w,
     {
         Walker {
             factory: self.factory,
             root_vars: self.root_vars.clone(),
-            prior,
-            opts: opts.clone(),
-            mode,
+            shared,
+            pool,
             diags: Diagnostics::new(),
             changes: Vec::new(),
             outputs: Vec::new(),
-            new_state: None,
-            events: None,
             visited: Default::default(),
             providers: BTreeMap::new(),
             gone: Vec::new(),
-            change_index: BTreeMap::new(),
+            stop_sent: false,
         }
     }
 
@@ -48,25 +60,36 @@ impl<'a> Engine<'a> {
     /// configuration (or, with `destroy`, remove everything).
     pub fn plan(&self, opts: &PlanOptions) -> (Plan, Diagnostics) {
         let prior = PriorState::from_state(self.prior_state.as_ref());
-        let mut w = self.walker(&prior, opts, Mode::Plan);
-        w.module(
-            self.tree,
-            &ModuleInstance::root(),
-            BTreeMap::new(),
-            &BTreeMap::new(),
-        );
+        let shared = self.shared(&prior, opts, Mode::Plan);
+        let (mut changes, outputs, gone, mut diags, providers, visited) = std::thread::scope(|s| {
+            let pool = Pool::start(s, opts.workers());
+            let mut w = self.walker(&shared, &pool);
+            w.module(
+                self.tree,
+                &ModuleInstance::root(),
+                BTreeMap::new(),
+                &BTreeMap::new(),
+            );
+            (
+                w.changes,
+                w.outputs,
+                w.gone,
+                w.diags,
+                w.providers,
+                w.visited,
+            )
+        });
         // Resources in state whose configuration is gone entirely.
-        for (addr, _provider) in prior.resources_not_in(&w.visited) {
+        for (addr, _provider) in prior.resources_not_in(&visited) {
             if addr.mode == ResourceMode::Data {
                 continue;
             }
-            let Some(pi) = w
-                .providers
+            let Some(pi) = providers
                 .values()
                 .find(|p| p.state_addr.ends_with(&_provider) || _provider.ends_with(&p.state_addr))
                 .cloned()
             else {
-                w.diags.push(Diagnostic::error(
+                diags.push(Diagnostic::error(
                     "Provider configuration not present",
                     format!("To work with {addr} its original provider configuration at {_provider} is required, but it has been removed. This occurs when a provider configuration is removed while objects created by that provider still exist in the state. Re-add the provider configuration to destroy {addr}, after which you can remove the provider configuration again."),
                 ));
@@ -80,7 +103,7 @@ impl<'a> Engine<'a> {
                 if inst.value.is_null() {
                     continue;
                 }
-                w.changes.push(ResourceInstanceChange {
+                changes.push(ResourceInstanceChange {
                     addr: addr.instance(key),
                     provider: pi.state_addr.clone(),
                     action: Action::Delete,
@@ -94,21 +117,26 @@ impl<'a> Engine<'a> {
                 });
             }
         }
+        if opts.interrupted() {
+            diags.push(halted_diagnostic());
+        }
         let mut plan = Plan {
-            resource_changes: w.changes,
-            output_changes: w.outputs,
+            resource_changes: changes,
+            output_changes: outputs,
             destroy: opts.destroy,
-            gone: w.gone,
+            gone,
         };
         plan.resource_changes.sort_by(|a, b| a.addr.cmp(&b.addr));
         plan.output_changes.sort_by(|a, b| a.name.cmp(&b.name));
-        (plan, w.diags)
+        (plan, diags)
     }
 
     /// Carries out a plan: deletions first (dependents before what they
     /// depend on), then creates and updates in dependency order, then the
-    /// deposed halves of create-before-destroy replacements. Returns the new
-    /// state; every change also goes to `journal` as it happens.
+    /// deposed halves of create-before-destroy replacements. Independent
+    /// operations run concurrently (`opts.parallelism`). Returns the new
+    /// state; every change also goes to `journal` as it happens, before it
+    /// is reported through `events`.
     pub fn apply(
         &self,
         plan: &Plan,
@@ -118,104 +146,226 @@ impl<'a> Engine<'a> {
     ) -> (State, Diagnostics, Option<terrane_state::journal::Journal>) {
         let prior = PriorState::from_state(self.prior_state.as_ref());
         let base = self.prior_state.clone().unwrap_or_default();
-        let mut w = self.walker(&prior, opts, Mode::Apply(plan));
-        w.change_index = plan
+        let mut shared = self.shared(&prior, opts, Mode::Apply(plan));
+        shared.change_index = plan
             .resource_changes
             .iter()
             .enumerate()
             .filter(|(_, c)| c.deposed.is_none())
             .map(|(i, c)| (c.addr.clone(), i))
             .collect();
-        w.new_state = Some(StateBuilder::new(base, journal));
-        w.events = Some(events);
-        if let Some(sb) = &mut w.new_state {
-            for addr in &plan.gone {
-                sb.remove_instance(addr, None);
+        let mut builder = StateBuilder::new(base, journal);
+        for addr in &plan.gone {
+            builder.remove_instance(addr, None);
+        }
+        shared.new_state = Some(Mutex::new(builder));
+        shared.events = Some(events);
+        let shared = shared;
+        let mut diags = std::thread::scope(|s| {
+            let pool = Pool::start(s, opts.workers());
+            let mut w = self.walker(&shared, &pool);
+            let deletes_ok = self.run_deletes(&mut w, plan);
+            if deletes_ok && !opts.interrupted() {
+                w.module(
+                    self.tree,
+                    &ModuleInstance::root(),
+                    BTreeMap::new(),
+                    &BTreeMap::new(),
+                );
+            }
+            for c in plan
+                .resource_changes
+                .iter()
+                .filter(|c| c.action == Action::CreateThenDelete)
+            {
+                if opts.interrupted() {
+                    break;
+                }
+                // The old object was replaced in state by the new one;
+                // destroy the old object through the provider.
+                let mut d = Diagnostics::new();
+                let started = std::time::Instant::now();
+                if self.destroy_object(&w.providers, &shared, c, &mut d) {
+                    shared.emit(ApplyEvent::Done {
+                        addr: c.addr.clone(),
+                        action: Action::Delete,
+                        elapsed_secs: started.elapsed().as_secs(),
+                        id: None,
+                    });
+                }
+                w.diags.extend(d);
+            }
+            w.diags
+        });
+        let Some(builder) = shared.new_state else {
+            return (State::default(), diags, None);
+        };
+        let mut builder = builder.into_inner().unwrap_or_else(|e| e.into_inner());
+        if plan.destroy {
+            // Data sources leave the state with everything else.
+            let data: Vec<crate::addrs::ResourceInstanceAddr> = builder
+                .base()
+                .resources
+                .iter()
+                .filter(|r| r.mode == terrane_state::Mode::Data)
+                .flat_map(|r| {
+                    let addr = crate::addrs::ResourceAddr {
+                        module: crate::state::parse_module(&r.module),
+                        mode: ResourceMode::Data,
+                        type_name: r.type_.clone(),
+                        name: r.name.clone(),
+                    };
+                    r.instances
+                        .iter()
+                        .map(move |i| addr.instance(crate::state::instance_key_of(&i.index_key)))
+                })
+                .collect();
+            for a in data {
+                builder.remove_instance(&a, None);
             }
         }
-        // Deletions, in reverse address-dependency order: an instance is
-        // destroyed before anything it depends on.
+        let (state, journal, journal_error) = builder.finish();
+        if let Some(e) = journal_error {
+            diags.push(Diagnostic::error("Failed to record state changes", e));
+        }
+        if opts.interrupted() {
+            diags.push(halted_diagnostic());
+        }
+        (state, diags, journal)
+    }
+
+    /// Runs the plan's deletions: an instance is destroyed once every
+    /// instance depending on it (per the state's `dependencies`) is gone;
+    /// independent deletions run concurrently. A failed deletion keeps
+    /// what it depends on. Returns whether all succeeded.
+    fn run_deletes<'e>(&'e self, w: &mut Walker<'e, '_>, plan: &'e Plan) -> bool {
         let mut deletes: Vec<&ResourceInstanceChange> = plan
             .resource_changes
             .iter()
             .filter(|c| matches!(c.action, Action::Delete | Action::DeleteThenCreate))
             .collect();
+        if deletes.is_empty() {
+            return true;
+        }
         order_deletes(&mut deletes, self.prior_state.as_ref());
-        let mut failed_deletes = Vec::new();
+        // Group by resource, in deletion order.
+        let mut groups: Vec<(String, Vec<&ResourceInstanceChange>)> = Vec::new();
         for c in deletes {
-            if !self.delete_one(&mut w, c) {
-                failed_deletes.push(c.addr.clone());
+            let r = c.addr.resource.to_string();
+            match groups.last_mut() {
+                Some((last, v)) if *last == r => v.push(c),
+                _ => groups.push((r, vec![c])),
             }
         }
-        if failed_deletes.is_empty() {
-            w.module(
-                self.tree,
-                &ModuleInstance::root(),
-                BTreeMap::new(),
-                &BTreeMap::new(),
-            );
-        }
-        for c in plan
-            .resource_changes
+        let position: HashMap<&str, usize> = groups
             .iter()
-            .filter(|c| c.action == Action::CreateThenDelete)
-        {
-            // The old object was replaced in state by the new one; destroy
-            // the old object through the provider.
-            self.destroy_object(&mut w, c);
-        }
-        if plan.destroy {
-            // Data sources leave the state with everything else.
-            if let Some(sb) = &mut w.new_state {
-                let data: Vec<crate::addrs::ResourceInstanceAddr> = sb
-                    .state
-                    .resources
-                    .iter()
-                    .filter(|r| r.mode == terrane_state::Mode::Data)
-                    .flat_map(|r| {
-                        let addr = crate::addrs::ResourceAddr {
-                            module: crate::state::parse_module(&r.module),
-                            mode: ResourceMode::Data,
-                            type_name: r.type_.clone(),
-                            name: r.name.clone(),
-                        };
-                        r.instances.iter().map(move |i| {
-                            addr.instance(crate::state::instance_key_of(&i.index_key))
-                        })
-                    })
-                    .collect();
-                for a in data {
-                    sb.remove_instance(&a, None);
+            .enumerate()
+            .map(|(i, (r, _))| (r.as_str(), i))
+            .collect();
+        // blockers[i]: groups that must finish before group i (those that
+        // depend on it); unblocks[j]: groups waiting for group j.
+        let deps = state_dependencies(self.prior_state.as_ref());
+        let mut blockers = vec![0usize; groups.len()];
+        let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+        for (j, (r, _)) in groups.iter().enumerate() {
+            for d in deps.get(r).into_iter().flatten() {
+                if let Some(&i) = position.get(d.as_str()) {
+                    if i != j {
+                        blockers[i] += 1;
+                        unblocks[j].push(i);
+                    }
                 }
             }
         }
-        let sb = w.new_state.take();
-        let (state, journal) = match sb {
-            Some(sb) => {
-                if let Some(e) = &sb.journal_error {
-                    w.diags.push(Diagnostic::error(
-                        "Failed to record state changes",
-                        e.clone(),
-                    ));
+        let shared = w.shared;
+        let providers = std::sync::Arc::new(w.providers.clone());
+        // (group, diagnostics, cancelled by an interrupt before starting)
+        let (sender, receiver) = std::sync::mpsc::channel::<(usize, Diagnostics, bool)>();
+        let mut remaining: Vec<usize> = groups.iter().map(|(_, v)| v.len()).collect();
+        let mut group_failed = vec![false; groups.len()];
+        let mut ready: std::collections::BTreeSet<usize> =
+            (0..groups.len()).filter(|&i| blockers[i] == 0).collect();
+        let mut outstanding = 0usize;
+        let mut done = 0usize;
+        let mut all_ok = true;
+        while done < groups.len() {
+            if let Some(i) = ready.pop_first() {
+                if group_failed[i] || opts_interrupted(shared) {
+                    // Skipped: what it depends on stays too.
+                    all_ok = false;
+                    done += 1;
+                    for &k in &unblocks[i] {
+                        group_failed[k] = true;
+                        blockers[k] -= 1;
+                        if blockers[k] == 0 {
+                            ready.insert(k);
+                        }
+                    }
+                    continue;
                 }
-                (sb.state, sb.journal)
+                for &c in &groups[i].1 {
+                    outstanding += 1;
+                    let sender = sender.clone();
+                    let providers = std::sync::Arc::clone(&providers);
+                    w.pool.submit(Box::new(move || {
+                        let mut d = Diagnostics::new();
+                        let cancelled = shared.opts.interrupted();
+                        let started = std::time::Instant::now();
+                        if !cancelled && self.destroy_object(&providers, shared, c, &mut d) {
+                            if let Some(sb) = &shared.new_state {
+                                crate::walk::lock(sb).remove_instance(&c.addr, None);
+                            }
+                            // Recorded: now it may be reported.
+                            shared.emit(ApplyEvent::Done {
+                                addr: c.addr.clone(),
+                                action: Action::Delete,
+                                elapsed_secs: started.elapsed().as_secs(),
+                                id: None,
+                            });
+                        }
+                        let _ = sender.send((i, d, cancelled));
+                    }));
+                }
+                continue;
             }
-            None => (State::default(), None),
-        };
-        (state, w.diags, journal)
-    }
-
-    fn delete_one(&self, w: &mut Walker, c: &ResourceInstanceChange) -> bool {
-        let ok = self.destroy_object(w, c);
-        if ok {
-            if let Some(sb) = &mut w.new_state {
-                sb.remove_instance(&c.addr, None);
+            if outstanding == 0 {
+                break;
+            }
+            let Ok((i, d, cancelled)) = receiver.recv() else {
+                break;
+            };
+            outstanding -= 1;
+            if d.has_errors() || cancelled {
+                group_failed[i] = true;
+                all_ok = false;
+            }
+            w.diags.extend(d);
+            remaining[i] -= 1;
+            if remaining[i] == 0 {
+                done += 1;
+                for &k in &unblocks[i] {
+                    if group_failed[i] {
+                        group_failed[k] = true;
+                    }
+                    blockers[k] -= 1;
+                    if blockers[k] == 0 {
+                        ready.insert(k);
+                    }
+                }
             }
         }
-        ok
+        all_ok
     }
 
-    fn destroy_object(&self, w: &mut Walker, c: &ResourceInstanceChange) -> bool {
+    /// Destroys one object through its provider; reports the start and a
+    /// failure (a success is reported by the caller once recorded).
+    fn destroy_object(
+        &self,
+        providers: &BTreeMap<(String, String), ProviderInstance>,
+        shared: &Shared,
+        c: &ResourceInstanceChange,
+        diags: &mut Diagnostics,
+    ) -> bool {
         let source = c
             .provider
             .split("provider[\"")
@@ -223,7 +373,7 @@ impl<'a> Engine<'a> {
             .and_then(|s| s.split('"').next())
             .unwrap_or_default()
             .to_string();
-        let provider = match w.providers.values().find(|p| p.state_addr == c.provider) {
+        let provider = match providers.values().find(|p| p.state_addr == c.provider) {
             Some(p) => p.provider.clone(),
             None => match self.factory.instantiate(&source) {
                 Ok(p) => {
@@ -234,8 +384,7 @@ impl<'a> Engine<'a> {
                     p
                 }
                 Err(e) => {
-                    w.diags
-                        .push(Diagnostic::error("Failed to instantiate provider", e));
+                    diags.push(Diagnostic::error("Failed to instantiate provider", e));
                     return false;
                 }
             },
@@ -244,15 +393,11 @@ impl<'a> Engine<'a> {
             .before
             .get_attr("id")
             .and_then(|v| v.as_str().map(str::to_string));
-        emit(
-            w,
-            ApplyEvent::Start {
-                addr: c.addr.clone(),
-                action: Action::Delete,
-                id,
-            },
-        );
-        let started = std::time::Instant::now();
+        shared.emit(ApplyEvent::Start {
+            addr: c.addr.clone(),
+            action: Action::Delete,
+            id,
+        });
         let resp = provider.apply_resource_change(&ApplyResourceChangeRequest {
             type_name: c.addr.resource.type_name.clone(),
             prior_state: c.before.unmark_deep_value(),
@@ -265,48 +410,29 @@ impl<'a> Engine<'a> {
         for d in resp.diagnostics.iter() {
             if d.severity == terrane_plugin::Severity::Error {
                 ok = false;
-                w.diags
-                    .push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
+                diags.push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
             }
         }
-        if ok {
-            emit(
-                w,
-                ApplyEvent::Done {
-                    addr: c.addr.clone(),
-                    action: Action::Delete,
-                    elapsed_secs: started.elapsed().as_secs(),
-                    id: None,
-                },
-            );
-        } else {
-            emit(
-                w,
-                ApplyEvent::Failed {
-                    addr: c.addr.clone(),
-                    action: Action::Delete,
-                },
-            );
+        if !ok {
+            shared.emit(ApplyEvent::Failed {
+                addr: c.addr.clone(),
+                action: Action::Delete,
+            });
         }
         ok
     }
 }
 
-fn emit(w: &Walker, e: ApplyEvent) {
-    if let Some(cb) = w.events {
-        if let Ok(mut f) = cb.lock() {
-            f(e)
-        }
-    }
+fn opts_interrupted(shared: &Shared) -> bool {
+    shared.opts.interrupted()
 }
 
-/// Orders deletions so an instance goes before the instances it depends
-/// on (by the `dependencies` recorded in state): a topological sort of the
-/// deletions' resources, ties broken by address, reversed.
-fn order_deletes(deletes: &mut Vec<&ResourceInstanceChange>, state: Option<&State>) {
-    use std::collections::{BTreeSet, HashMap};
-    // Resource address -> the resource addresses it depends on.
-    let mut deps: HashMap<String, BTreeSet<String>> = HashMap::new();
+/// Resource address → the resource addresses it depends on, from the
+/// `dependencies` recorded in state.
+fn state_dependencies(
+    state: Option<&State>,
+) -> HashMap<String, std::collections::BTreeSet<String>> {
+    let mut deps: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
     if let Some(s) = state {
         for r in &s.resources {
             let prefix = if r.module.is_empty() {
@@ -324,6 +450,15 @@ fn order_deletes(deletes: &mut Vec<&ResourceInstanceChange>, state: Option<&Stat
             }
         }
     }
+    deps
+}
+
+/// Orders deletions so an instance goes before the instances it depends
+/// on (by the `dependencies` recorded in state): a topological sort of the
+/// deletions' resources, ties broken by address, reversed.
+fn order_deletes(deletes: &mut Vec<&ResourceInstanceChange>, state: Option<&State>) {
+    use std::collections::{BTreeSet, HashMap};
+    let deps = state_dependencies(state);
     // Kahn's algorithm over the resources being deleted: a resource is
     // ready once everything that depends on it has been placed.
     let resources: BTreeSet<String> = deletes

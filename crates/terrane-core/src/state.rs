@@ -295,31 +295,64 @@ fn sensitive_paths_json(marks: &[terrane_value::PathMarks]) -> String {
     serde_json::to_string(&paths).unwrap_or_else(|_| "[]".into())
 }
 
-/// The state built during apply: the prior state with each change applied
-/// as it happens, and each change also appended to the journal (when one
-/// is open) so a crash loses nothing.
+/// The state built during apply: the prior state plus the changes made so
+/// far. Each change is appended to the journal (when one is open) as it
+/// happens, before the caller reports it: the `write` reaches the kernel
+/// at once, so a killed process loses nothing; fsyncs are grouped (at most
+/// one per [`SYNC_INTERVAL`], and one at the end) because one per change
+/// would cost more than the changes themselves.
 pub struct StateBuilder {
-    pub state: State,
+    base: State,
+    changes: Vec<journal::Change>,
     pub journal: Option<journal::Journal>,
     pub journal_error: Option<String>,
+    last_sync: std::time::Instant,
 }
+
+/// How long journaled changes may wait for their fsync.
+pub const SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl StateBuilder {
     pub fn new(state: State, journal: Option<journal::Journal>) -> StateBuilder {
         StateBuilder {
-            state,
+            base: state,
+            changes: Vec::new(),
             journal,
             journal_error: None,
+            last_sync: std::time::Instant::now(),
         }
+    }
+
+    /// The state apply started from.
+    pub fn base(&self) -> &State {
+        &self.base
+    }
+
+    /// The new state (the base with every change applied, in linear
+    /// time), the journal synced to disk.
+    pub fn finish(mut self) -> (State, Option<journal::Journal>, Option<String>) {
+        if let Some(j) = &mut self.journal {
+            if let Err(e) = j.sync() {
+                self.journal_error.get_or_insert(e.to_string());
+            }
+        }
+        let mut state = self.base;
+        journal::apply_changes(&mut state, &self.changes);
+        (state, self.journal, self.journal_error)
     }
 
     fn record(&mut self, change: journal::Change) {
         if let Some(j) = &mut self.journal {
-            if let Err(e) = j.append(&change) {
-                self.journal_error = Some(e.to_string());
+            let mut result = j.append_all_unsynced(std::slice::from_ref(&change));
+            if result.is_ok() && self.last_sync.elapsed() >= SYNC_INTERVAL {
+                result = j.sync();
+                self.last_sync = std::time::Instant::now();
+            }
+            if let Err(e) = result {
+                self.journal_error.get_or_insert(e.to_string());
             }
         }
-        journal::apply_change(&mut self.state, &change);
+        self.changes.push(change);
     }
 
     fn resource_addr(addr: &ResourceInstanceAddr) -> journal::ResourceAddr {
@@ -354,7 +387,7 @@ impl StateBuilder {
 
     pub fn set_output(&mut self, name: &str, v: &Value, sensitive: bool) {
         if v.is_null() {
-            if self.state.outputs.contains_key(name) {
+            if self.base.outputs.contains_key(name) {
                 self.record(journal::Change::RemoveOutput {
                     name: name.to_string(),
                 });

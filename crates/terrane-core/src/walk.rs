@@ -5,16 +5,29 @@
 //! Both modes share one walk so that apply evaluates configuration exactly
 //! as plan did, only with more values known. Deletions are not part of the
 //! walk: apply runs them first, in reverse dependency order (see
-//! [`crate::apply`]).
+//! [`crate::engine`]).
+//!
+//! # Concurrency
+//!
+//! A module's nodes run as soon as everything they depend on is done.
+//! Expressions are evaluated on the walking thread (they only read the
+//! module's scope); the provider calls of each resource instance (refresh,
+//! plan, apply, read) are jobs on the worker [`Pool`], at most
+//! `-parallelism` at once. A resource's value enters the scope when all its
+//! instances are done. Diagnostics are reported in the module's dependency
+//! order whatever order the work finished in, so output is deterministic.
 
 use crate::addrs::{InstanceKey, ModuleInstance, ResourceAddr, ResourceInstanceAddr};
 use crate::decode::{decode_resource_body, Subject};
 use crate::graph::{order, resource_provider, Node};
 use crate::plan::{Action, ActionReason, OutputChange, Plan, ResourceInstanceChange};
-use crate::state::{provider_state_addr, value_to_instance, PriorState};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::pool::Pool;
+use crate::state::{provider_state_addr, value_to_instance, PriorState, StateBuilder};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use terrane_config::{Module, ModuleTree, Resource, ResourceMode};
 use terrane_hcl::{Diagnostic, Diagnostics};
 use terrane_lang::scope::LocalDef;
@@ -32,6 +45,9 @@ pub trait ProviderFactory: Send + Sync {
     fn instantiate(&self, source: &str) -> Result<Arc<dyn Provider>, String>;
 }
 
+/// Terraform's default `-parallelism`.
+pub const DEFAULT_PARALLELISM: usize = 10;
+
 /// Options of one plan.
 #[derive(Clone, Debug, Default)]
 pub struct PlanOptions {
@@ -40,6 +56,33 @@ pub struct PlanOptions {
     /// `-replace=ADDR` instance addresses.
     pub replace: Vec<String>,
     pub workspace: String,
+    /// At most this many provider operations at once (`-parallelism`);
+    /// 0 means [`DEFAULT_PARALLELISM`], 1 runs everything on the calling
+    /// thread.
+    pub parallelism: usize,
+    /// Interrupts received (SIGINT/SIGTERM); once non-zero, no new
+    /// operation starts, providers are asked to stop, and operations in
+    /// flight finish and are recorded.
+    pub interrupt: Option<&'static AtomicUsize>,
+}
+
+impl PlanOptions {
+    pub(crate) fn interrupted(&self) -> bool {
+        self.interrupt.is_some_and(|n| n.load(Ordering::SeqCst) > 0)
+    }
+
+    pub(crate) fn workers(&self) -> usize {
+        if self.parallelism == 0 {
+            DEFAULT_PARALLELISM
+        } else {
+            self.parallelism
+        }
+    }
+}
+
+/// The error an interrupted walk ends with (Terraform's wording).
+pub fn halted_diagnostic() -> Diagnostic {
+    Diagnostic::error("execution halted", "")
 }
 
 /// What apply reports as it goes (for the UI).
@@ -76,28 +119,36 @@ pub(crate) enum Mode<'p> {
     Apply(&'p Plan),
 }
 
-/// Shared state of one walk.
-pub(crate) struct Walker<'e> {
-    pub factory: &'e dyn ProviderFactory,
-    pub root_vars: BTreeMap<String, Value>,
+/// What the provider-calling jobs share, read-only or behind locks.
+pub(crate) struct Shared<'e> {
     pub prior: &'e PriorState,
     pub opts: PlanOptions,
     pub mode: Mode<'e>,
+    /// Apply mode: the state being built, and its journal.
+    pub new_state: Option<Mutex<StateBuilder>>,
+    pub events: Option<&'e Mutex<dyn FnMut(ApplyEvent) + Send>>,
+    /// Apply mode: the plan's current-object changes by address.
+    pub change_index: HashMap<ResourceInstanceAddr, usize>,
+}
+
+/// The walking thread's state of one walk.
+pub(crate) struct Walker<'e, 'p> {
+    pub factory: &'e dyn ProviderFactory,
+    pub root_vars: BTreeMap<String, Value>,
+    pub shared: &'e Shared<'e>,
+    pub pool: &'p Pool<'e>,
     pub diags: Diagnostics,
     /// Plan mode: changes in walk order.
     pub changes: Vec<ResourceInstanceChange>,
     pub outputs: Vec<OutputChange>,
-    /// Apply mode: the state being built, and its journal.
-    pub new_state: Option<crate::state::StateBuilder>,
-    pub events: Option<&'e Mutex<dyn FnMut(ApplyEvent) + Send>>,
     /// Resources (state addresses) visited, to find orphans.
     pub visited: BTreeSet<crate::state::ResourceKey>,
     /// Configured providers by (module instance, local address).
     pub providers: BTreeMap<(String, String), ProviderInstance>,
     /// Instances refreshing found gone.
     pub gone: Vec<ResourceInstanceAddr>,
-    /// Apply mode: the plan's current-object changes by address.
-    pub change_index: BTreeMap<ResourceInstanceAddr, usize>,
+    /// Providers were asked to stop after an interrupt.
+    pub stop_sent: bool,
 }
 
 /// Source address of a provider local name in a module.
@@ -134,9 +185,83 @@ fn is_known_int(v: &Value) -> Option<i64> {
         .and_then(|n| if n.is_integer() { n.to_i64() } else { None })
 }
 
-impl<'e> Walker<'e> {
+/// The result of one instance's provider work.
+pub(crate) struct Outcome {
+    /// The value references see.
+    pub value: Value,
+    pub diags: Diagnostics,
+    /// Plan mode: the planned change.
+    pub change: Option<ResourceInstanceChange>,
+    /// Refresh found the object gone.
+    pub gone: Option<ResourceInstanceAddr>,
+    /// Not started because of an interrupt.
+    pub cancelled: bool,
+}
+
+impl Outcome {
+    fn new(value: Value) -> Outcome {
+        Outcome {
+            value,
+            diags: Diagnostics::new(),
+            change: None,
+            gone: None,
+            cancelled: false,
+        }
+    }
+}
+
+/// A finished job: (node index, slot within the node, outcome).
+type Finished = (usize, usize, Outcome);
+
+/// A resource whose instance jobs are running.
+struct RunningResource {
+    mode: ResourceMode,
+    scope_key: String,
+    counted: bool,
+    each: bool,
+    /// Slot → (key, outcome); slots past the configured instances are
+    /// orphans (deletions) whose values are not referenced.
+    keys: Vec<Option<InstanceKey>>,
+    outcomes: Vec<Option<Outcome>>,
+    remaining: usize,
+}
+
+/// The work of one resource instance, run on a worker.
+enum InstanceJob {
+    Managed {
+        addr: ResourceInstanceAddr,
+        config: Value,
+        create_before_destroy: bool,
+    },
+    Data {
+        addr: ResourceInstanceAddr,
+        config: Value,
+    },
+    Orphan {
+        addr: ResourceInstanceAddr,
+        prior: PriorInstance,
+        reason: ActionReason,
+        prevent_destroy: bool,
+    },
+    /// Configuration decoding failed: nothing to do.
+    Failed { ty: Type },
+}
+
+impl<'e> Walker<'e, '_> {
     fn error(&mut self, d: Diagnostic) {
         self.diags.push(d);
+    }
+
+    /// After an interrupt: asks every configured provider to stop what it
+    /// is doing (once).
+    fn stop_providers(&mut self) {
+        if self.stop_sent {
+            return;
+        }
+        self.stop_sent = true;
+        for pi in self.providers.values() {
+            let _ = pi.provider.stop();
+        }
     }
 
     /// Walks one module instance; returns its outputs as an object.
@@ -165,165 +290,314 @@ impl<'e> Walker<'e> {
             m.dir.to_string_lossy().into_owned()
         };
         scope.base_dir = m.dir.clone();
-        scope.workspace = if self.opts.workspace.is_empty() {
+        scope.workspace = if self.shared.opts.workspace.is_empty() {
             "default".into()
         } else {
-            self.opts.workspace.clone()
+            self.shared.opts.workspace.clone()
         };
         scope.provider_functions = crate::provider_functions::resolver(self.factory, m);
         // Providers visible here: inherited defaults and those passed in.
         let mut local_providers: BTreeMap<String, ProviderInstance> = inherited.clone();
         let mut outputs = BTreeMap::new();
-        for n in nodes {
-            match n {
-                Node::Variable(name) => {
-                    let Some(var) = m.variables.get(&name) else {
-                        continue;
-                    };
-                    let v = if path.is_root() {
-                        self.root_vars
-                            .get(&name)
-                            .cloned()
-                            .unwrap_or_else(Value::unknown_dynamic)
-                    } else {
-                        let (vt, d) = VarType::of_variable(var);
-                        self.diags.extend(d);
-                        match inputs.get(&name) {
-                            Some(v) => match vt.convert(v) {
-                                Ok(v) => v,
-                                Err(msg) => {
-                                    self.error(Diagnostic::error(
-                                        "Invalid value for input variable",
-                                        msg,
-                                    ));
-                                    Value::unknown(vt.ty.clone())
-                                }
-                            },
-                            None => match terrane_lang::varvalues::default_value(var, &vt) {
-                                Some((v, d)) => {
-                                    self.diags.extend(d);
-                                    v
-                                }
-                                None => {
-                                    self.error(
-                                        Diagnostic::error(
-                                            "Missing required argument",
-                                            format!("The argument {name:?} is required, but no definition was found."),
-                                        ),
-                                    );
-                                    Value::unknown(vt.ty.clone())
-                                }
-                            },
-                        }
-                    };
-                    self.check_variable(var, &v);
-                    let v = if var.sensitive { v.mark_sensitive() } else { v };
-                    scope.variables.insert(name, v);
-                }
-                Node::Local(name) => {
-                    let Some(l) = m.locals.get(&name) else {
-                        continue;
-                    };
-                    let ctx = EvalContext::new(&scope).with_file(&l.expr.file);
-                    let (v, d) = eval_expr(&l.expr.expr, &ctx);
-                    self.diags.extend(d);
-                    scope.locals.insert(name, LocalDef::Value(v));
-                }
-                Node::Provider(addr) => {
-                    if let Some(pi) = self.configure_provider(m, path, &addr, &scope) {
-                        local_providers.insert(addr, pi);
+
+        // The schedule: a node is ready when every node it depends on is
+        // done; ready nodes start in dependency order.
+        let index: HashMap<&Node, usize> = nodes.iter().enumerate().map(|(i, n)| (n, i)).collect();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+        let mut waiting: Vec<usize> = vec![0; nodes.len()];
+        for (i, n) in nodes.iter().enumerate() {
+            for d in deps.get(n).into_iter().flatten() {
+                if let Some(&j) = index.get(d) {
+                    if j != i {
+                        dependents[j].push(i);
+                        waiting[i] += 1;
                     }
-                }
-                Node::Resource(mode, key) => {
-                    let r = match mode {
-                        ResourceMode::Managed => m.managed_resources.get(&key),
-                        ResourceMode::Data => m.data_resources.get(&key),
-                    };
-                    let Some(r) = r else { continue };
-                    let local = resource_provider(r);
-                    let pi = match local_providers.get(&local) {
-                        Some(p) => Some(p.clone()),
-                        None => {
-                            // An implicit, empty configuration of the provider.
-                            let pi = self.configure_provider(m, path, &local, &scope);
-                            if let Some(p) = &pi {
-                                local_providers.insert(local.clone(), p.clone());
-                            }
-                            pi
-                        }
-                    };
-                    let Some(pi) = pi else { continue };
-                    let v = self.resource(&deps, r, path, &pi, &scope);
-                    let scope_key = match mode {
-                        ResourceMode::Managed => key.clone(),
-                        ResourceMode::Data => key.trim_start_matches("data.").to_string(),
-                    };
-                    match mode {
-                        ResourceMode::Managed => scope.resources.insert(scope_key, v),
-                        ResourceMode::Data => scope.data.insert(scope_key, v),
-                    };
-                }
-                Node::ModuleCall(name) => {
-                    let Some(call) = m.module_calls.get(&name) else {
-                        continue;
-                    };
-                    let Some(child) = node.children.get(&name) else {
-                        scope.modules.insert(name, Value::unknown_dynamic());
-                        continue;
-                    };
-                    // Providers for the child: default (unaliased) ones are
-                    // inherited unless `providers` says otherwise.
-                    let mut child_providers: BTreeMap<String, ProviderInstance> = local_providers
-                        .iter()
-                        .filter(|(k, _)| !k.contains('.'))
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
-                    for pp in &call.providers {
-                        if let Some(p) = local_providers.get(&pp.in_parent.addr()) {
-                            child_providers.insert(pp.in_child.addr(), p.clone());
-                        }
-                    }
-                    let keys = self.expand(&call.count, &call.for_each, &scope);
-                    let mut results = Vec::new();
-                    for (key, iv) in keys {
-                        let ctx = EvalContext::new(&scope).with_instance(iv);
-                        let mut child_inputs = BTreeMap::new();
-                        for (iname, input) in &call.inputs {
-                            let c = ctx.clone().with_file(&input.value.file);
-                            let (v, d) = eval_expr(&input.value.expr, &c);
-                            self.diags.extend(d);
-                            child_inputs.insert(iname.clone(), v);
-                        }
-                        let child_path = path.child(&name, key.clone());
-                        let out = self.module(child, &child_path, child_inputs, &child_providers);
-                        results.push((key, out));
-                    }
-                    scope.modules.insert(
-                        name,
-                        collect_instances(results, call.count.is_some(), call.for_each.is_some()),
-                    );
-                }
-                Node::Output(name) => {
-                    let Some(o) = m.outputs.get(&name) else {
-                        continue;
-                    };
-                    let v = match &o.value {
-                        Some(e) => {
-                            let ctx = EvalContext::new(&scope).with_file(&e.file);
-                            let (v, d) = eval_expr(&e.expr, &ctx);
-                            self.diags.extend(d);
-                            v
-                        }
-                        None => Value::null_dynamic(),
-                    };
-                    if path.is_root() {
-                        self.root_output(&name, v.clone(), o.sensitive);
-                    }
-                    outputs.insert(name, if o.sensitive { v.mark_sensitive() } else { v });
                 }
             }
         }
+        let mut ready: BTreeSet<usize> = (0..nodes.len()).filter(|&i| waiting[i] == 0).collect();
+        // Apply mode: a node downstream of a failure is skipped.
+        let mut upstream_failed: Vec<bool> = vec![false; nodes.len()];
+        let mut node_diags: Vec<Diagnostics> =
+            (0..nodes.len()).map(|_| Diagnostics::new()).collect();
+        let mut running: HashMap<usize, RunningResource> = HashMap::new();
+        let (sender, receiver) = mpsc::channel::<Finished>();
+        let applying = matches!(self.shared.mode, Mode::Apply(_));
+        let mut done_count = 0;
+
+        while done_count < nodes.len() {
+            let mut finished: Vec<(usize, bool)> = Vec::new();
+            if let Some(i) = ready.pop_first() {
+                let n = &nodes[i];
+                let skip = self.shared.opts.interrupted() || (applying && upstream_failed[i]);
+                if skip {
+                    if matches!(n, Node::Resource(..) | Node::ModuleCall(_)) {
+                        // The value stays unknown for whatever refers to it.
+                        match n {
+                            Node::Resource(ResourceMode::Managed, key) => {
+                                scope
+                                    .resources
+                                    .insert(key.clone(), Value::unknown_dynamic());
+                            }
+                            Node::Resource(ResourceMode::Data, key) => {
+                                scope.data.insert(
+                                    key.trim_start_matches("data.").to_string(),
+                                    Value::unknown_dynamic(),
+                                );
+                            }
+                            Node::ModuleCall(name) => {
+                                scope.modules.insert(name.clone(), Value::unknown_dynamic());
+                            }
+                            _ => {}
+                        }
+                    }
+                    finished.push((i, true));
+                } else {
+                    let saved = std::mem::take(&mut self.diags);
+                    let started = match n.clone() {
+                        Node::Resource(mode, key) => {
+                            let r = match mode {
+                                ResourceMode::Managed => m.managed_resources.get(&key),
+                                ResourceMode::Data => m.data_resources.get(&key),
+                            };
+                            match r {
+                                Some(r) => {
+                                    let local = resource_provider(r);
+                                    let pi = match local_providers.get(&local) {
+                                        Some(p) => Some(p.clone()),
+                                        None => {
+                                            // An implicit, empty configuration of the provider.
+                                            let pi =
+                                                self.configure_provider(m, path, &local, &scope);
+                                            if let Some(p) = &pi {
+                                                local_providers.insert(local.clone(), p.clone());
+                                            }
+                                            pi
+                                        }
+                                    };
+                                    match pi {
+                                        Some(pi) => self.start_resource(
+                                            i, &deps, r, path, &pi, &scope, &sender,
+                                        ),
+                                        None => None,
+                                    }
+                                }
+                                None => None,
+                            }
+                        }
+                        other => {
+                            self.inline_node(
+                                other,
+                                node,
+                                path,
+                                &inputs,
+                                &mut scope,
+                                &mut local_providers,
+                                &mut outputs,
+                            );
+                            None
+                        }
+                    };
+                    let failed = self.diags.has_errors();
+                    node_diags[i] = std::mem::replace(&mut self.diags, saved);
+                    match started {
+                        Some(run) => {
+                            if run.remaining == 0 {
+                                let failed =
+                                    self.finish_resource(i, run, &mut scope, &mut node_diags);
+                                finished.push((i, failed));
+                            } else {
+                                running.insert(i, run);
+                            }
+                        }
+                        None => finished.push((i, failed)),
+                    }
+                }
+            } else {
+                // Nothing to start: wait for a job, noticing interrupts.
+                let received = if self.shared.opts.interrupt.is_some() {
+                    match receiver.recv_timeout(Duration::from_millis(50)) {
+                        Ok(f) => Some(f),
+                        Err(mpsc::RecvTimeoutError::Timeout) => None,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    }
+                } else {
+                    match receiver.recv() {
+                        Ok(f) => Some(f),
+                        Err(_) => break,
+                    }
+                };
+                if self.shared.opts.interrupted() {
+                    self.stop_providers();
+                }
+                let Some((i, slot, outcome)) = received else {
+                    continue;
+                };
+                let Some(run) = running.get_mut(&i) else {
+                    continue;
+                };
+                run.outcomes[slot] = Some(outcome);
+                run.remaining -= 1;
+                if run.remaining == 0 {
+                    if let Some(run) = running.remove(&i) {
+                        let failed = self.finish_resource(i, run, &mut scope, &mut node_diags);
+                        finished.push((i, failed));
+                    }
+                }
+            }
+            for (i, failed) in finished {
+                done_count += 1;
+                for &d in &dependents[i] {
+                    if failed || upstream_failed[i] {
+                        upstream_failed[d] = true;
+                    }
+                    waiting[d] -= 1;
+                    if waiting[d] == 0 {
+                        ready.insert(d);
+                    }
+                }
+            }
+            if self.shared.opts.interrupted() {
+                self.stop_providers();
+            }
+        }
+        for d in node_diags {
+            self.diags.extend(d);
+        }
         Value::object(outputs)
+    }
+
+    /// Variables, locals, provider configurations, module calls and
+    /// outputs: evaluated on the walking thread.
+    #[allow(clippy::too_many_arguments)]
+    fn inline_node(
+        &mut self,
+        n: Node,
+        node: &'e ModuleTree,
+        path: &ModuleInstance,
+        inputs: &BTreeMap<String, Value>,
+        scope: &mut Scope,
+        local_providers: &mut BTreeMap<String, ProviderInstance>,
+        outputs: &mut BTreeMap<String, Value>,
+    ) {
+        let m = &node.module;
+        match n {
+            Node::Variable(name) => {
+                let Some(var) = m.variables.get(&name) else {
+                    return;
+                };
+                let v = if path.is_root() {
+                    self.root_vars
+                        .get(&name)
+                        .cloned()
+                        .unwrap_or_else(Value::unknown_dynamic)
+                } else {
+                    let (vt, d) = VarType::of_variable(var);
+                    self.diags.extend(d);
+                    match inputs.get(&name) {
+                        Some(v) => match vt.convert(v) {
+                            Ok(v) => v,
+                            Err(msg) => {
+                                self.error(Diagnostic::error(
+                                    "Invalid value for input variable",
+                                    msg,
+                                ));
+                                Value::unknown(vt.ty.clone())
+                            }
+                        },
+                        None => match terrane_lang::varvalues::default_value(var, &vt) {
+                            Some((v, d)) => {
+                                self.diags.extend(d);
+                                v
+                            }
+                            None => {
+                                self.error(Diagnostic::error(
+                                    "Missing required argument",
+                                    format!("The argument {name:?} is required, but no definition was found."),
+                                ));
+                                Value::unknown(vt.ty.clone())
+                            }
+                        },
+                    }
+                };
+                self.check_variable(var, &v);
+                let v = if var.sensitive { v.mark_sensitive() } else { v };
+                scope.variables.insert(name, v);
+            }
+            Node::Local(name) => {
+                let Some(l) = m.locals.get(&name) else {
+                    return;
+                };
+                let ctx = EvalContext::new(scope).with_file(&l.expr.file);
+                let (v, d) = eval_expr(&l.expr.expr, &ctx);
+                self.diags.extend(d);
+                scope.locals.insert(name, LocalDef::Value(v));
+            }
+            Node::Provider(addr) => {
+                if let Some(pi) = self.configure_provider(m, path, &addr, scope) {
+                    local_providers.insert(addr, pi);
+                }
+            }
+            Node::Resource(..) => {}
+            Node::ModuleCall(name) => {
+                let Some(call) = m.module_calls.get(&name) else {
+                    return;
+                };
+                let Some(child) = node.children.get(&name) else {
+                    scope.modules.insert(name, Value::unknown_dynamic());
+                    return;
+                };
+                // Providers for the child: default (unaliased) ones are
+                // inherited unless `providers` says otherwise.
+                let mut child_providers: BTreeMap<String, ProviderInstance> = local_providers
+                    .iter()
+                    .filter(|(k, _)| !k.contains('.'))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                for pp in &call.providers {
+                    if let Some(p) = local_providers.get(&pp.in_parent.addr()) {
+                        child_providers.insert(pp.in_child.addr(), p.clone());
+                    }
+                }
+                let keys = self.expand(&call.count, &call.for_each, scope);
+                let mut results = Vec::new();
+                for (key, iv) in keys {
+                    let ctx = EvalContext::new(scope).with_instance(iv);
+                    let mut child_inputs = BTreeMap::new();
+                    for (iname, input) in &call.inputs {
+                        let c = ctx.clone().with_file(&input.value.file);
+                        let (v, d) = eval_expr(&input.value.expr, &c);
+                        self.diags.extend(d);
+                        child_inputs.insert(iname.clone(), v);
+                    }
+                    let child_path = path.child(&name, key.clone());
+                    let out = self.module(child, &child_path, child_inputs, &child_providers);
+                    results.push((key, out));
+                }
+                scope.modules.insert(
+                    name,
+                    collect_instances(results, call.count.is_some(), call.for_each.is_some()),
+                );
+            }
+            Node::Output(name) => {
+                let Some(o) = m.outputs.get(&name) else {
+                    return;
+                };
+                let v = match &o.value {
+                    Some(e) => {
+                        let ctx = EvalContext::new(scope).with_file(&e.file);
+                        let (v, d) = eval_expr(&e.expr, &ctx);
+                        self.diags.extend(d);
+                        v
+                    }
+                    None => Value::null_dynamic(),
+                };
+                if path.is_root() {
+                    self.root_output(&name, v.clone(), o.sensitive);
+                }
+                outputs.insert(name, if o.sensitive { v.mark_sensitive() } else { v });
+            }
+        }
     }
 
     /// Runs a variable's validation rules against its value.
@@ -372,12 +646,13 @@ impl<'e> Walker<'e> {
 
     fn root_output(&mut self, name: &str, v: Value, sensitive: bool) {
         let before = self
+            .shared
             .prior
             .outputs
             .get(name)
             .cloned()
             .unwrap_or_else(Value::null_dynamic);
-        let after = if self.opts.destroy {
+        let after = if self.shared.opts.destroy {
             Value::null_dynamic()
         } else {
             v
@@ -397,8 +672,8 @@ impl<'e> Walker<'e> {
         } else {
             Action::Update
         };
-        if let Some(sb) = &mut self.new_state {
-            sb.set_output(name, &after, sensitive);
+        if let Some(sb) = &self.shared.new_state {
+            lock(sb).set_output(name, &after, sensitive);
         }
         self.outputs.push(OutputChange {
             name: name.to_string(),
@@ -580,17 +855,20 @@ impl<'e> Walker<'e> {
         }
         vec![(InstanceKey::None, InstanceValues::default())]
     }
-
-    /// Plans or applies every instance of one resource; returns its value
-    /// for references (object, tuple of objects, or object of objects).
-    fn resource(
+    /// Evaluates one resource's instances and submits their provider work;
+    /// `None` when there is nothing to wait for (an error was reported).
+    #[allow(clippy::too_many_arguments)]
+    fn start_resource(
         &mut self,
+        node_index: usize,
         deps: &crate::graph::Deps,
         r: &Resource,
         path: &ModuleInstance,
         pi: &ProviderInstance,
         scope: &Scope,
-    ) -> Value {
+        sender: &mpsc::Sender<Finished>,
+    ) -> Option<RunningResource> {
+        let shared = self.shared;
         let addr = ResourceAddr {
             module: path.clone(),
             mode: r.mode,
@@ -623,20 +901,21 @@ impl<'e> Walker<'e> {
                 )
                 .with_subject(&r.type_range.file, r.type_range.span),
             );
-            return Value::unknown_dynamic();
+            return None;
         };
         let schema = Arc::new(schema);
         let ty = schema.block.implied_type();
-        self.prior
+        shared
+            .prior
             .set_type(&r.type_name, &pi.state_addr, ty.clone());
-        let keys = if self.opts.destroy {
+        let keys = if shared.opts.destroy {
             Vec::new()
         } else {
             self.expand(&r.count, &r.for_each, scope)
         };
         let key_set: BTreeSet<InstanceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
-        let deps = dependencies(deps, r);
-        let mut results = Vec::new();
+        let resource_deps = Arc::new(dependencies(deps, r));
+        let mut jobs: Vec<(Option<InstanceKey>, InstanceJob)> = Vec::new();
         for (key, iv) in keys {
             let iaddr = addr.instance(key.clone());
             let ctx = EvalContext::new(scope).with_instance(iv);
@@ -649,25 +928,30 @@ impl<'e> Walker<'e> {
             let (config, d) = decode_resource_body(&bodies, &schema.block, &ctx, &subject, true);
             let failed = d.has_errors();
             self.diags.extend(d);
-            if failed {
-                results.push((key, Value::unknown(ty.clone())));
-                continue;
-            }
-            let v = match r.mode {
-                ResourceMode::Managed => {
-                    self.managed_instance(r, &iaddr, pi, &schema, config, &deps)
+            let job = if failed {
+                InstanceJob::Failed { ty: ty.clone() }
+            } else {
+                match r.mode {
+                    ResourceMode::Managed => InstanceJob::Managed {
+                        addr: iaddr,
+                        config,
+                        create_before_destroy: r.lifecycle.create_before_destroy == Some(true),
+                    },
+                    ResourceMode::Data => InstanceJob::Data {
+                        addr: iaddr,
+                        config,
+                    },
                 }
-                ResourceMode::Data => self.data_instance(&iaddr, pi, &schema, config),
             };
-            results.push((key, v));
+            jobs.push((Some(key), job));
         }
         // Instances in state that the configuration no longer has.
         if r.mode == ResourceMode::Managed {
-            for (key, prior) in self.prior.instances_of(&addr) {
+            for (key, prior) in shared.prior.instances_of(&addr) {
                 if key_set.contains(&key) {
                     continue;
                 }
-                let reason = if self.opts.destroy {
+                let reason = if shared.opts.destroy {
                     ActionReason::None
                 } else {
                     match key {
@@ -676,40 +960,139 @@ impl<'e> Walker<'e> {
                         InstanceKey::None => ActionReason::DeleteBecauseNoResourceConfig,
                     }
                 };
-                self.plan_delete(
-                    addr.instance(key),
-                    pi,
-                    &schema,
-                    prior,
-                    reason,
-                    r.lifecycle.prevent_destroy == Some(true),
-                );
+                jobs.push((
+                    None,
+                    InstanceJob::Orphan {
+                        addr: addr.instance(key),
+                        prior,
+                        reason,
+                        prevent_destroy: r.lifecycle.prevent_destroy == Some(true),
+                    },
+                ));
             }
         }
-        collect_instances(results, r.count.is_some(), r.for_each.is_some())
+        let mut run = RunningResource {
+            mode: r.mode,
+            scope_key: match r.mode {
+                ResourceMode::Managed => r.addr(),
+                ResourceMode::Data => r.addr().trim_start_matches("data.").to_string(),
+            },
+            counted: r.count.is_some(),
+            each: r.for_each.is_some(),
+            keys: Vec::with_capacity(jobs.len()),
+            outcomes: Vec::with_capacity(jobs.len()),
+            remaining: 0,
+        };
+        for (slot, (key, job)) in jobs.into_iter().enumerate() {
+            run.keys.push(key);
+            run.outcomes.push(None);
+            if let InstanceJob::Failed { ty } = job {
+                run.outcomes[slot] = Some(Outcome::new(Value::unknown(ty)));
+                continue;
+            }
+            run.remaining += 1;
+            let sender = sender.clone();
+            let pi = pi.clone();
+            let schema = Arc::clone(&schema);
+            let resource_deps = Arc::clone(&resource_deps);
+            self.pool.submit(Box::new(move || {
+                let outcome = if shared.opts.interrupted() {
+                    let mut o = Outcome::new(Value::unknown(schema.block.implied_type()));
+                    o.cancelled = true;
+                    o
+                } else {
+                    shared.run(job, &pi, &schema, &resource_deps)
+                };
+                // The walking thread may have gone (it never leaves with
+                // jobs outstanding, but a lost result is harmless anyway).
+                let _ = sender.send((node_index, slot, outcome));
+            }));
+        }
+        Some(run)
+    }
+
+    /// Collects a resource's finished instances into its value, changes
+    /// and diagnostics; returns whether any instance failed.
+    fn finish_resource(
+        &mut self,
+        node_index: usize,
+        run: RunningResource,
+        scope: &mut Scope,
+        node_diags: &mut [Diagnostics],
+    ) -> bool {
+        let mut failed = false;
+        let mut results = Vec::new();
+        for (key, outcome) in run.keys.into_iter().zip(run.outcomes) {
+            let Some(o) = outcome else { continue };
+            failed |= o.diags.has_errors() || o.cancelled;
+            node_diags[node_index].extend(o.diags);
+            if let Some(c) = o.change {
+                self.changes.push(c);
+            }
+            if let Some(g) = o.gone {
+                self.gone.push(g);
+            }
+            if let Some(key) = key {
+                results.push((key, o.value));
+            }
+        }
+        let v = collect_instances(results, run.counted, run.each);
+        match run.mode {
+            ResourceMode::Managed => scope.resources.insert(run.scope_key, v),
+            ResourceMode::Data => scope.data.insert(run.scope_key, v),
+        };
+        failed
+    }
+}
+
+impl Shared<'_> {
+    /// One instance's provider work (on a worker thread).
+    fn run(
+        &self,
+        job: InstanceJob,
+        pi: &ProviderInstance,
+        schema: &Arc<terrane_plugin::Schema>,
+        deps: &[String],
+    ) -> Outcome {
+        match job {
+            InstanceJob::Managed {
+                addr,
+                config,
+                create_before_destroy,
+            } => self.managed_instance(&addr, pi, schema, config, deps, create_before_destroy),
+            InstanceJob::Data { addr, config } => self.data_instance(&addr, pi, schema, config),
+            InstanceJob::Orphan {
+                addr,
+                prior,
+                reason,
+                prevent_destroy,
+            } => self.plan_delete(addr, pi, schema, prior, reason, prevent_destroy),
+            InstanceJob::Failed { ty } => Outcome::new(Value::unknown(ty)),
+        }
     }
 
     fn plan_delete(
-        &mut self,
+        &self,
         addr: ResourceInstanceAddr,
         pi: &ProviderInstance,
         schema: &Arc<terrane_plugin::Schema>,
         prior: PriorInstance,
         reason: ActionReason,
         prevent_destroy: bool,
-    ) {
+    ) -> Outcome {
+        let mut out = Outcome::new(Value::null_dynamic());
         if prevent_destroy {
-            self.error(Diagnostic::error(
+            out.diags.push(Diagnostic::error(
                 "Instance cannot be destroyed",
                 format!("Resource {addr} has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed. To avoid this error and continue with the plan, either disable lifecycle.prevent_destroy or reduce the scope of the plan using the -target flag."),
             ));
         }
-        let prior_val = self.refreshed(&addr, pi, &prior);
+        let prior_val = self.refreshed(&addr, pi, &prior, &mut out);
         if prior_val.is_null() {
-            return;
+            return out;
         }
         if let Mode::Plan = self.mode {
-            self.changes.push(ResourceInstanceChange {
+            out.change = Some(ResourceInstanceChange {
                 addr,
                 provider: pi.state_addr.clone(),
                 action: Action::Delete,
@@ -722,14 +1105,16 @@ impl<'e> Walker<'e> {
                 private: prior.private.clone(),
             });
         }
+        out
     }
 
     /// The prior object, refreshed from the provider when asked to.
     fn refreshed(
-        &mut self,
+        &self,
         addr: &ResourceInstanceAddr,
         pi: &ProviderInstance,
         prior: &PriorInstance,
+        out: &mut Outcome,
     ) -> Value {
         if !self.opts.refresh || prior.value.is_null() || !matches!(self.mode, Mode::Plan) {
             return prior.value.clone();
@@ -742,47 +1127,45 @@ impl<'e> Walker<'e> {
         });
         for d in resp.diagnostics.iter() {
             if d.severity == terrane_plugin::Severity::Error {
-                self.error(Diagnostic::error(d.summary.clone(), d.detail.clone()));
+                out.diags
+                    .push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
                 return prior.value.clone();
             }
         }
         if resp.new_state.is_null() {
-            self.gone.push(addr.clone());
+            out.gone = Some(addr.clone());
         }
         resp.new_state
     }
 
     fn managed_instance(
-        &mut self,
-        r: &Resource,
+        &self,
         addr: &ResourceInstanceAddr,
         pi: &ProviderInstance,
         schema: &Arc<terrane_plugin::Schema>,
         config: Value,
         deps: &[String],
-    ) -> Value {
+        cbd: bool,
+    ) -> Outcome {
         let ty = schema.block.implied_type();
+        let mut out = Outcome::new(Value::unknown(ty.clone()));
         let prior = self.prior.instance(addr);
         let prior_val = match &prior {
-            Some(p) => self.refreshed(addr, pi, p),
+            Some(p) => self.refreshed(addr, pi, p, &mut out),
             None => Value::null(ty.clone()),
         };
         let tainted = prior.as_ref().is_some_and(|p| p.tainted);
-        let cbd = r.lifecycle.create_before_destroy == Some(true);
+        let prior_private = prior
+            .as_ref()
+            .map(|p| p.private.clone())
+            .unwrap_or_default();
         match &self.mode {
             Mode::Plan => {
                 let by_request = self.opts.replace.iter().any(|a| *a == addr.to_string());
-                let Some(pc) = self.plan_change(
-                    addr,
-                    pi,
-                    &prior_val,
-                    &config,
-                    prior
-                        .as_ref()
-                        .map(|p| p.private.clone())
-                        .unwrap_or_default(),
-                ) else {
-                    return Value::unknown(ty);
+                let Some(pc) =
+                    self.plan_change(addr, pi, &prior_val, &config, prior_private, &mut out)
+                else {
+                    return out;
                 };
                 let PlannedChange {
                     mut action,
@@ -805,9 +1188,14 @@ impl<'e> Walker<'e> {
                         Action::DeleteThenCreate
                     };
                     // The replacement is planned as a create.
-                    if let Some(create) =
-                        self.plan_change(addr, pi, &Value::null(ty.clone()), &config, Vec::new())
-                    {
+                    if let Some(create) = self.plan_change(
+                        addr,
+                        pi,
+                        &Value::null(ty.clone()),
+                        &config,
+                        Vec::new(),
+                        &mut out,
+                    ) {
                         planned = create.planned;
                         if requires_replace.is_empty() {
                             requires_replace = create.requires_replace;
@@ -815,37 +1203,36 @@ impl<'e> Walker<'e> {
                         private = create.private;
                     }
                 }
-                if action.is_replace() && r.lifecycle.prevent_destroy == Some(true) {
-                    self.error(Diagnostic::error(
-                        "Instance cannot be destroyed",
-                        format!("Resource {addr} has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed. To avoid this error and continue with the plan, either disable lifecycle.prevent_destroy or reduce the scope of the plan using the -target flag."),
-                    ));
-                }
-                self.changes.push(ResourceInstanceChange {
+                out.value = planned.clone();
+                out.change = Some(ResourceInstanceChange {
                     addr: addr.clone(),
                     provider: pi.state_addr.clone(),
                     action,
                     reason,
                     before: prior_val,
-                    after: planned.clone(),
+                    after: planned,
                     requires_replace,
                     schema: schema.clone(),
                     deposed: None,
                     private,
                 });
-                planned
+                out
             }
             Mode::Apply(plan) => {
-                let change = plan
-                    .resource_changes
-                    .iter()
-                    .find(|c| &c.addr == addr && c.deposed.is_none());
+                let change = self
+                    .change_index
+                    .get(addr)
+                    .and_then(|&i| plan.resource_changes.get(i));
                 let Some(change) = change else {
-                    return prior_val;
+                    out.value = prior_val;
+                    return out;
                 };
                 let action = change.action;
                 match action {
-                    Action::NoOp | Action::Read | Action::Delete => prior_val,
+                    Action::NoOp | Action::Read | Action::Delete => {
+                        out.value = prior_val;
+                        out
+                    }
                     Action::Create
                     | Action::Update
                     | Action::DeleteThenCreate
@@ -857,27 +1244,29 @@ impl<'e> Walker<'e> {
                         };
                         let Some(PlannedChange {
                             planned, private, ..
-                        }) = self.plan_change(
-                            addr,
-                            pi,
-                            &base,
-                            &config,
-                            prior
-                                .as_ref()
-                                .map(|p| p.private.clone())
-                                .unwrap_or_default(),
-                        )
+                        }) = self.plan_change(addr, pi, &base, &config, prior_private, &mut out)
                         else {
-                            return Value::unknown(ty);
+                            return out;
                         };
                         let shown = if action == Action::Update {
                             Action::Update
                         } else {
                             Action::Create
                         };
-                        self.apply_one(
-                            addr, pi, schema, shown, &base, &planned, &config, private, deps, cbd,
-                        )
+                        out.value = self.apply_one(
+                            addr,
+                            pi,
+                            schema,
+                            shown,
+                            &base,
+                            &planned,
+                            &config,
+                            private,
+                            deps,
+                            cbd,
+                            &mut out.diags,
+                        );
+                        out
                     }
                 }
             }
@@ -886,12 +1275,13 @@ impl<'e> Walker<'e> {
 
     /// PlanResourceChange for one instance, and the action it implies.
     fn plan_change(
-        &mut self,
+        &self,
         addr: &ResourceInstanceAddr,
         pi: &ProviderInstance,
         prior: &Value,
         config: &Value,
         prior_private: Vec<u8>,
+        out: &mut Outcome,
     ) -> Option<PlannedChange> {
         let (config_plain, _) = config.unmark_deep();
         let schema = pi.schema.resource(&addr.resource.type_name)?;
@@ -910,7 +1300,8 @@ impl<'e> Walker<'e> {
         for d in resp.diagnostics.iter() {
             if d.severity == terrane_plugin::Severity::Error {
                 failed = true;
-                self.error(Diagnostic::error(d.summary.clone(), d.detail.clone()));
+                out.diags
+                    .push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
             }
         }
         if failed {
@@ -938,9 +1329,11 @@ impl<'e> Walker<'e> {
         })
     }
 
+    /// ApplyResourceChange for one instance. The new object is recorded
+    /// (journaled) before the completion is reported.
     #[allow(clippy::too_many_arguments)]
     fn apply_one(
-        &mut self,
+        &self,
         addr: &ResourceInstanceAddr,
         pi: &ProviderInstance,
         schema: &Arc<terrane_plugin::Schema>,
@@ -951,6 +1344,7 @@ impl<'e> Walker<'e> {
         private: Vec<u8>,
         deps: &[String],
         cbd: bool,
+        diags: &mut Diagnostics,
     ) -> Value {
         let id = prior
             .get_attr("id")
@@ -975,19 +1369,20 @@ impl<'e> Walker<'e> {
         for d in resp.diagnostics.iter() {
             if d.severity == terrane_plugin::Severity::Error {
                 failed = true;
-                self.error(Diagnostic::error(d.summary.clone(), d.detail.clone()));
+                diags.push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
             }
         }
         let new = resp.new_state;
-        if let Some(sb) = &mut self.new_state {
-            if new.is_null() {
-                sb.remove_instance(addr, None);
-            } else {
+        if let Some(sb) = &self.new_state {
+            let inst = (!new.is_null()).then(|| {
                 // A create that failed but left an object is tainted.
                 let tainted = failed && action == Action::Create;
-                let inst =
-                    value_to_instance(&new, schema, &addr.key, deps, tainted, &resp.private, cbd);
-                sb.set_instance(addr, &pi.state_addr, inst);
+                value_to_instance(&new, schema, &addr.key, deps, tainted, &resp.private, cbd)
+            });
+            let mut sb = lock(sb);
+            match inst {
+                None => sb.remove_instance(addr, None),
+                Some(inst) => sb.set_instance(addr, &pi.state_addr, inst),
             }
         }
         if failed {
@@ -1009,17 +1404,18 @@ impl<'e> Walker<'e> {
     }
 
     fn data_instance(
-        &mut self,
+        &self,
         addr: &ResourceInstanceAddr,
         pi: &ProviderInstance,
         schema: &Arc<terrane_plugin::Schema>,
         config: Value,
-    ) -> Value {
+    ) -> Outcome {
         let ty = schema.block.implied_type();
+        let mut out = Outcome::new(Value::unknown(ty.clone()));
         let (config_plain, _) = config.unmark_deep();
         if !config_plain.is_wholly_known() {
             if let Mode::Plan = self.mode {
-                self.changes.push(ResourceInstanceChange {
+                out.change = Some(ResourceInstanceChange {
                     addr: addr.clone(),
                     provider: pi.state_addr.clone(),
                     action: Action::Read,
@@ -1032,7 +1428,7 @@ impl<'e> Walker<'e> {
                     private: Vec::new(),
                 });
             }
-            return Value::unknown(ty);
+            return out;
         }
         let resp = pi.provider.read_data_source(&ReadDataSourceRequest {
             type_name: addr.resource.type_name.clone(),
@@ -1041,24 +1437,32 @@ impl<'e> Walker<'e> {
         });
         for d in resp.diagnostics.iter() {
             if d.severity == terrane_plugin::Severity::Error {
-                self.error(Diagnostic::error(d.summary.clone(), d.detail.clone()));
-                return Value::unknown(ty);
+                out.diags
+                    .push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
+                return out;
             }
         }
-        if let Some(sb) = &mut self.new_state {
+        if let Some(sb) = &self.new_state {
             let inst = value_to_instance(&resp.state, schema, &addr.key, &[], false, &[], false);
-            sb.set_instance(addr, &pi.state_addr, inst);
+            lock(sb).set_instance(addr, &pi.state_addr, inst);
         }
-        resp.state
+        out.value = resp.state;
+        out
     }
 
-    fn emit(&self, e: ApplyEvent) {
+    pub(crate) fn emit(&self, e: ApplyEvent) {
         if let Some(cb) = self.events {
             if let Ok(mut f) = cb.lock() {
                 f(e)
             }
         }
     }
+}
+
+/// Locks a mutex, carrying on past a panic elsewhere (the data is a
+/// state being built; a poisoned lock still holds every recorded change).
+pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// What the provider planned for one instance.

@@ -444,6 +444,14 @@ impl Journal {
 
     /// Appends several changes with one fsync (group commit).
     pub fn append_all(&mut self, changes: &[Change]) -> Result<(), JournalError> {
+        self.append_all_unsynced(changes)?;
+        self.sync()
+    }
+
+    /// Appends changes with one `write` and no fsync: once this returns
+    /// they survive the process being killed (they are in the kernel), but
+    /// not a power loss until the next [`Journal::sync`].
+    pub fn append_all_unsynced(&mut self, changes: &[Change]) -> Result<(), JournalError> {
         if self.base.is_none() {
             return Err(JournalError::NotStarted);
         }
@@ -456,9 +464,16 @@ impl Journal {
             error,
         };
         self.file.write_all(&buf).map_err(ioe)?;
-        self.file.sync_data().map_err(ioe)?;
         self.changes.extend_from_slice(changes);
         Ok(())
+    }
+
+    /// Makes every appended change durable (fsync).
+    pub fn sync(&mut self) -> Result<(), JournalError> {
+        self.file.sync_data().map_err(|error| JournalError::Io {
+            path: self.path.clone(),
+            error,
+        })
     }
 
     /// Applies the journal to the state held by `local` (which must have
