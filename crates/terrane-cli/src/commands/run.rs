@@ -33,6 +33,7 @@ struct Options {
     detailed_exitcode: bool,
     state_path: PathBuf,
     replace: Vec<String>,
+    parallelism: usize,
 }
 
 fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
@@ -95,6 +96,17 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("terraform.tfstate")),
         replace,
+        parallelism: match flags.value("parallelism") {
+            None => terrane_core::walk::DEFAULT_PARALLELISM,
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if n > 0 => n,
+                _ => {
+                    return Err(format!(
+                        "invalid value {v:?} for flag -parallelism: must be a whole number greater than zero"
+                    ))
+                }
+            },
+        },
     })
 }
 
@@ -213,6 +225,10 @@ fn with_lock(
         destroy: opts.destroy,
         replace: opts.replace.clone(),
         workspace: std::env::var("TF_WORKSPACE").unwrap_or_else(|_| "default".into()),
+        parallelism: opts.parallelism,
+        // Ctrl-C (SIGINT) and SIGTERM: stop gracefully, then hard on a
+        // second signal.
+        interrupt: Some(terrane_core::interrupt::install()),
     };
     let (plan, d) = engine.plan(&plan_opts);
     diags.extend(d);
