@@ -159,3 +159,31 @@ fn implied_local_mirror_directories() {
         "1.0.0"
     );
 }
+
+/// Terraform 1.0.3's message for a provider no method has, listing where it
+/// looked (observed with a filesystem mirror that lacks the provider).
+#[test]
+fn provider_missing_from_every_mirror() {
+    let root = TempDir::new("missing");
+    let mirror = root.path().join("mirror");
+    std::fs::create_dir_all(&mirror).unwrap();
+    let methods = terrane_install::InstallationMethod::for_plugin_dirs(&[mirror.clone()]);
+    let source = MultiSource::new(&methods, Arc::new(Discovery::new(HttpClient::new())));
+    let mut reqs = Requirements::new();
+    reqs.insert(
+        ProviderAddr::parse("acme/thing").unwrap(),
+        Constraints::any(),
+    );
+    let mut options = InstallOptions::new(root.path());
+    options.platform = Platform::new("linux", "amd64");
+    let err = install(&reqs, &LockFile::new(), &source, &options, &mut |_| {}).unwrap_err();
+    let d = err.iter().next().unwrap();
+    assert_eq!(d.summary, "Failed to query available provider packages");
+    assert_eq!(
+        d.detail,
+        format!(
+            "Could not retrieve the list of available versions for provider acme/thing: provider registry.terraform.io/acme/thing was not found in any of the search locations\n\n  - {}",
+            mirror.display()
+        )
+    );
+}

@@ -202,6 +202,6 @@ impl Source for FilesystemMirror {
     }
 
     fn describe(&self) -> String {
-        format!("filesystem mirror at {}", self.root.display())
+        self.root.display().to_string()
     }
 }

@@ -85,7 +85,8 @@ pub trait Source: Send + Sync {
         platform: &Platform,
     ) -> Result<PackageMeta, Diagnostic>;
 
-    /// For messages: "filesystem mirror at /path", "network mirror at URL".
+    /// Where the source looks, as listed in "not found in any of the search
+    /// locations" messages: the mirror's path or URL, the registry's name.
     fn describe(&self) -> String;
 }
 
@@ -177,22 +178,28 @@ impl Source for MultiSource {
         warnings: &mut Vec<String>,
     ) -> Result<Vec<Version>, Diagnostic> {
         let mut versions: Vec<Version> = Vec::new();
-        let mut any = false;
+        let mut locations = Vec::new();
         for (index, source) in self.allowed(addr) {
-            any = true;
+            locations.push(source.describe());
             for v in self.versions_of(index, source, addr, warnings)? {
                 if !versions.contains(&v) {
                     versions.push(v);
                 }
             }
         }
-        if !any {
+        if versions.is_empty() {
+            let mut detail = format!(
+                "Could not retrieve the list of available versions for provider {}: provider {addr} was not found in any of the search locations",
+                addr.for_display()
+            );
+            if !locations.is_empty() {
+                detail.push_str("\n\n");
+                let list: Vec<String> = locations.iter().map(|l| format!("  - {l}")).collect();
+                detail.push_str(&list.join("\n"));
+            }
             return Err(Diagnostic::error(
                 "Failed to query available provider packages",
-                format!(
-                    "Could not retrieve the list of available versions for provider {}: provider registry.terraform.io does not have a provider named {addr}\n\nNo installation method in the CLI configuration includes this provider.",
-                    addr.for_display()
-                ),
+                detail,
             ));
         }
         Ok(versions)
@@ -227,6 +234,7 @@ impl Source for MultiSource {
     }
 
     fn describe(&self) -> String {
-        "configured installation methods".to_string()
+        let all: Vec<String> = self.entries.iter().map(|(_, s)| s.describe()).collect();
+        all.join(", ")
     }
 }

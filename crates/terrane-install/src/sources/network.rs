@@ -162,6 +162,6 @@ impl Source for NetworkMirror {
     }
 
     fn describe(&self) -> String {
-        format!("network mirror at {}", self.base_url)
+        self.base_url.clone()
     }
 }

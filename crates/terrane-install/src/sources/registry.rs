@@ -301,6 +301,6 @@ impl Source for RegistrySource {
     }
 
     fn describe(&self) -> String {
-        "provider registry".to_string()
+        "the provider's origin registry".to_string()
     }
 }
