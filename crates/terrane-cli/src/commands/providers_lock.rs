@@ -80,6 +80,8 @@ pub fn lock(args: &[String], ui: &Ui) -> i32 {
         Ok(code) => code,
         Err(d) => {
             ui.diagnostics(d.iter());
+            // As init, Terraform ends the error output with a blank line.
+            eprintln!();
             1
         }
     }
@@ -191,7 +193,7 @@ fn lock_inner(flags: &Flags, ui: &Ui) -> Result<i32, Diagnostics> {
                 }
             }
             Err(d) => {
-                let detail: Vec<String> = d.iter().map(|x| format!("- {}", x.detail)).collect();
+                let detail: Vec<String> = d.iter().map(|x| failure_line(&x.detail)).collect();
                 result = Err(diags_of(Diagnostic::error(
                     "Could not retrieve providers for locking",
                     format!(
@@ -230,6 +232,20 @@ fn lock_inner(flags: &Flags, ui: &Ui) -> Result<i32, Diagnostics> {
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(0)
+}
+
+/// One provider's failure as Terraform lists it: `- ADDRESS: reason`. The
+/// installer's detail reads "Error while installing NAME vVERSION: reason".
+fn failure_line(detail: &str) -> String {
+    if let Some(rest) = detail.strip_prefix("Error while installing ") {
+        if let Some((what, reason)) = rest.split_once(": ") {
+            let name = what.split(' ').next().unwrap_or(what);
+            if let Ok(addr) = ProviderAddr::parse(name) {
+                return format!("- {addr}: {reason}");
+            }
+        }
+    }
+    format!("- {detail}")
 }
 
 fn strip_escapes(s: &str) -> String {
@@ -335,7 +351,7 @@ fn mirror_inner(flags: &Flags, target: &Path, ui: &Ui) -> Result<(), Diagnostics
                 Ok((file, hashes)) => {
                     archives.insert(
                         platform.to_string(),
-                        serde_json::json!({ "hashes": hashes, "url": file }),
+                        serde_json::json!({ "url": file, "hashes": hashes }),
                     );
                 }
                 Err(d) => diags.push(d),
@@ -454,6 +470,8 @@ fn zip_dir(dir: &Path, dest: &Path) -> std::io::Result<()> {
         let mode = std::fs::metadata(&path)?.permissions().mode();
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
+            // Fast: mirroring a 200 MB provider should take seconds.
+            .compression_level(Some(1))
             .unix_permissions(mode);
         w.start_file(name, opts).map_err(std::io::Error::other)?;
         std::io::copy(&mut std::fs::File::open(&path)?, &mut w)?;
