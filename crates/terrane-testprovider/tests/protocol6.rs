@@ -237,6 +237,19 @@ fn schema_plan_apply_read_functions() {
         r.diagnostics.to_string(),
         "Error: Invalid function argument\nInvalid value for \"name\" parameter: the name must not be empty."
     );
+    // An error not tied to an argument.
+    let r = call("greet", vec![]);
+    assert_eq!(
+        r.error,
+        Some(FunctionError {
+            text: "a name is required".into(),
+            argument: None
+        })
+    );
+    assert_eq!(
+        r.diagnostics.to_string(),
+        "Error: Error in function call\nCall to function \"greet\" failed: a name is required."
+    );
     let r = call(
         "describe",
         vec![Value::list(Type::String, vec![Value::string("a")])],
