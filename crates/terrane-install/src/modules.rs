@@ -307,25 +307,50 @@ impl Installer<'_> {
         let parsed = match source::parse_module_source(&source) {
             Ok(p) => p,
             Err(e) => {
+                // Terraform announces a getter address before resolving it.
+                (self.progress)(ModuleEvent::Downloading {
+                    key: key.to_string(),
+                    source: source::package_display(&source),
+                    version: None,
+                });
                 self.source_error(call, &source, e);
                 return None;
             }
         };
-        if call.version.is_some() && !matches!(parsed, ModuleSourceAddr::Registry(_)) {
-            let why = match parsed {
-                ModuleSourceAddr::Local(_) => "a relative local path",
-                _ => "a non Registry URL",
+        if call.version.is_some() {
+            let why = match &parsed {
+                ModuleSourceAddr::Registry(_) => None,
+                ModuleSourceAddr::Local(rel) => {
+                    // Recorded and announced first, as Terraform does.
+                    let dir = clean_join(base, &rel.replace('\\', "/"));
+                    (self.progress)(ModuleEvent::Installed {
+                        key: key.to_string(),
+                        dir: dir.clone(),
+                    });
+                    self.record(key, &source, None, &dir);
+                    Some("a relative local path")
+                }
+                ModuleSourceAddr::Remote(addr) => {
+                    (self.progress)(ModuleEvent::Downloading {
+                        key: key.to_string(),
+                        source: addr.package.clone(),
+                        version: None,
+                    });
+                    Some("a non Registry URL")
+                }
             };
-            self.error(
-                call,
-                "Invalid version constraint",
-                format!(
-                    "Cannot apply a version constraint to module {:?} (at {}) because it has {why}.",
-                    call.name,
-                    call_location(call)
-                ),
-            );
-            return None;
+            if let Some(why) = why {
+                self.error(
+                    call,
+                    "Invalid version constraint",
+                    format!(
+                        "Cannot apply a version constraint to module {:?} (at {}) because it has {why}.",
+                        call.name,
+                        call_location(call)
+                    ),
+                );
+                return None;
+            }
         }
         match parsed {
             ModuleSourceAddr::Local(rel) => self.install_local(key, call, &source, &rel, base),

@@ -390,6 +390,15 @@ module "ok" {{
         got[5].1,
         "Cannot apply a version constraint to module \"pinned\" (at main.tf:5) because it has a non Registry URL."
     );
+    // Terraform announces getter addresses before resolving them.
+    assert!(
+        lines.contains(&"Downloading foo/bar for bare...".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&format!("Downloading git::{url} for pinned...")),
+        "{lines:?}"
+    );
     // What could be installed was, and the manifest records it.
     assert!(lines.contains(&"- ok in ok".to_string()), "{lines:?}");
     assert!(manifest_text(&root).contains(r#"{"Key":"ok","Source":"./ok","Dir":"ok"}"#));

@@ -229,6 +229,17 @@ pub(crate) fn url_scheme(s: &str) -> Option<&str> {
     (scheme.len() > 1).then_some(scheme)
 }
 
+/// How Terraform names a getter address in `Downloading ...` lines: the
+/// address without its `//SUBDIR` (forced getter and query kept).
+pub fn package_display(s: &str) -> String {
+    let (forced, rest) = split_forced_getter(s);
+    let (package_url, _) = split_subdir(rest);
+    match forced {
+        Some(f) => format!("{f}::{package_url}"),
+        None => package_url,
+    }
+}
+
 /// Parses a getter address (anything neither local nor registry): also
 /// used for the `X-Terraform-Get` location a registry answers with.
 pub fn parse_remote_source(s: &str) -> Result<RemoteModuleAddr, SourceError> {
@@ -239,10 +250,7 @@ pub fn parse_remote_source(s: &str) -> Result<RemoteModuleAddr, SourceError> {
         ));
     }
     let (package_url, subdir) = split_subdir(rest);
-    let package = match forced {
-        Some(f) => format!("{f}::{package_url}"),
-        None => package_url.clone(),
-    };
+    let package = package_display(s);
     let (detected_getter, url, extra_subdir) = detect(&package_url)?;
     let getter_name = forced.or(detected_getter.as_deref()).unwrap_or("");
     let getter = match getter_name.to_ascii_lowercase().as_str() {
