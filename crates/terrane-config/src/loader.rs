@@ -301,6 +301,8 @@ fn load_node(
                 (child_dir, normalize_display(&child_prefix))
             }
             Some(_) => match installed.get(&key) {
+                // Shown as Terraform shows it: `.terraform/modules/x/main.tf`.
+                Some(p) if p.is_relative() => (p.clone(), normalize_display(&p.to_string_lossy())),
                 Some(p) => (p.clone(), p.to_string_lossy().into_owned()),
                 None => continue,
             },
