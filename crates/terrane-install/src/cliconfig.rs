@@ -85,7 +85,7 @@ pub struct CliConfig {
 #[derive(Clone, Debug, Default)]
 pub struct CliEnv {
     pub home: Option<PathBuf>,
-    /// `TF_CLI_CONFIG_FILE`.
+    /// `TF_CLI_CONFIG_FILE` (or the older `TERRAFORM_CONFIG`).
     pub config_file: Option<PathBuf>,
     /// `TF_PLUGIN_CACHE_DIR`.
     pub plugin_cache_dir: Option<PathBuf>,
@@ -103,7 +103,10 @@ impl CliEnv {
         let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         CliEnv {
             home: var("HOME").map(PathBuf::from),
-            config_file: var("TF_CLI_CONFIG_FILE").map(PathBuf::from),
+            // TERRAFORM_CONFIG is the variable's older name, still honoured.
+            config_file: var("TF_CLI_CONFIG_FILE")
+                .or_else(|| var("TERRAFORM_CONFIG"))
+                .map(PathBuf::from),
             plugin_cache_dir: var("TF_PLUGIN_CACHE_DIR").map(PathBuf::from),
             xdg_data_home: var("XDG_DATA_HOME").map(PathBuf::from),
             xdg_data_dirs: var("XDG_DATA_DIRS").map(|v| {
