@@ -3,10 +3,13 @@
 //!
 //! go-plugin contract: started with `TF_PLUGIN_MAGIC_COOKIE` and
 //! `PLUGIN_PROTOCOL_VERSIONS`, it listens on a Unix socket, prints
-//! `1|6|unix|PATH|grpc|` on stdout and serves gRPC (HTTP/2, no TLS) until
-//! the client calls `plugin.GRPCController/Shutdown` or kills it.
+//! `1|6|unix|PATH|grpc|CERT` on stdout and serves gRPC over HTTP/2 until
+//! the client calls `plugin.GRPCController/Shutdown` or kills it. With
+//! `PLUGIN_CLIENT_CERT` set it uses AutoMTLS (see [`tls`]), otherwise plain
+//! HTTP/2 and an empty CERT field.
 
 mod provider;
+mod tls;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -75,12 +78,14 @@ fn socket_path() -> PathBuf {
 }
 
 async fn serve() -> Result<(), String> {
+    let tls = tls::from_env()?;
     let path = socket_path();
     let listener = tokio::net::UnixListener::bind(&path)
         .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
     {
+        let cert = tls.as_ref().map_or("", |t| t.cert_base64.as_str());
         let mut out = std::io::stdout().lock();
-        writeln!(out, "1|6|unix|{}|grpc|", path.display())
+        writeln!(out, "1|6|unix|{}|grpc|{cert}", path.display())
             .and_then(|_| out.flush())
             .map_err(|e| format!("cannot write the handshake: {e}"))?;
     }
@@ -92,13 +97,23 @@ async fn serve() -> Result<(), String> {
                 let Ok((stream, _)) = accepted else { continue };
                 let provider = provider.clone();
                 let shutdown_tx = shutdown_tx.clone();
+                let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         route(provider.clone(), shutdown_tx.clone(), req)
                     });
-                    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let http2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+                    match acceptor {
+                        None => {
+                            let _ = http2.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                        Some(acceptor) => {
+                            // A client that fails the handshake just loses its connection.
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                let _ = http2.serve_connection(TokioIo::new(stream), service).await;
+                            }
+                        }
+                    }
                 });
             }
             _ = shutdown_rx.recv() => break,

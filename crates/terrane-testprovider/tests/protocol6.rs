@@ -289,3 +289,22 @@ fn refuses_to_run_directly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("This binary is a plugin"));
 }
+
+/// Without a client certificate (AutoMTLS off) the plugin serves plain
+/// HTTP/2, as go-plugin servers do; the default start above uses mTLS.
+#[test]
+fn plain_grpc_without_auto_mtls() {
+    let mut cfg = PluginConfig::new(
+        "registry.terraform.io/terrane/terranetest",
+        env!("CARGO_BIN_EXE_terraform-provider-terranetest"),
+    );
+    cfg.auto_mtls = false;
+    let p = GrpcProvider::start(cfg).unwrap_or_else(|e| panic!("start: {e}"));
+    let r = p.call_function(&CallFunctionRequest {
+        name: "greet".into(),
+        arguments: vec![Value::string("plain")],
+    });
+    assert!(r.diagnostics.is_empty(), "{}", r.diagnostics);
+    assert_eq!(r.result.as_str(), Some("Hello, plain"));
+    assert!(p.close().is_empty());
+}
