@@ -103,6 +103,9 @@ impl Decoder {
         subject: &Subject,
     ) -> Value {
         let eff = effective(bodies);
+        if let Some(fixed) = attributes_as_blocks(schema, &eff) {
+            return self.block(bodies, &fixed, ctx, subject);
+        }
         let mut out: BTreeMap<String, Value> = BTreeMap::new();
         for (name, attr) in &schema.attributes {
             let ty = attr
@@ -397,6 +400,79 @@ impl Decoder {
     }
 }
 
+/// Terraform lets a list or set of objects attribute be written as blocks
+/// (SDKv2's "attributes as blocks", e.g. `ingress` of
+/// `aws_security_group`). When the configuration does that, decode it
+/// against a schema where those attributes are nested blocks with every
+/// object attribute optional; the resulting list or set of objects has the
+/// attribute's type, so the decoded value is the same as if it had been
+/// written as an argument. `None` when no attribute is written as blocks.
+fn attributes_as_blocks(schema: &Block, eff: &Effective<'_>) -> Option<Block> {
+    let as_blocks: Vec<(&String, NestingMode, &BTreeMap<String, Type>)> = schema
+        .attributes
+        .iter()
+        .filter(|(name, attr)| {
+            attr.nested_type.is_none()
+                && !eff.attrs.contains_key(name.as_str())
+                && eff.blocks.contains_key(name.as_str())
+        })
+        .filter_map(|(name, attr)| match &attr.ty {
+            Type::List(e) => match &**e {
+                Type::Object { attrs, .. } => Some((name, NestingMode::List, attrs)),
+                _ => None,
+            },
+            Type::Set(e) => match &**e {
+                Type::Object { attrs, .. } => Some((name, NestingMode::Set, attrs)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    if as_blocks.is_empty() {
+        return None;
+    }
+    let mut fixed = schema.clone();
+    for (name, nesting, attrs) in as_blocks {
+        fixed.attributes.remove(name);
+        fixed.block_types.insert(
+            name.clone(),
+            terrane_plugin::NestedBlock {
+                block: object_as_block(attrs),
+                nesting,
+                min_items: 0,
+                max_items: 0,
+            },
+        );
+    }
+    Some(fixed)
+}
+
+/// A block whose attributes are an object type's, all optional.
+fn object_as_block(attrs: &BTreeMap<String, Type>) -> Block {
+    Block {
+        attributes: attrs
+            .iter()
+            .map(|(k, ty)| {
+                (
+                    k.clone(),
+                    terrane_plugin::Attribute {
+                        ty: ty.clone(),
+                        nested_type: None,
+                        description: String::new(),
+                        description_kind: Default::default(),
+                        required: false,
+                        optional: true,
+                        computed: false,
+                        sensitive: false,
+                        deprecated: false,
+                    },
+                )
+            })
+            .collect(),
+        ..Block::default()
+    }
+}
+
 fn nested_type(nesting: NestingMode, obj: &Type) -> Type {
     match nesting {
         NestingMode::List => Type::List(Box::new(obj.clone())),
@@ -433,5 +509,75 @@ fn json_blocks(e: &Expr) -> Vec<Body> {
     match &e.kind {
         ExprKind::Tuple(items) => items.iter().filter_map(to_body).collect(),
         _ => to_body(e).into_iter().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn optional(ty: Type) -> terrane_plugin::Attribute {
+        let mut a = object_as_block(&BTreeMap::from([("x".to_string(), ty)]))
+            .attributes
+            .remove("x")
+            .expect("attribute");
+        a.computed = true;
+        a
+    }
+
+    /// `ingress { ... }` blocks for a `set(object)` attribute decode to the
+    /// same value as the attribute written as a list of objects, with the
+    /// attributes a block leaves out null.
+    #[test]
+    fn set_of_objects_attribute_written_as_blocks() {
+        let rule = Type::object([("from_port", Type::Number), ("description", Type::String)]);
+        let schema = Block {
+            attributes: BTreeMap::from([
+                (
+                    "ingress".to_string(),
+                    optional(Type::Set(Box::new(rule.clone()))),
+                ),
+                ("name".to_string(), optional(Type::String)),
+            ]),
+            ..Block::default()
+        };
+        let src = r#"
+resource "aws_security_group" "web" {
+  name = "web"
+  ingress {
+    from_port   = 443
+    description = "https"
+  }
+  ingress {
+    from_port = 22
+  }
+}
+"#;
+        let (module, diags) = terrane_config::load_source("main.tf", src);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let res = &module.managed_resources["aws_security_group.web"];
+        let scope = terrane_lang::Scope::new();
+        let ctx = EvalContext::new(&scope);
+        let subject = Subject {
+            file: res.config.file.clone(),
+            span: res.config.body.span,
+        };
+        let (value, diags) = decode_resource_body(&[&res.config], &schema, &ctx, &subject, true);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let want = Value::set(
+            rule,
+            vec![
+                Value::object_from([
+                    ("description", Value::string("https")),
+                    ("from_port", Value::from_i64(443)),
+                ]),
+                Value::object_from([
+                    ("description", Value::null(Type::String)),
+                    ("from_port", Value::from_i64(22)),
+                ]),
+            ],
+        );
+        assert_eq!(value.get_attr("ingress"), Some(&want));
+        assert_eq!(value.get_attr("name"), Some(&Value::string("web")));
     }
 }
