@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use terrane_config::ModuleCall;
+use terrane_config::{ModuleCall, ModuleTree};
 use terrane_hcl::{Diagnostic, Diagnostics};
 
 /// How deep module calls may nest before we assume a cycle.
@@ -255,6 +255,56 @@ pub fn install_modules(
     } else {
         Ok(manifest)
     }
+}
+
+/// Terraform's checks before `validate`, `plan` and `apply`: every remote
+/// module call in `tree` must be installed, from the same source, at a
+/// version its constraint still allows. Local modules need no
+/// installation (see docs/compatibility.md).
+pub fn check_installed(root: &Path, tree: &ModuleTree) -> Diagnostics {
+    let manifest = ModuleManifest::read(root, &data_dir_from_env());
+    let mut diags = Diagnostics::new();
+    tree.walk(&mut |node| {
+        for (name, call) in &node.module.module_calls {
+            let Some(source) = call.source.as_ref().map(|s| s.as_str()) else {
+                continue;
+            };
+            if source::is_local_source(source) {
+                continue;
+            }
+            let mut path = node.path.clone();
+            path.push(name.clone());
+            let key = path.join(".");
+            let problem = match manifest.get(&key) {
+                None => Some((
+                    "Module not installed",
+                    "This module is not yet installed. Run \"terraform init\" to install all modules required by this configuration.".to_string(),
+                )),
+                Some(r) if r.source != source => Some((
+                    "Module source has changed",
+                    "The source address was changed since this module was installed. Run \"terraform init\" to install all modules required by this configuration.".to_string(),
+                )),
+                Some(r) => {
+                    let installed = r.version.as_deref().and_then(|v| Version::parse(v).ok());
+                    let wanted = call.version.as_deref().and_then(|c| Constraints::parse(c).ok());
+                    match (installed, wanted) {
+                        (Some(v), Some(c)) if !c.allows(&v) => Some((
+                            "Module version requirements have changed",
+                            format!("The version requirements have changed since this module was installed and the installed version ({v}) is no longer acceptable. Run \"terraform init\" to install all modules required by this configuration."),
+                        )),
+                        _ => None,
+                    }
+                }
+            };
+            if let Some((summary, detail)) = problem {
+                diags.push(
+                    Diagnostic::error(summary, detail)
+                        .with_subject(&call.range.file, call.range.span),
+                );
+            }
+        }
+    });
+    diags
 }
 
 struct Installer<'a> {

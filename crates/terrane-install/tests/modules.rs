@@ -913,3 +913,36 @@ fn registry_install_matches_terraform() {
         manifest_records(&manifest_text(&tf_root))
     );
 }
+
+#[test]
+fn uninstalled_or_changed_remote_modules_are_reported() {
+    let base = temp_dir("check");
+    let repo = make_repo(&base);
+    let url = format!("file://{}", repo.bare.display());
+    let root = base.join("root");
+    let config = format!(
+        "module \"g\" {{\n  source = \"git::{url}?ref=v1.0.0\"\n}}\n\nmodule \"l\" {{\n  source = \"./l\"\n}}\n"
+    );
+    write(&root.join("main.tf"), &config);
+    write(&root.join("l/main.tf"), "");
+    let check = |root: &Path| {
+        let (tree, diags) = terrane_config::load_tree(root);
+        assert!(!diags.has_errors(), "{:?}", describe(&diags));
+        describe(&terrane_install::modules::check_installed(root, &tree))
+    };
+    assert_eq!(
+        check(&root),
+        [(
+            "Module not installed".to_string(),
+            "This module is not yet installed. Run \"terraform init\" to install all modules required by this configuration.".to_string(),
+            "main.tf:1".to_string()
+        )]
+    );
+    let (_, result) = install(&root, &options());
+    assert!(result.is_ok(), "{:?}", result.err().map(|d| describe(&d)));
+    assert!(check(&root).is_empty());
+    write(&root.join("main.tf"), &config.replace("v1.0.0", "feature"));
+    let got = check(&root);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "Module source has changed");
+}
