@@ -247,3 +247,18 @@ fn init_module_output_matches_terraform() {
     assert!(tn_text.starts_with("Initializing modules...\n"));
     assert_eq!(manifest_records(&tn_root), manifest_records(&tf_root));
 }
+
+#[test]
+fn plan_before_init_reports_module_not_installed() {
+    let base = temp_dir("noinit");
+    let (root, _) = setup(&base, "root");
+    let out = terrane(&root, &["plan", "-no-color", "-input=false"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "Error: Module not installed\n\n  on main.tf line 1:\n   1: module \"remote\" {\n"
+        ),
+        "{err}"
+    );
+}

@@ -120,6 +120,8 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
     };
     let dir = Path::new(".");
     let (tree, mut diags) = terrane_config::load_tree(dir);
+    // A remote module that init has not installed would silently plan as empty.
+    diags.extend(terrane_install::modules::check_installed(dir, &tree));
     if !diags.has_errors() {
         diags.extend(terrane_config::validate::validate_tree(&tree));
     }
