@@ -110,7 +110,8 @@ pub enum InstallEvent {
         version: Version,
     },
     /// Fetched and installed; `auth` describes what was verified
-    /// (`unauthenticated`, `checksum verified`).
+    /// (`unauthenticated`, `signed by HashiCorp`, `self-signed`,
+    /// `checksum verified` for a network mirror's hashes).
     Installed {
         addr: ProviderAddr,
         version: Version,
@@ -431,6 +432,7 @@ fn verify_and_install(
         Authentication::RegistryChecksum {
             sha256,
             all_platform_hashes,
+            signed_by,
         } => {
             let got = crate::hash::sha256_file_hex(package).map_err(|e| e.to_string())?;
             if got != *sha256 {
@@ -440,7 +442,7 @@ fn verify_and_install(
                 ));
             }
             vouched.extend(all_platform_hashes.iter().cloned());
-            "checksum verified".to_string()
+            signed_by.clone()
         }
         Authentication::MirrorHashes(hashes) => {
             let mut ok = false;

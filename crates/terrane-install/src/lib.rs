@@ -39,6 +39,7 @@ pub mod http;
 pub mod installer;
 pub mod lockfile;
 pub mod modules;
+pub mod openpgp;
 pub mod platform;
 pub mod sources;
 pub mod versions;

@@ -167,7 +167,8 @@ fn provider_missing_from_every_mirror() {
     let root = TempDir::new("missing");
     let mirror = root.path().join("mirror");
     std::fs::create_dir_all(&mirror).unwrap();
-    let methods = terrane_install::InstallationMethod::for_plugin_dirs(std::slice::from_ref(&mirror));
+    let methods =
+        terrane_install::InstallationMethod::for_plugin_dirs(std::slice::from_ref(&mirror));
     let source = MultiSource::new(&methods, Arc::new(Discovery::new(HttpClient::new())));
     let mut reqs = Requirements::new();
     reqs.insert(

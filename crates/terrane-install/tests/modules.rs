@@ -234,6 +234,10 @@ module "shallow" {{
 module "head" {{
   source = "git::{url}"
 }}
+
+module "tag2" {{
+  source = "git::{url}?ref=v1.0.0"
+}}
 "#,
             commit = repo.commit
         ),
@@ -257,8 +261,15 @@ module "head" {{
         format!("Downloading git::{url}?ref=v1.0.0 for tag..."),
         "- tag in .terraform/modules/tag".to_string(),
         "- tag.helper in .terraform/modules/tag/modules/helper".to_string(),
+        format!("Downloading git::{url}?ref=v1.0.0 for tag2..."),
+        "- tag2 in .terraform/modules/tag2".to_string(),
+        "- tag2.helper in .terraform/modules/tag2/modules/helper".to_string(),
     ];
     assert_eq!(lines, expected);
+    // The second call of the same package is a copy without `.git`.
+    assert_eq!(marker(&root, ".terraform/modules/tag2"), "tag");
+    assert!(root.join(".terraform/modules/tag/.git").is_dir());
+    assert!(!root.join(".terraform/modules/tag2/.git").exists());
     assert_eq!(marker(&root, ".terraform/modules/tag"), "tag");
     assert_eq!(marker(&root, ".terraform/modules/branch"), "branch");
     assert_eq!(marker(&root, ".terraform/modules/commit"), "commit");
@@ -288,7 +299,7 @@ module "head" {{
     let text = fs::read_to_string(root.join("main.tf")).expect("read");
     fs::write(
         root.join("main.tf"),
-        text.replace("?ref=v1.0.0", "?ref=main"),
+        text.replacen("?ref=v1.0.0", "?ref=main", 1),
     )
     .expect("write");
     let (lines, result) = install(&root, &options());
@@ -702,7 +713,16 @@ module "gs" {{
 module "shallow" {{
   source = "git::{url}?depth=1"
 }}
-"#
+
+module "abs" {{
+  source = "{work}"
+}}
+
+module "abssub" {{
+  source = "file://{work}//sub"
+}}
+"#,
+        work = base.join("work").display()
     );
     let make_root = |name: &str| {
         let root = base.join(name);

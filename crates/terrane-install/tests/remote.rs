@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{build_zip, expected_h1, sha256_hex, TempDir, TestServer};
+use common::{build_zip, expected_h1, sha256_hex, GpgSigner, TempDir, TestServer};
 use std::sync::Arc;
 use terrane_install::cliconfig::{InstallationMethod, MethodKind};
 use terrane_install::sources::MultiSource;
@@ -24,6 +24,7 @@ fn exe(version: &str) -> (String, Vec<u8>) {
 
 struct Registry {
     server: TestServer,
+    signer: GpgSigner,
     /// version -> (linux zip sha256, h1)
     packages: Vec<(String, String, String)>,
     other_platform_sha: String,
@@ -31,9 +32,11 @@ struct Registry {
 
 /// A registry on the server for `127.0.0.1:PORT/acme/thing` with versions
 /// 1.0.0, 1.1.0, 1.2.0-beta and 2.0.0 for linux_amd64 (and a darwin_arm64
-/// entry in each SHA256SUMS).
-fn registry() -> Registry {
+/// entry in each SHA256SUMS, which a test key signs). `None` without gpg.
+fn registry() -> Option<Registry> {
+    let signer = GpgSigner::new()?;
     let server = TestServer::start();
+    let armor = serde_json::to_string(&signer.public_key_armor).unwrap();
     server.put(
         "/.well-known/terraform.json",
         r#"{"providers.v1":"/v1/providers/","modules.v1":"/v1/modules/"}"#,
@@ -66,22 +69,28 @@ fn registry() -> Registry {
         server.put(
             &format!("/v1/providers/acme/thing/{v}/download/linux/amd64"),
             format!(
-                r#"{{"protocols":["5.0"],"os":"linux","arch":"amd64","filename":"{filename}","download_url":"/files/{filename}","shasums_url":"../../../../../../../files/terraform-provider-thing_{v}_SHA256SUMS","shasums_signature_url":"/files/terraform-provider-thing_{v}_SHA256SUMS.sig","shasum":"{sha}","signing_keys":{{"gpg_public_keys":[]}}}}"#
+                r#"{{"protocols":["5.0"],"os":"linux","arch":"amd64","filename":"{filename}","download_url":"/files/{filename}","shasums_url":"../../../../../../../files/terraform-provider-thing_{v}_SHA256SUMS","shasums_signature_url":"/files/terraform-provider-thing_{v}_SHA256SUMS.sig","shasum":"{sha}","signing_keys":{{"gpg_public_keys":[{{"key_id":"0","ascii_armor":{armor},"trust_signature":"","source":"Test","source_url":null}}]}}}}"#
             ),
+        );
+        let sums = format!(
+            "{other_platform_sha}  terraform-provider-thing_{v}_darwin_arm64.zip\n{sha}  {filename}\n"
+        );
+        server.put(
+            &format!("/files/terraform-provider-thing_{v}_SHA256SUMS.sig"),
+            signer.sign(sums.as_bytes()),
         );
         server.put(
             &format!("/files/terraform-provider-thing_{v}_SHA256SUMS"),
-            format!(
-                "{other_platform_sha}  terraform-provider-thing_{v}_darwin_arm64.zip\n{sha}  {filename}\n"
-            ),
+            sums,
         );
         packages.push((v.to_string(), sha, expected_h1(&[(name.as_str(), &data)])));
     }
-    Registry {
+    Some(Registry {
         server,
+        signer,
         packages,
         other_platform_sha,
-    }
+    })
 }
 
 fn options(work: &TempDir) -> InstallOptions {
@@ -99,7 +108,7 @@ fn direct() -> MultiSource {
 
 #[test]
 fn registry_protocol_selects_installs_and_records_hashes() {
-    let reg = registry();
+    let Some(reg) = registry() else { return };
     let addr = ProviderAddr::parse(&format!("{}/acme/thing", reg.server.addr)).unwrap();
     let work = TempDir::new("reg");
     let mut reqs = Requirements::new();
@@ -123,7 +132,7 @@ fn registry_protocol_selects_installs_and_records_hashes() {
         [
             format!("- Finding {host}/acme/thing versions matching \"~> 1.0\"..."),
             format!("- Installing {host}/acme/thing v1.1.0..."),
-            format!("- Installed {host}/acme/thing v1.1.0 (checksum verified)"),
+            format!("- Installed {host}/acme/thing v1.1.0 (self-signed)"),
         ]
     );
     // h1 of this platform's package; zh of every platform's archive.
@@ -169,6 +178,7 @@ fn registry_protocol_selects_installs_and_records_hashes() {
             "/v1/providers/acme/thing/versions",
             "/v1/providers/acme/thing/1.1.0/download/linux/amd64",
             "/files/terraform-provider-thing_1.1.0_SHA256SUMS",
+            "/files/terraform-provider-thing_1.1.0_SHA256SUMS.sig",
             "/files/terraform-provider-thing_1.1.0_linux_amd64.zip",
         ]
     );
@@ -213,7 +223,7 @@ fn registry_protocol_selects_installs_and_records_hashes() {
 
 #[test]
 fn registry_checksum_mismatch_is_refused() {
-    let reg = registry();
+    let Some(reg) = registry() else { return };
     // The archive on the server no longer matches the registry's shasum.
     reg.server.put(
         "/files/terraform-provider-thing_2.0.0_linux_amd64.zip",
@@ -240,6 +250,30 @@ fn registry_checksum_mismatch_is_refused() {
         .join(&reg.server.addr)
         .join("acme/thing/2.0.0/linux_amd64")
         .exists());
+
+    // A checksums document whose signature was made over other content.
+    reg.server.put(
+        "/files/terraform-provider-thing_1.0.0_SHA256SUMS.sig",
+        reg.signer.sign(b"something else"),
+    );
+    let mut reqs = Requirements::new();
+    reqs.insert(addr.clone(), Constraints::parse("1.0.0").unwrap());
+    let err = install(
+        &reqs,
+        &LockFile::new(),
+        &direct(),
+        &options(&work),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    let d = err.iter().next().unwrap();
+    assert_eq!(
+        d.detail,
+        format!(
+            "Error while installing {}/acme/thing v1.0.0: error checking signature: the signature was not made by any of the given keys",
+            reg.server.addr
+        )
+    );
 
     // An unknown provider: the registry answers 404.
     let mut reqs = Requirements::new();

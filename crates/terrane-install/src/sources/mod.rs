@@ -39,11 +39,15 @@ pub enum Authentication {
     /// Nothing: local mirrors.
     None,
     /// The registry's checksum: the archive's SHA-256 must equal `sha256`,
-    /// and the registry's `SHA256SUMS` listed it. `all_platform_hashes` are
-    /// the `zh:` hashes of every platform in that `SHA256SUMS` document.
+    /// which the registry's `SHA256SUMS` document lists and whose OpenPGP
+    /// signature was verified with the registry's signing keys.
+    /// `all_platform_hashes` are the `zh:` hashes of every platform in that
+    /// document; `signed_by` is Terraform's label for the signer
+    /// (`signed by HashiCorp`, `self-signed`).
     RegistryChecksum {
         sha256: String,
         all_platform_hashes: Vec<PackageHash>,
+        signed_by: String,
     },
     /// The hashes a network mirror published for this package; at least one
     /// must match.

@@ -7,10 +7,13 @@
 //!   package: `filename`, `download_url`, `shasum`, `shasums_url`,
 //!   `shasums_signature_url`, `protocols`, `signing_keys`.
 //!
-//! The archive's SHA-256 must equal `shasum`, and the `SHA256SUMS` document
-//! must list that same checksum for the file name; its entries for every
-//! platform become `zh:` hashes in the lock file. The GPG signature over
-//! `SHA256SUMS` is not verified (see docs/compatibility.md).
+//! The archive's SHA-256 must equal `shasum`, the `SHA256SUMS` document
+//! must list that same checksum for the file name, and the document's
+//! detached OpenPGP signature (`shasums_signature_url`) must verify with one
+//! of the `signing_keys`. Its entries for every platform become `zh:` hashes
+//! in the lock file. A signature by HashiCorp's key is reported as "signed
+//! by HashiCorp", any other as "self-signed" (partner trust signatures are
+//! not checked; see docs/compatibility.md).
 
 use super::{Authentication, PackageLocation, PackageMeta, Source};
 use crate::addr::ProviderAddr;
@@ -148,6 +151,55 @@ impl RegistrySource {
     }
 }
 
+/// Verifies the signature over the checksums document with the download
+/// description's `signing_keys`; returns Terraform's label for the signer.
+fn check_signature(
+    download: &serde_json::Value,
+    sums: &[u8],
+    client: &crate::http::HttpClient,
+    base_url: &str,
+) -> Result<String, String> {
+    let keys_json = download
+        .get("signing_keys")
+        .and_then(|k| k.get("gpg_public_keys"))
+        .and_then(|k| k.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let mut keys = Vec::new();
+    for key in &keys_json {
+        if let Some(armor) = key.get("ascii_armor").and_then(|a| a.as_str()) {
+            match crate::openpgp::parse_public_keys(armor.as_bytes()) {
+                Ok(parsed) => keys.extend(parsed),
+                Err(e) => return Err(format!("error decoding a registry signing key: {e}")),
+            }
+        }
+    }
+    if keys.is_empty() {
+        return Err(
+            "the registry provided no signing keys (RSA) to authenticate the package".to_string(),
+        );
+    }
+    let sig_url = download
+        .get("shasums_signature_url")
+        .and_then(|u| u.as_str())
+        .map(|u| resolve_url(base_url, u))
+        .ok_or_else(|| "the registry gave no shasums_signature_url".to_string())?;
+    let sig = client.get(&sig_url).map_err(|d| d.detail)?;
+    if !sig.is_success() {
+        return Err(format!(
+            "failed to retrieve the checksums signature {sig_url}: status {}",
+            sig.status
+        ));
+    }
+    let key = crate::openpgp::verify_detached(&keys, sums, &sig.body)
+        .map_err(|e| format!("error checking signature: {e}"))?;
+    if key.primary_fingerprint == crate::openpgp::HASHICORP_FINGERPRINT {
+        Ok("signed by HashiCorp".to_string())
+    } else {
+        Ok("self-signed".to_string())
+    }
+}
+
 fn string_list(v: Option<&serde_json::Value>) -> Vec<String> {
     v.and_then(|v| v.as_array())
         .map(|items| {
@@ -279,6 +331,7 @@ impl Source for RegistrySource {
                 )))
             }
         }
+        let signed_by = check_signature(&doc, &sums.body, client, &response.url).map_err(&fail)?;
         // Only archives of this provider version count as its hashes.
         let prefix = format!("terraform-provider-{}_{}_", addr.type_name, version);
         let all_platform_hashes = entries
@@ -296,6 +349,7 @@ impl Source for RegistrySource {
             authentication: Authentication::RegistryChecksum {
                 sha256: shasum,
                 all_platform_hashes,
+                signed_by,
             },
         })
     }

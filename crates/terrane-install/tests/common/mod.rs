@@ -184,3 +184,108 @@ pub fn peer_dir() -> Option<PathBuf> {
     );
     None
 }
+
+/// A throw-away GnuPG home with one RSA signing key, for registries that
+/// sign their SHA256SUMS. `None` (after saying why) when gpg is missing.
+pub struct GpgSigner {
+    home: TempDir,
+    pub public_key_armor: String,
+}
+
+impl GpgSigner {
+    pub fn new() -> Option<GpgSigner> {
+        let home = TempDir::new("gnupg");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700));
+        }
+        let gen = std::process::Command::new("gpg")
+            .env("GNUPGHOME", home.path())
+            .args([
+                "--batch",
+                "--passphrase",
+                "",
+                "--quick-gen-key",
+                "Terrane Test <test@example.com>",
+                "rsa2048",
+                "sign",
+                "never",
+            ])
+            .output();
+        match gen {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => panic!(
+                "gpg --quick-gen-key failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(e) => {
+                eprintln!(
+                    "skipping: gpg is not available ({e}); it signs the test registry's SHA256SUMS"
+                );
+                return None;
+            }
+        }
+        let export = std::process::Command::new("gpg")
+            .env("GNUPGHOME", home.path())
+            .args(["--batch", "--armor", "--export", "test@example.com"])
+            .output()
+            .expect("gpg --export");
+        let public_key_armor = String::from_utf8(export.stdout).expect("armored key");
+        Some(GpgSigner {
+            home,
+            public_key_armor,
+        })
+    }
+
+    /// Runs gpg in this home with `args`; returns standard output.
+    pub fn gpg(&self, args: &[&str]) -> Vec<u8> {
+        let out = std::process::Command::new("gpg")
+            .env("GNUPGHOME", self.home.path())
+            .arg("--batch")
+            .args(args)
+            .output()
+            .expect("run gpg");
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    /// Writes `data` to a file in the home and returns its path.
+    pub fn file(&self, data: &[u8]) -> String {
+        let file = self.home.path().join("data");
+        std::fs::write(&file, data).unwrap();
+        file.to_string_lossy().into_owned()
+    }
+
+    /// A binary detached signature over `data`.
+    pub fn sign(&self, data: &[u8]) -> Vec<u8> {
+        let file = self.home.path().join("to-sign");
+        std::fs::write(&file, data).unwrap();
+        let out = std::process::Command::new("gpg")
+            .env("GNUPGHOME", self.home.path())
+            .args(["--batch", "--yes", "--detach-sign", "--output", "-"])
+            .arg(&file)
+            .output()
+            .expect("gpg --detach-sign");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+}
+
+impl Drop for GpgSigner {
+    fn drop(&mut self) {
+        // gpg started an agent for this home; stop it with the home.
+        let _ = std::process::Command::new("gpgconf")
+            .env("GNUPGHOME", self.home.path())
+            .args(["--kill", "gpg-agent"])
+            .output();
+    }
+}
