@@ -235,6 +235,7 @@ pub fn install_modules(
         }],
         diags: Diagnostics::new(),
         stack: Vec::new(),
+        fetched: HashMap::new(),
     };
     installer.walk(".", ".", &[]);
     let manifest = ModuleManifest {
@@ -316,6 +317,10 @@ struct Installer<'a> {
     diags: Diagnostics,
     /// Canonical directories of the modules being walked, to stop cycles.
     stack: Vec<PathBuf>,
+    /// Packages fetched in this run (getter and URL -> package directory):
+    /// another call of the same package gets a copy instead of a second
+    /// download, as in Terraform.
+    fetched: HashMap<String, String>,
 }
 
 /// Where a call's module ended up.
@@ -474,7 +479,7 @@ impl Installer<'_> {
             version: None,
         });
         let package_dir = self.package_dir(key);
-        if let Err(detail) = self.fetch(addr, &package_dir) {
+        if let Err(detail) = self.obtain(addr, &package_dir) {
             self.download_error(call, &addr.package, detail);
             return None;
         }
@@ -579,7 +584,7 @@ impl Installer<'_> {
             });
         }
         let package_dir = self.package_dir(key);
-        if let Err(detail) = self.fetch(&real, &package_dir) {
+        if let Err(detail) = self.obtain(&real, &package_dir) {
             self.download_error(call, &real.package, detail);
             return None;
         }
@@ -638,6 +643,22 @@ impl Installer<'_> {
     fn package_dir(&self, key: &str) -> String {
         let data = self.opts.data_dir.to_string_lossy().replace('\\', "/");
         clean_join(&data, &format!("modules/{key}"))
+    }
+
+    /// Puts a package into `package_dir`: a copy of the same package
+    /// fetched earlier in this run, else a fresh fetch.
+    fn obtain(&mut self, addr: &RemoteModuleAddr, package_dir: &str) -> Result<(), String> {
+        let identity = format!("{:?} {}", addr.getter, addr.url);
+        if let Some(previous) = self.fetched.get(&identity) {
+            let dest = self.root.join(package_dir);
+            remove_existing(&dest)
+                .map_err(|e| format!("cannot remove the previous copy in {package_dir}: {e}"))?;
+            return copy_package(&self.root.join(previous), &dest)
+                .map_err(|e| format!("cannot copy the package from {previous}: {e}"));
+        }
+        self.fetch(addr, package_dir)?;
+        self.fetched.insert(identity, package_dir.to_string());
+        Ok(())
     }
 
     /// Fetches a package into `package_dir` (relative to the root),
@@ -832,6 +853,32 @@ fn glob_match(pattern: &str, name: &str) -> bool {
         }
     }
     p[pi..].iter().all(|c| *c == '*')
+}
+
+/// Copies a package directory (following a link at the top), leaving out
+/// hidden entries such as `.git`, as Terraform's copy does.
+fn copy_package(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        let kind = entry.file_type()?;
+        if kind.is_symlink() {
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
+            #[cfg(not(unix))]
+            std::fs::copy(&src, &dst).map(|_| ())?;
+        } else if kind.is_dir() {
+            copy_package(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
 }
 
 /// Removes a previous package (a directory, or a link to one).
