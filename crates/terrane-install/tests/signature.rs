@@ -82,3 +82,37 @@ fn malformed_input_is_an_error_not_a_panic() {
         let _ = parse_public_keys(bad);
     }
 }
+
+/// The fingerprint terrane recognises as HashiCorp's is that of the release
+/// key Terraform 1.0.3 carries in its binary (read from the peer binary at
+/// test time; terrane itself embeds only the fingerprint).
+#[test]
+fn hashicorp_fingerprint_matches_the_key_in_terraform() {
+    let Some(peer) = common::peer_dir() else {
+        return;
+    };
+    let binary = std::fs::read(peer.join("bin/terraform")).unwrap();
+    let begin = b"-----BEGIN PGP PUBLIC KEY BLOCK-----";
+    let end = b"-----END PGP PUBLIC KEY BLOCK-----";
+    let mut fingerprints = Vec::new();
+    let mut from = 0;
+    while let Some(start) = find(&binary[from..], begin).map(|i| from + i) {
+        let Some(stop) = find(&binary[start..], end).map(|i| start + i + end.len()) else {
+            break;
+        };
+        for key in parse_public_keys(&binary[start..stop]).unwrap() {
+            fingerprints.push(key.primary_fingerprint);
+        }
+        from = stop;
+    }
+    assert!(
+        fingerprints
+            .iter()
+            .any(|f| f == terrane_install::openpgp::HASHICORP_FINGERPRINT),
+        "{fingerprints:?}"
+    );
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
