@@ -13,8 +13,9 @@ root="$(cd "$here/.." && pwd)"
 peer="${TERRANE_PEER_DIR:-/tmp/terrane-peer}"
 reps="${REPS:-3}"
 
-(cd "$root" && cargo build --release -q -p terrane-cli)
-terrane="$root/target/release/terrane"
+target="${CARGO_TARGET_DIR:-$root/target}"
+(cd "$root" && CARGO_TARGET_DIR="$target" cargo build --release -q -p terrane-cli)
+terrane="$target/release/terrane"
 terraform="$peer/bin/terraform"
 
 work="$(mktemp -d)"
