@@ -768,3 +768,115 @@ pub const METHODS_V6: Methods = Methods {
 
 /// go-plugin's controller service: asks the plugin process to exit.
 pub const CONTROLLER_SHUTDOWN: &str = "/plugin.GRPCController/Shutdown";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    /// Wire bytes of the 5.5/6.5 additions, spelled out from the protocol's
+    /// field numbers (tag byte = field << 3 | wire type), so a renumbered
+    /// field cannot slip through a round trip through the same structs.
+    #[test]
+    fn function_and_move_messages_on_the_wire() {
+        let resp = CallFunctionResponse {
+            result: None,
+            error: Some(FunctionError {
+                text: "x".into(),
+                function_argument: Some(1),
+            }),
+        };
+        // error = 2 (message): text = 1 (string), function_argument = 2 (varint)
+        assert_eq!(
+            resp.encode_to_vec(),
+            [0x12, 0x05, 0x0a, 0x01, b'x', 0x10, 0x01]
+        );
+
+        let schema = GetProviderSchemaResponse {
+            server_capabilities: Some(ServerCapabilities {
+                plan_destroy: true,
+                get_provider_schema_optional: false,
+                move_resource_state: true,
+            }),
+            functions: [(
+                "f".to_string(),
+                Function {
+                    summary: "s".into(),
+                    ..Default::default()
+                },
+            )]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        };
+        // server_capabilities = 6: plan_destroy = 1, move_resource_state = 3;
+        // functions = 7: map entry {key = 1: "f", value = 2: {summary = 4: "s"}}
+        assert_eq!(
+            schema.encode_to_vec(),
+            [
+                0x32, 0x04, 0x08, 0x01, 0x18, 0x01, 0x3a, 0x08, 0x0a, 0x01, b'f', 0x12, 0x03, 0x22,
+                0x01, b's'
+            ]
+        );
+
+        let param = FunctionParameter {
+            name: "n".into(),
+            r#type: b"s".to_vec(),
+            allow_null_value: true,
+            allow_unknown_values: true,
+            description: String::new(),
+            description_kind: 0,
+        };
+        let f = Function {
+            parameters: vec![param.clone()],
+            variadic_parameter: Some(param),
+            r#return: Some(FunctionReturn {
+                r#type: b"t".to_vec(),
+            }),
+            summary: "s".into(),
+            deprecation_message: "d".into(),
+            ..Default::default()
+        };
+        let p = [0x0a, 0x01, b'n', 0x12, 0x01, b's', 0x18, 0x01, 0x20, 0x01];
+        let mut want = vec![0x0a, p.len() as u8];
+        want.extend_from_slice(&p);
+        want.extend_from_slice(&[0x12, p.len() as u8]);
+        want.extend_from_slice(&p);
+        want.extend_from_slice(&[
+            0x1a, 0x03, 0x0a, 0x01, b't', 0x22, 0x01, b's', 0x3a, 0x01, b'd',
+        ]);
+        assert_eq!(f.encode_to_vec(), want);
+
+        let mv = MoveResourceStateRequest {
+            source_provider_address: "a".into(),
+            source_type_name: "b".into(),
+            source_schema_version: 2,
+            source_state: Some(RawState {
+                json: b"{}".to_vec(),
+                flatmap: BTreeMap::new(),
+            }),
+            target_type_name: "c".into(),
+            source_private: b"p".to_vec(),
+        };
+        assert_eq!(
+            mv.encode_to_vec(),
+            [
+                0x0a, 0x01, b'a', 0x12, 0x01, b'b', 0x18, 0x02, 0x22, 0x04, 0x0a, 0x02, b'{', b'}',
+                0x2a, 0x01, b'c', 0x32, 0x01, b'p'
+            ]
+        );
+
+        let md = GetMetadataResponse {
+            resources: vec![TypeNameMetadata {
+                type_name: "r".into(),
+            }],
+            functions: vec![FunctionMetadata { name: "f".into() }],
+            ..Default::default()
+        };
+        // resources = 4, functions = 5
+        assert_eq!(
+            md.encode_to_vec(),
+            [0x22, 0x03, 0x0a, 0x01, b'r', 0x2a, 0x03, 0x0a, 0x01, b'f']
+        );
+    }
+}
