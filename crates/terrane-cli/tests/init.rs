@@ -554,3 +554,44 @@ fn providers_tree_matches_terraform() {
     }
     assert_eq!(outs[0], outs[1]);
 }
+
+#[test]
+fn dev_overrides_run_the_plugin_from_its_directory_without_init() {
+    let Some(env) = Env::new("devoverride") else {
+        return;
+    };
+    let plugin_dir = env
+        .peer
+        .join("mirror/registry.terraform.io/hashicorp/null/2.1.2/linux_amd64");
+    let rc = env.scratch.join("dev.tfrc");
+    fs::write(
+        &rc,
+        format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"hashicorp/null\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            plugin_dir.display()
+        ),
+    )
+    .expect("write rc");
+    let dir = env.dir("dev", NULL_TF);
+    let mut c = env.cmd(
+        Path::new(env!("CARGO_BIN_EXE_terrane")),
+        &dir,
+        &["apply", "-no-color", "-auto-approve"],
+    );
+    let o = c
+        .env("TF_CLI_CONFIG_FILE", &rc)
+        .env("TF_LOG", "debug")
+        .output()
+        .expect("run terrane");
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(
+        text(&o.stderr).contains("terraform-provider-null_v2.1.2_x4"),
+        "the override's plugin did not serve:\n{}",
+        show(&o)
+    );
+    assert!(
+        text(&o.stdout).contains("Apply complete! Resources: 3 added"),
+        "{}",
+        show(&o)
+    );
+}
