@@ -31,6 +31,7 @@ Main commands:
 All other commands:
   console       Try Terraform expressions at an interactive command prompt
   fmt           Reformat your configuration in the standard style
+  get           Install or upgrade remote Terraform modules
   output        Show output values from your root module
   providers     Show the providers required for this configuration
   version       Show the current terrane version
@@ -107,6 +108,7 @@ pub fn run(args: Vec<String>) -> i32 {
         "apply" => commands::run::run(&cmd_args, &ui, commands::run::Command::Apply),
         "destroy" => commands::run::run(&cmd_args, &ui, commands::run::Command::Destroy),
         "fmt" => commands::fmt::run(&cmd_args, &ui),
+        "get" => commands::get::run(&cmd_args, &ui),
         "init" => commands::init::run(&cmd_args, &ui),
         "providers" => commands::providers::run(&cmd_args, &ui),
         "validate" => commands::validate::run(&cmd_args, &ui),

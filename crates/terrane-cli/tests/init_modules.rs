@@ -262,3 +262,41 @@ fn plan_before_init_reports_module_not_installed() {
         "{err}"
     );
 }
+
+#[test]
+fn get_installs_modules_like_init() {
+    let base = temp_dir("get");
+    let (root, url) = setup(&base, "root");
+    let out = terrane(&root, &["get", "-no-color"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "- local in modules/local\nDownloading git::{url}?ref=v1 for remote...\n- remote in .terraform/modules/remote\n- remote.label in .terraform/modules/remote/modules/label\n"
+        )
+    );
+    let out = terrane(&root, &["get"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "");
+    let out = terrane(&root, &["get", "-update"]);
+    assert_eq!(stdout(&out).lines().count(), 4);
+    if let Some(peer) = peer_dir() {
+        let (tf_root, _) = setup(&base, "tf");
+        let tf = Command::new(peer.join("bin/terraform"))
+            .args(["get", "-no-color"])
+            .current_dir(&tf_root)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env_remove("TF_DATA_DIR")
+            .output()
+            .expect("run terraform");
+        let (tn_root, _) = setup(&base, "tn");
+        let tn = terrane(&tn_root, &["get", "-no-color"]);
+        assert_eq!(stdout(&tn), stdout(&tf));
+        assert_eq!(tn.status.code(), tf.status.code());
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod console;
 pub mod fmt;
+pub mod get;
 pub mod init;
 pub mod output;
 pub mod providers;
