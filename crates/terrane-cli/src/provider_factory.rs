@@ -268,7 +268,7 @@ fn verify_package(
             .map_err(|e| std::io::Error::other(e.0)),
     }
     .map_err(|e| format!("cannot hash the installed package {}: {e}", dir.display()))?;
-    if lock.hashes.iter().any(|h| *h == h1) {
+    if lock.hashes.contains(&h1) {
         return Ok(());
     }
     Err(format!(

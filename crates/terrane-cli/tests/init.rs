@@ -356,6 +356,9 @@ fn external_null_plugin_gives_the_same_results_as_the_builtin() {
     );
 }
 
+/// Runs one tool in a fixed directory.
+type Runner<'a> = dyn Fn(&[&str]) -> Output + 'a;
+
 fn alter_h1(dir: &Path) {
     let path = dir.join(".terraform.lock.hcl");
     let t = fs::read_to_string(&path).expect("lock file");
@@ -414,7 +417,7 @@ fn lock_files_are_accepted_both_ways_and_altered_hashes_rejected() {
     // plan time, and both refuse to install it again.
     for dir in [&a, &b] {
         alter_h1(dir);
-        let runs: [(&str, &dyn Fn(&[&str]) -> Output); 2] = [
+        let runs: [(&str, &Runner); 2] = [
             ("terraform", &|args: &[&str]| env.terraform(dir, args)),
             ("terrane", &|args: &[&str]| env.terrane(dir, args)),
         ];

@@ -44,7 +44,7 @@ pub struct SchemaCache {
 #[derive(Debug)]
 pub enum CacheLookup {
     /// A valid entry.
-    Hit(GetProviderSchemaResponse),
+    Hit(Box<GetProviderSchemaResponse>),
     /// No entry for this binary.
     Miss,
     /// An entry that failed its checks (truncated, altered, another
@@ -163,7 +163,7 @@ impl SchemaCache {
             Err(e) => return CacheLookup::Corrupt(format!("cannot read {}: {e}", path.display())),
         };
         match decode_entry(&bytes, digest) {
-            Ok(r) => CacheLookup::Hit(r),
+            Ok(r) => CacheLookup::Hit(Box::new(r)),
             Err(why) => CacheLookup::Corrupt(format!("{}: {why}", path.display())),
         }
     }
@@ -332,7 +332,7 @@ mod tests {
         assert!(matches!(cache.load(&digest), CacheLookup::Miss));
         cache.store(&digest, &sample()).expect("store");
         match cache.load(&digest) {
-            CacheLookup::Hit(r) => assert_eq!(r, sample()),
+            CacheLookup::Hit(r) => assert_eq!(*r, sample()),
             other => panic!("expected a hit, got {other:?}"),
         }
         // Another binary's digest never reads this entry, even if the file
