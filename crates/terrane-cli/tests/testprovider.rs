@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 const SOURCE: &str = "terrane/terranetest";
 const BINARY: &str = "terraform-provider-terranetest";
+const ADDRESS: &str = "registry.terraform.io/terrane/terranetest";
 
 fn provider_dir() -> Option<PathBuf> {
     // The test executable lives in target/<profile>/deps.
@@ -292,5 +293,58 @@ resource "terranetest_thing" "slow" {
     assert!(all.contains("terrane/terranetest"), "{all}");
     assert!(all.contains("signal: 9"), "{all}");
     eprintln!("{all}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// A provider started in debug mode (`-debug`) and handed to terrane with
+/// `TF_REATTACH_PROVIDERS` serves plan and apply, functions included; the
+/// process is not terrane's and keeps running afterwards.
+#[test]
+fn reattached_provider() {
+    use std::io::BufRead;
+    let Some(pdir) = provider_dir() else { return };
+    let mut provider = Command::new(pdir.join(BINARY))
+        .arg("-debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the provider in debug mode");
+    let Some(stdout) = provider.stdout.take() else {
+        panic!("no stdout");
+    };
+    let reattach = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("TF_REATTACH_PROVIDERS='")
+                .and_then(|r| r.strip_suffix('\''))
+                .map(str::to_string)
+        });
+    let Some(reattach) = reattach else {
+        let _ = provider.kill();
+        panic!("the provider printed no TF_REATTACH_PROVIDERS line");
+    };
+    let dir = workdir("reattach", NESTED_AND_FUNCTIONS, &pdir);
+    // No dev_overrides: the provider can only come from the reattach line.
+    fs::write(dir.join("cli.tfrc"), "").expect("empty cli config");
+    let apply = terrane(&dir, &["apply", "-auto-approve", "-no-color"])
+        .env("TF_REATTACH_PROVIDERS", &reattach)
+        .output()
+        .expect("run terrane");
+    let out = text(&apply);
+    let still_running = provider.try_wait().ok().flatten().is_none();
+    let _ = provider.kill();
+    let _ = provider.wait();
+    // The killed provider leaves its socket behind.
+    if let Ok(j) = serde_json::from_str::<serde_json::Value>(&reattach) {
+        if let Some(sock) = j[ADDRESS]["Addr"]["String"].as_str() {
+            let _ = fs::remove_file(sock);
+        }
+    }
+    assert_eq!(apply.status.code(), Some(0), "{out}");
+    assert!(out.contains("greeting = \"Hello, world!\""), "{out}");
+    assert!(out.contains("summary = \"2 list, 2 set, 1 map\""), "{out}");
+    assert!(still_running, "terrane must not stop a reattached provider");
     let _ = fs::remove_dir_all(&dir);
 }

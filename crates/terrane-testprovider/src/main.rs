@@ -29,8 +29,16 @@ use crate::provider::TestProvider;
 
 type HttpResponse = http::Response<tonic::body::Body>;
 
+/// The provider's address in debug mode's reattach line.
+const ADDRESS: &str = "registry.terraform.io/terrane/terranetest";
+
 fn main() -> ExitCode {
-    if std::env::var(MAGIC_COOKIE_KEY).ok().as_deref() != Some(MAGIC_COOKIE_VALUE) {
+    // `-debug`: serve for TF_REATTACH_PROVIDERS (plain HTTP/2, no cookie),
+    // like providers built on terraform-plugin-go.
+    let debug = std::env::args()
+        .skip(1)
+        .any(|a| a == "-debug" || a == "--debug");
+    if !debug && std::env::var(MAGIC_COOKIE_KEY).ok().as_deref() != Some(MAGIC_COOKIE_VALUE) {
         eprintln!(
             "This binary is a plugin. These are not meant to be executed directly.\n\
              Please execute the program that consumes these plugins, which will\n\
@@ -39,7 +47,7 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     let versions = std::env::var("PLUGIN_PROTOCOL_VERSIONS").unwrap_or_default();
-    if !versions.split(',').any(|v| v.trim() == "6") {
+    if !debug && !versions.split(',').any(|v| v.trim() == "6") {
         eprintln!(
             "terraform-provider-terranetest speaks plugin protocol 6 only; \
              the client offered {versions:?}"
@@ -57,7 +65,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match rt.block_on(serve()) {
+    match rt.block_on(serve(debug)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("terraform-provider-terranetest: {e}");
@@ -77,12 +85,26 @@ fn socket_path() -> PathBuf {
     ))
 }
 
-async fn serve() -> Result<(), String> {
-    let tls = tls::from_env()?;
+async fn serve(debug: bool) -> Result<(), String> {
+    let tls = if debug { None } else { tls::from_env()? };
     let path = socket_path();
     let listener = tokio::net::UnixListener::bind(&path)
         .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
-    {
+    if debug {
+        let reattach = format!(
+            "{{\"{ADDRESS}\":{{\"Protocol\":\"grpc\",\"ProtocolVersion\":6,\"Pid\":{},\"Test\":true,\"Addr\":{{\"Network\":\"unix\",\"String\":\"{}\"}}}}}}",
+            std::process::id(),
+            path.display()
+        );
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS \
+             environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'"
+        )
+        .and_then(|_| out.flush())
+        .map_err(|e| format!("cannot write the reattach line: {e}"))?;
+    } else {
         let cert = tls.as_ref().map_or("", |t| t.cert_base64.as_str());
         let mut out = std::io::stdout().lock();
         writeln!(out, "1|6|unix|{}|grpc|{cert}", path.display())
