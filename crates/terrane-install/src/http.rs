@@ -1,6 +1,9 @@
 //! A small blocking HTTP client for registries and mirrors, shared by
 //! provider and module installation.
 //!
+//! Certificates are checked against the roots Go (and so Terraform) trusts
+//! on Linux: `SSL_CERT_FILE` or the system bundle, plus `SSL_CERT_DIR`.
+//!
 //! Terraform only talks to registries and mirrors over https. For tests
 //! against a local server, plain `http://` is accepted when the host is a
 //! loopback address (`127.0.0.0/8`, `[::1]`, `localhost`), or anywhere
@@ -81,7 +84,11 @@ impl HttpClient {
         let allow_insecure = std::env::var(ALLOW_INSECURE_HTTP_ENV)
             .map(|v| v == "1" || v.eq_ignore_ascii_case("true"))
             .unwrap_or(false);
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(root_certs())
+            .build();
         let config = ureq::Agent::config_builder()
+            .tls_config(tls)
             .http_status_as_error(false)
             .max_redirects(10)
             .timeout_connect(Some(Duration::from_secs(30)))
@@ -257,6 +264,59 @@ impl HttpClient {
             )
         })?;
         Ok(final_url)
+    }
+}
+
+/// The certificate bundles Go looks for on Linux, in its order.
+const SYSTEM_CERT_FILES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/tls/cacert.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// Trusted roots as Terraform (Go) finds them on Linux: the PEM file named
+/// by `SSL_CERT_FILE`, else the system bundle; plus the files of the
+/// directories in `SSL_CERT_DIR`. Mozilla's roots when none of those has a
+/// certificate (macOS, Windows, minimal containers). Read for each client
+/// (a few milliseconds), so the environment in force when it is made counts.
+fn root_certs() -> ureq::tls::RootCerts {
+    let mut certs = Vec::new();
+    let env_file = std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty());
+    let mut files: Vec<std::path::PathBuf> = match env_file {
+        Some(f) => vec![f.into()],
+        None => SYSTEM_CERT_FILES
+            .iter()
+            .map(std::path::PathBuf::from)
+            .filter(|p| p.is_file())
+            .take(1)
+            .collect(),
+    };
+    if let Some(dirs) = std::env::var_os("SSL_CERT_DIR") {
+        for dir in std::env::split_paths(&dirs) {
+            if let Ok(read) = std::fs::read_dir(&dir) {
+                let mut entries: Vec<_> = read.filter_map(Result::ok).map(|e| e.path()).collect();
+                entries.sort();
+                files.extend(entries.into_iter().filter(|p| p.is_file()));
+            }
+        }
+    }
+    for file in files {
+        let Ok(pem) = std::fs::read(&file) else {
+            continue;
+        };
+        for item in ureq::tls::parse_pem(&pem).flatten() {
+            if let ureq::tls::PemItem::Certificate(cert) = item {
+                certs.push(cert);
+            }
+        }
+    }
+    if certs.is_empty() {
+        ureq::tls::RootCerts::WebPki
+    } else {
+        ureq::tls::RootCerts::from(certs)
     }
 }
 
