@@ -800,6 +800,11 @@ pub(crate) fn clean_join(base: &str, rel: &str) -> String {
 /// step into an archive's single top-level directory; a pattern must
 /// match exactly one directory.
 fn resolve_subdir(root: &Path, package_dir: &str, subdir: &str) -> Result<String, String> {
+    if subdir.starts_with('/') || subdir.split('/').any(|s| s == "..") {
+        return Err(format!(
+            "subdir {subdir:?} leads out of the package; it must name a directory inside it"
+        ));
+    }
     let mut dir = package_dir.to_string();
     for segment in subdir.split('/').filter(|s| !s.is_empty() && *s != ".") {
         if !segment.contains(['*', '?']) {

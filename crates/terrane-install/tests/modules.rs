@@ -351,6 +351,10 @@ module "bogus" {{
 module "ok" {{
   source = "./ok"
 }}
+
+module "escape" {{
+  source = "git::{url}//../.."
+}}
 "#
         ),
     );
@@ -368,6 +372,7 @@ module "ok" {{
             ("Failed to download module", "main.tf:11"),
             ("Module not found", "main.tf:2"),
             ("Failed to download module", "main.tf:23"),
+            ("Failed to download module", "main.tf:31"),
             ("Unsupported module source", "main.tf:19"),
             ("Failed to download module", "main.tf:15"),
             ("Invalid version constraint", "main.tf:6"),
@@ -380,6 +385,19 @@ module "ok" {{
         "{}",
         got[0].1
     );
+    assert!(
+        got[3].1.ends_with(
+            "subdir \"../..\" leads out of the package; it must name a directory inside it"
+        ),
+        "{}",
+        got[3].1
+    );
+    let got: Vec<_> = got
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3)
+        .map(|(_, g)| g)
+        .collect();
     assert!(
         got[0].1.contains("pathspec 'nope' did not match"),
         "{}",

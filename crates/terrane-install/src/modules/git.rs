@@ -47,6 +47,12 @@ impl GitRemote {
                 _ => kept.push(pair),
             }
         }
+        if git_ref.as_deref().is_some_and(|r| r.starts_with('-')) {
+            return Err(GitError(
+                "the ref argument must name a branch, tag or commit and cannot start with \"-\""
+                    .to_string(),
+            ));
+        }
         let clone_url = if kept.is_empty() {
             base.to_string()
         } else {
@@ -162,5 +168,6 @@ mod tests {
         assert_eq!(r.clone_url, "file:///tmp/r.git");
         assert_eq!(r.git_ref, None);
         assert!(GitRemote::parse("file:///r.git?depth=x").is_err());
+        assert!(GitRemote::parse("file:///r.git?ref=--orphan=x").is_err());
     }
 }
