@@ -151,10 +151,38 @@ pub fn load(env: &CliEnv) -> (CliConfig, Diagnostics) {
             )),
         }
     }
+    // Unless the file was named explicitly, the `*.tfrc` files of the CLI
+    // configuration directory (`~/.terraform.d`) are merged on top, in name
+    // order, as Terraform does.
+    if env.config_file.is_none() {
+        if let Some(home) = &env.home {
+            for path in tfrc_files(&home.join(".terraform.d")) {
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                let (c, d) = parse(&path.to_string_lossy(), &text);
+                diags.extend(d);
+                config.merge(c, &path, &mut diags);
+            }
+        }
+    }
     if let Some(dir) = &env.plugin_cache_dir {
         config.plugin_cache_dir = Some(dir.clone());
     }
     (config, diags)
+}
+
+fn tfrc_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|r| {
+            r.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "tfrc"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
 }
 
 /// Parses CLI configuration text; `filename` names it in diagnostics.
@@ -474,6 +502,31 @@ pub fn dev_overrides_warning(config: &CliConfig) -> Option<Diagnostic> {
 }
 
 impl CliConfig {
+    /// Merges a later file's settings over these: its `plugin_cache_dir`
+    /// wins, hosts, credentials and dev overrides are added (replacing
+    /// equal keys), and a second `provider_installation` block is an error.
+    pub fn merge(&mut self, other: CliConfig, other_path: &Path, diags: &mut Diagnostics) {
+        if other.plugin_cache_dir.is_some() {
+            self.plugin_cache_dir = other.plugin_cache_dir;
+        }
+        if let Some(methods) = other.provider_installation {
+            if self.provider_installation.is_some() {
+                diags.push(Diagnostic::error(
+                    "Multiple provider_installation blocks",
+                    format!(
+                        "The CLI configuration may have only one provider_installation block; another one is in {}.",
+                        other_path.display()
+                    ),
+                ));
+            } else {
+                self.provider_installation = Some(methods);
+            }
+        }
+        self.hosts.extend(other.hosts);
+        self.credentials.extend(other.credentials);
+        self.dev_overrides.extend(other.dev_overrides);
+    }
+
     /// Service discovery as this configuration sets it up: an HTTP client
     /// sending the `credentials` tokens to their hosts, and the services of
     /// `host` blocks used instead of asking those hosts.
@@ -703,6 +756,39 @@ provider_installation {
             warning.detail,
             "The following provider development overrides are set in the CLI configuration:\n - hashicorp/null in /home/dev/null\n\nSkip terraform init when using provider development overrides. It is not necessary and may error unexpectedly."
         );
+    }
+
+    #[test]
+    fn tfrc_files_of_the_config_directory_merge_unless_a_file_is_named() {
+        let home = std::env::temp_dir().join(format!("terrane-cliconfig-{}", std::process::id()));
+        let dir = home.join(".terraform.d");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(home.join(".terraformrc"), "plugin_cache_dir = \"/a\"\n").unwrap();
+        std::fs::write(dir.join("b.tfrc"), "plugin_cache_dir = \"/b\"\n").unwrap();
+        std::fs::write(
+            dir.join("c.tfrc"),
+            "credentials \"app.example.com\" {\n  token = \"t\"\n}\n",
+        )
+        .unwrap();
+        let env = CliEnv {
+            home: Some(home.clone()),
+            ..CliEnv::default()
+        };
+        let (c, d) = load(&env);
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(c.plugin_cache_dir, Some(PathBuf::from("/b")));
+        assert_eq!(
+            c.credentials.get("app.example.com").map(String::as_str),
+            Some("t")
+        );
+        let named = CliEnv {
+            config_file: Some(home.join(".terraformrc")),
+            ..env
+        };
+        let (c, _) = load(&named);
+        assert_eq!(c.plugin_cache_dir, Some(PathBuf::from("/a")));
+        assert!(c.credentials.is_empty());
+        let _ = std::fs::remove_dir_all(&home);
     }
 
     #[test]
