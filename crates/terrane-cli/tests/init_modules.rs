@@ -300,3 +300,22 @@ fn get_installs_modules_like_init() {
         assert_eq!(tn.status.code(), tf.status.code());
     }
 }
+
+#[test]
+fn init_get_false_needs_installed_modules() {
+    let base = temp_dir("getfalse");
+    let (root, _) = setup(&base, "root");
+    let out = terrane(&root, &["init", "-no-color", "-get=false"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Error: Module not installed\n\n  on main.tf line 1:"),
+        "{err}"
+    );
+    let out = terrane(&root, &["init", "-no-color"]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = terrane(&root, &["init", "-no-color", "-get=false"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(!text.contains("modules..."), "{text}");
+}

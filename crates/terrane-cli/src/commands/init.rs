@@ -151,6 +151,10 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
     }
 
     let (tree, mut diags) = terrane_config::load_tree(dir);
+    if !opts.get {
+        // -get=false: remote modules must already be installed.
+        diags.extend(terrane_install::modules::check_installed(dir, &tree));
+    }
     if !diags.has_errors() {
         diags.extend(check_provider_sources(&tree));
     }
