@@ -111,7 +111,7 @@ pub enum InstallEvent {
     },
     /// Fetched and installed; `auth` describes what was verified
     /// (`unauthenticated`, `signed by HashiCorp`, `self-signed`,
-    /// `checksum verified` for a network mirror's hashes).
+    /// `verified checksum` for a network mirror's hashes).
     Installed {
         addr: ProviderAddr,
         version: Version,
@@ -453,13 +453,19 @@ fn verify_and_install(
                 }
             }
             if !ok {
-                return Err(format!(
-                    "the package {} from the network mirror does not match any of the hashes the mirror published for it",
-                    meta.filename
-                ));
+                return Err(match hashes.as_slice() {
+                    [only] => format!(
+                        "provider package doesn't match the expected checksum {:?}",
+                        only.as_str()
+                    ),
+                    // Terraform 1.0.3's wording, word for word.
+                    _ => "provider package doesn't match the any of the expected checksums"
+                        .to_string(),
+                });
             }
-            vouched.extend(hashes.iter().cloned());
-            "checksum verified".to_string()
+            // Terraform records only the package's own hash, not the
+            // mirror's list.
+            "verified checksum".to_string()
         }
     };
     if !locked_hashes.is_empty() {

@@ -1,7 +1,9 @@
 //! The TLS path: a network mirror served over https from 127.0.0.1 with a
 //! certificate made by the test, trusted through `SSL_CERT_FILE` as Go (and
 //! so Terraform) trusts it. Without the file the same server is refused.
-//! (This test binary sets `SSL_CERT_FILE` for its own process only.)
+//! Terraform 1.0.3 installs from the same mirror with the same output and
+//! lock file. (This test binary sets `SSL_CERT_FILE` for its own process
+//! only.)
 
 mod common;
 
@@ -48,9 +50,15 @@ fn serve_tls(config: Arc<rustls::ServerConfig>, routes: Vec<(String, Vec<u8>)>) 
                     Some(b) => ("200 OK", b),
                     None => ("404 Not Found", b"not found".to_vec()),
                 };
+                // Terraform insists on a media type for mirror documents.
+                let content_type = if path.ends_with(".json") {
+                    "application/json"
+                } else {
+                    "application/octet-stream"
+                };
                 let _ = write!(
                     tls,
-                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                     body.len()
                 );
                 let _ = tls.write_all(&body);
@@ -122,8 +130,19 @@ fn network_mirror_over_https_with_ssl_cert_file() {
         ProviderAddr::parse("hashicorp/null").unwrap(),
         Constraints::any(),
     );
-    let outcome = install(&reqs, &LockFile::new(), &source, &options, &mut |_| {})
-        .unwrap_or_else(|d| panic!("{d:?}"));
+    let mut messages = Vec::new();
+    let outcome = install(&reqs, &LockFile::new(), &source, &options, &mut |e| {
+        messages.push(e.message())
+    })
+    .unwrap_or_else(|d| panic!("{d:?}"));
+    assert_eq!(
+        messages,
+        [
+            "- Finding latest version of hashicorp/null...",
+            "- Installing hashicorp/null v2.1.2...",
+            "- Installed hashicorp/null v2.1.2 (verified checksum)",
+        ]
+    );
     assert_eq!(
         outcome.lock.providers.values().next().unwrap().hashes[0].as_str(),
         h1
@@ -133,4 +152,47 @@ fn network_mirror_over_https_with_ssl_cert_file() {
         .join(".terraform/providers/registry.terraform.io/hashicorp/null/2.1.2/linux_amd64")
         .join(exe);
     assert_eq!(std::fs::read(installed).unwrap(), data);
+
+    // Terraform 1.0.3 against the same mirror (it trusts SSL_CERT_FILE too):
+    // the same lines and the same lock file.
+    let Some(peer) = common::peer_dir() else {
+        return;
+    };
+    let rc = root.path().join("terraformrc");
+    std::fs::write(
+        &rc,
+        format!("provider_installation {{\n  network_mirror {{\n    url = \"https://{addr}/\"\n  }}\n}}\n"),
+    )
+    .unwrap();
+    let tf = TempDir::new("https-tf");
+    std::fs::write(
+        tf.path().join("main.tf"),
+        "terraform {\n  required_providers {\n    null = {\n      source = \"hashicorp/null\"\n    }\n  }\n}\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(peer.join("bin/terraform"))
+        .args(["init", "-no-color"])
+        .current_dir(tf.path())
+        .env("TF_CLI_CONFIG_FILE", &rc)
+        .env("SSL_CERT_FILE", &cert_file)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env_remove("TF_PLUGIN_CACHE_DIR")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in &messages {
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "Terraform did not print {line:?}:\n{stdout}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(tf.path().join(".terraform.lock.hcl")).unwrap(),
+        outcome.lock.to_hcl()
+    );
 }

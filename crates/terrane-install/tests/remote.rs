@@ -386,7 +386,7 @@ fn network_mirror_protocol() {
             .next()
             .unwrap()
             .detail
-            .contains("does not match any of the hashes the mirror published"),
+            .ends_with("provider package doesn't match the expected checksum \"h1:wrongwrongwrongwrongwrongwrongwrongwrong000=\""),
         "{err:?}"
     );
 }
