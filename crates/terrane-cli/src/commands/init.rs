@@ -416,7 +416,8 @@ pub fn install_setup(dir: &Path, plugin_dirs: &[PathBuf]) -> Result<InstallSetup
         return Err(diags);
     }
     let methods = config.installation_methods(&env, plugin_dirs);
-    let mut discovery = Discovery::new(HttpClient::new());
+    let client = HttpClient::new().with_credentials(config.credentials.clone());
+    let mut discovery = Discovery::new(client);
     for (host, services) in &config.hosts {
         discovery.force_host_services(host, services.clone());
     }
