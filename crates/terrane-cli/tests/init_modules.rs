@@ -319,3 +319,40 @@ fn init_get_false_needs_installed_modules() {
     let text = stdout(&out);
     assert!(!text.contains("modules..."), "{text}");
 }
+
+#[test]
+fn init_from_module_copies_the_module_and_initializes() {
+    let base = temp_dir("frommodule");
+    let (_, url) = setup(&base, "unused");
+    let empty = base.join("empty");
+    fs::create_dir_all(&empty).expect("mkdir");
+    let source = format!("git::{url}?ref=v1");
+    let from = format!("-from-module={source}");
+    let out = terrane(&empty, &["init", "-no-color", &from]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with(&format!(
+            "Copying configuration from {source:?}...\n- label\n\nInitializing modules...\n- label in modules/label\n"
+        )),
+        "{text}"
+    );
+    assert!(empty.join("main.tf").is_file());
+    assert!(empty.join("modules/label/main.tf").is_file());
+    assert!(!empty.join(".git").exists());
+    assert!(!empty.join(".terraform/init-from-module").exists());
+
+    // A directory with anything in it is refused.
+    let out = terrane(&empty, &["init", "-no-color", &from]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Error: Can't populate non-empty directory"),
+        "{err}"
+    );
+}

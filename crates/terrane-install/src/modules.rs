@@ -76,6 +76,8 @@ pub enum ModuleEvent {
     },
     /// `- KEY in DIR`
     Installed { key: String, dir: String },
+    /// `- KEY`: a local module copied along by `init -from-module`.
+    Copied { key: String },
 }
 
 impl fmt::Display for ModuleEvent {
@@ -90,6 +92,7 @@ impl fmt::Display for ModuleEvent {
                 write!(f, "Downloading {source} for {key}...")
             }
             ModuleEvent::Installed { key, dir } => write!(f, "- {key} in {dir}"),
+            ModuleEvent::Copied { key } => write!(f, "- {key}"),
         }
     }
 }
@@ -306,6 +309,195 @@ pub fn check_installed(root: &Path, tree: &ModuleTree) -> Diagnostics {
         }
     });
     diags
+}
+
+/// `init -from-module=SOURCE`: fills the empty directory `dir` with the
+/// module at `source` (any module source; a registry module at its newest
+/// version), with the local modules it calls, so that `init` can go on
+/// with it as the root module. Local calls that leave the module's own
+/// directory cannot be copied and are an error, as in Terraform.
+pub fn copy_from_module(
+    dir: &Path,
+    source: &str,
+    opts: &ModuleInstallOptions,
+    progress: &mut dyn FnMut(ModuleEvent),
+) -> Result<(), Diagnostics> {
+    let fail = |summary: &str, detail: String| -> Diagnostics {
+        Diagnostic::error(summary, detail).into()
+    };
+    let not_empty = std::fs::read_dir(dir)
+        .map(|mut entries| entries.next().is_some())
+        .unwrap_or(true);
+    if not_empty {
+        return Err(fail(
+            "Can't populate non-empty directory",
+            format!(
+                "The target directory {} is not empty, so it cannot be initialized with the -from-module=... option.",
+                dir.display()
+            ),
+        ));
+    }
+    let staging = clean_join(
+        &opts.data_dir.to_string_lossy().replace('\\', "/"),
+        "init-from-module/root",
+    );
+    let download_error = |package: &str, detail: String| {
+        fail(
+            "Failed to download module",
+            format!("Could not download module source code from {package:?}: {detail}"),
+        )
+    };
+    // The package (relative to `dir`) and the module directory in it.
+    let (package_address, module_dir) = match source::parse_module_source(source) {
+        Ok(ModuleSourceAddr::Local(rel)) => {
+            let from = clean_join(".", &rel.replace('\\', "/"));
+            (source.to_string(), from)
+        }
+        Ok(ModuleSourceAddr::Registry(addr)) => {
+            let registry = registry::ModuleRegistry::new(&opts.discovery);
+            let found = registry
+                .versions(&addr)
+                .map_err(|e| fail("Error accessing remote module registry", e.to_string()))?;
+            let Some(newest) = Constraints::any().newest(found.iter()) else {
+                return Err(fail(
+                    "Module has no versions",
+                    format!(
+                        "Module {source:?} has no versions available on {}.",
+                        addr.host
+                    ),
+                ));
+            };
+            let location = registry
+                .download_location(&addr, &newest)
+                .map_err(|e| fail("Error accessing remote module registry", e.to_string()))?;
+            let mut real = source::parse_remote_source(&location)
+                .map_err(|e| download_error(&location, source_error_detail(&e, &location)))?;
+            if let Some(sub) = &addr.subdir {
+                real.subdir = Some(match real.subdir.take() {
+                    Some(first) => format!("{first}/{sub}"),
+                    None => sub.clone(),
+                });
+            }
+            let module_dir = fetch_staged(dir, opts, &real, &staging)
+                .map_err(|d| download_error(&real.package, d))?;
+            (real.package, module_dir)
+        }
+        Ok(ModuleSourceAddr::Remote(real)) => {
+            let module_dir = fetch_staged(dir, opts, &real, &staging)
+                .map_err(|d| download_error(&real.package, d))?;
+            (real.package, module_dir)
+        }
+        Err(e) => {
+            return Err(download_error(source, source_error_detail(&e, source)));
+        }
+    };
+    let mut diags = Diagnostics::new();
+    check_local_calls(
+        dir,
+        &module_dir,
+        ".",
+        &[],
+        source,
+        &package_address,
+        progress,
+        &mut diags,
+    );
+    let copied = if diags.has_errors() {
+        Ok(())
+    } else {
+        copy_package(&dir.join(&module_dir), dir)
+    };
+    let _ = std::fs::remove_dir_all(dir.join(&staging).parent().unwrap_or(dir));
+    if let Err(e) = copied {
+        diags.push(Diagnostic::error(
+            "Failed to copy module",
+            format!("Could not copy the module from {source:?} into the working directory: {e}."),
+        ));
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(())
+    }
+}
+
+/// Fetches a package into `staging` (relative to `dir`) and returns the
+/// module directory in it.
+fn fetch_staged(
+    dir: &Path,
+    opts: &ModuleInstallOptions,
+    addr: &RemoteModuleAddr,
+    staging: &str,
+) -> Result<String, String> {
+    let installer = Installer {
+        root: dir,
+        opts,
+        progress: &mut |_| {},
+        previous: HashMap::new(),
+        records: Vec::new(),
+        diags: Diagnostics::new(),
+        stack: Vec::new(),
+        fetched: HashMap::new(),
+    };
+    installer.fetch(addr, staging)?;
+    match &addr.subdir {
+        Some(sub) => resolve_subdir(dir, staging, sub),
+        None => Ok(staging.to_string()),
+    }
+}
+
+/// Lists the local module calls under the module at `module_dir` (all
+/// relative to `dir`), which must stay inside `module_dir`.
+#[allow(clippy::too_many_arguments)]
+fn check_local_calls(
+    dir: &Path,
+    module_dir: &str,
+    rel: &str,
+    path: &[String],
+    source: &str,
+    package: &str,
+    progress: &mut dyn FnMut(ModuleEvent),
+    diags: &mut Diagnostics,
+) {
+    if path.len() > MAX_MODULE_DEPTH {
+        return;
+    }
+    let (module, _) = terrane_config::load_module(&dir.join(clean_join(module_dir, rel)), "");
+    for (name, call) in &module.module_calls {
+        let Some(src) = call.source.as_ref().map(|s| s.as_str().to_string()) else {
+            continue;
+        };
+        if !source::is_local_source(&src) {
+            continue;
+        }
+        let mut child_path = path.to_vec();
+        child_path.push(name.clone());
+        progress(ModuleEvent::Copied {
+            key: child_path.join("."),
+        });
+        let child = clean_join(rel, &src.replace('\\', "/"));
+        if child == ".." || child.starts_with("../") {
+            let (_, subdir) = source::split_subdir(source);
+            let inside = clean_join(subdir.as_deref().unwrap_or("."), &child);
+            diags.push(Diagnostic::error(
+                "Root module references parent directory",
+                format!(
+                    "The requested module {source:?} refers to a module via its parent directory. To use this as a new root module this source string must be rewritten as a remote source address, such as \"{package}//{inside}\"."
+                ),
+            ));
+            continue;
+        }
+        check_local_calls(
+            dir,
+            module_dir,
+            &child,
+            &child_path,
+            source,
+            package,
+            progress,
+            diags,
+        );
+    }
 }
 
 struct Installer<'a> {

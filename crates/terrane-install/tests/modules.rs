@@ -984,3 +984,35 @@ fn uninstalled_or_changed_remote_modules_are_reported() {
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].0, "Module source has changed");
 }
+
+#[test]
+fn from_module_refuses_calls_outside_the_module() {
+    let base = temp_dir("frommodule");
+    let repo = make_repo(&base);
+    let url = format!("file://{}", repo.bare.display());
+    let target = base.join("target");
+    fs::create_dir_all(&target).expect("mkdir");
+    let source = format!("git::{url}//sub?ref=feature");
+    let mut lines = Vec::new();
+    let result =
+        terrane_install::modules::copy_from_module(&target, &source, &options(), &mut |e| {
+            lines.push(e.to_string())
+        });
+    assert_eq!(lines, ["- inner", "- up"]);
+    let got = describe(&result.expect_err("parent reference"));
+    assert_eq!(
+        got,
+        [(
+            "Root module references parent directory".to_string(),
+            format!("The requested module \"{source}\" refers to a module via its parent directory. To use this as a new root module this source string must be rewritten as a remote source address, such as \"git::{url}?ref=feature//modules/helper\"."),
+            String::new()
+        )]
+    );
+    // Nothing was copied, and the staging directory is gone.
+    let left: Vec<_> = fs::read_dir(&target)
+        .expect("read target")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.iter().all(|n| n == ".terraform"), "{left:?}");
+    assert!(!target.join(".terraform/init-from-module").exists());
+}

@@ -30,6 +30,8 @@ pub struct InitOptions {
     pub plugin_dirs: Vec<PathBuf>,
     pub backend: bool,
     pub get: bool,
+    /// `-from-module=SOURCE`: copy a module into the empty directory first.
+    pub from_module: Option<String>,
 }
 
 fn parse(args: &[String]) -> Result<InitOptions, String> {
@@ -83,6 +85,7 @@ fn parse(args: &[String]) -> Result<InitOptions, String> {
         plugin_dirs,
         backend: flags.bool("backend", true)?,
         get: flags.bool("get", true)?,
+        from_module: flags.value("from-module").map(str::to_string),
     })
 }
 
@@ -135,6 +138,13 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
     };
     let out = Out { color: ui.color };
     let dir = Path::new(".");
+    if let Some(source) = &opts.from_module {
+        out.heading(&format!("Copying configuration from {source:?}..."));
+        if let Err(d) = copy_from_module(dir, source, &out) {
+            return fail(ui, &d);
+        }
+        out.print("\n");
+    }
     if !has_configuration(dir) {
         out.print(&out.styled(
             "\x1b[0m\x1b[1mTerraform initialized in an empty directory!\x1b[0m\n\n\
@@ -272,8 +282,27 @@ fn init_modules(dir: &Path, opts: &InitOptions, out: &Out) -> Result<(), Diagnos
     } else {
         "Initializing modules..."
     });
-    // Registry hosts declared in the CLI configuration (`host` blocks)
-    // need no network discovery; `credentials` blocks authenticate.
+    let install_opts = module_install_options(dir, opts.upgrade);
+    terrane_install::modules::install_modules(dir, &install_opts, &mut |e| {
+        out.print(&format!("{e}\n"))
+    })
+    .map(|_| ())
+}
+
+/// `-from-module`: the module at `source` becomes the configuration.
+fn copy_from_module(dir: &Path, source: &str, out: &Out) -> Result<(), Diagnostics> {
+    let install_opts = module_install_options(dir, false);
+    terrane_install::modules::copy_from_module(dir, source, &install_opts, &mut |e| {
+        out.print(&format!("{e}\n"))
+    })
+}
+
+/// Module installation options with the CLI configuration's `host` and
+/// `credentials` blocks.
+fn module_install_options(
+    dir: &Path,
+    upgrade: bool,
+) -> terrane_install::modules::ModuleInstallOptions {
     let cwd = std::env::current_dir().unwrap_or_else(|_| dir.to_path_buf());
     let (config, _) = cliconfig::load(&CliEnv::from_process(&cwd));
     let client = HttpClient::new().with_credentials(config.credentials.clone());
@@ -281,15 +310,11 @@ fn init_modules(dir: &Path, opts: &InitOptions, out: &Out) -> Result<(), Diagnos
     for (host, services) in &config.hosts {
         discovery.force_host_services(host, services.clone());
     }
-    let install_opts = terrane_install::modules::ModuleInstallOptions {
-        upgrade: opts.upgrade,
+    terrane_install::modules::ModuleInstallOptions {
+        upgrade,
         discovery: Arc::new(discovery),
         ..Default::default()
-    };
-    terrane_install::modules::install_modules(dir, &install_opts, &mut |e| {
-        out.print(&format!("{e}\n"))
-    })
-    .map(|_| ())
+    }
 }
 
 // ---------------------------------------------------------------------------

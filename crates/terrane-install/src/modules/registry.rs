@@ -50,6 +50,21 @@ impl RegistryError {
     }
 }
 
+impl std::fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RegistryError::Versions(d) | RegistryError::InvalidVersions(d) => f.write_str(d),
+            RegistryError::NotFound => f.write_str("the module is not in the registry"),
+            RegistryError::Download { version, detail } => {
+                write!(
+                    f,
+                    "failed to retrieve a download URL for version {version}: {detail}"
+                )
+            }
+        }
+    }
+}
+
 /// A module registry reached through service discovery.
 pub struct ModuleRegistry<'a> {
     discovery: &'a Discovery,
