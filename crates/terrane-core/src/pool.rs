@@ -16,12 +16,16 @@ pub(crate) type Job<'a> = Box<dyn FnOnce() + Send + 'a>;
 pub(crate) struct Pool<'a> {
     /// `None`: run jobs inline.
     sender: Option<Sender<Job<'a>>>,
+    workers: usize,
 }
 
 impl<'a> Pool<'a> {
     /// A pool that runs every job on the submitting thread.
     pub fn inline() -> Pool<'a> {
-        Pool { sender: None }
+        Pool {
+            sender: None,
+            workers: 1,
+        }
     }
 
     /// Starts `workers` threads in `scope`; they end when the pool is
@@ -50,7 +54,13 @@ impl<'a> Pool<'a> {
         }
         Pool {
             sender: Some(sender),
+            workers,
         }
+    }
+
+    /// How many jobs can run at once.
+    pub fn workers(&self) -> usize {
+        self.workers
     }
 
     pub fn submit(&self, job: Job<'a>) {

@@ -983,29 +983,43 @@ impl<'e> Walker<'e, '_> {
             outcomes: Vec::with_capacity(jobs.len()),
             remaining: 0,
         };
+        // Instances go to the workers in batches: a provider call of a
+        // built-in provider takes microseconds, so one job per instance
+        // would cost more in hand-offs than the work; a few batches per
+        // worker still keeps every worker busy when calls are slow.
+        let batch_size = jobs.len().div_ceil(self.pool.workers() * 4).max(1);
+        let mut batch: Vec<(usize, InstanceJob)> = Vec::new();
+        let total = jobs.len();
         for (slot, (key, job)) in jobs.into_iter().enumerate() {
             run.keys.push(key);
             run.outcomes.push(None);
             if let InstanceJob::Failed { ty } = job {
                 run.outcomes[slot] = Some(Outcome::new(Value::unknown(ty)));
+            } else {
+                run.remaining += 1;
+                batch.push((slot, job));
+            }
+            if batch.is_empty() || (batch.len() < batch_size && slot + 1 < total) {
                 continue;
             }
-            run.remaining += 1;
+            let batch = std::mem::take(&mut batch);
             let sender = sender.clone();
             let pi = pi.clone();
             let schema = Arc::clone(&schema);
             let resource_deps = Arc::clone(&resource_deps);
             self.pool.submit(Box::new(move || {
-                let outcome = if shared.opts.interrupted() {
-                    let mut o = Outcome::new(Value::unknown(schema.block.implied_type()));
-                    o.cancelled = true;
-                    o
-                } else {
-                    shared.run(job, &pi, &schema, &resource_deps)
-                };
-                // The walking thread may have gone (it never leaves with
-                // jobs outstanding, but a lost result is harmless anyway).
-                let _ = sender.send((node_index, slot, outcome));
+                for (slot, job) in batch {
+                    let outcome = if shared.opts.interrupted() {
+                        let mut o = Outcome::new(Value::unknown(schema.block.implied_type()));
+                        o.cancelled = true;
+                        o
+                    } else {
+                        shared.run(job, &pi, &schema, &resource_deps)
+                    };
+                    // The walking thread waits for every result, so the
+                    // receiver is there; if not, the result has no use.
+                    let _ = sender.send((node_index, slot, outcome));
+                }
             }));
         }
         Some(run)
