@@ -169,7 +169,15 @@ pub struct InstallOutcome {
     pub lock: LockFile,
     /// Whether `lock` differs from the previous lock file.
     pub lock_changed: bool,
+    /// Whether any package was signed by its developer (self-signed or a
+    /// partner's): `init` then prints [`SIGNING_NOTE`] after the
+    /// installation lines.
+    pub signed_by_developers: bool,
 }
+
+/// The note Terraform 1.0.3 prints (after a blank line) when a provider was
+/// signed by its developer rather than by HashiCorp.
+pub const SIGNING_NOTE: &str = "Partner and community providers are signed by their developers.\nIf you'd like to know more about provider signing, you can read about it here:\nhttps://www.terraform.io/docs/cli/plugins/signing.html\n";
 
 /// Installs `requirements`. Errors for individual providers are collected
 /// and returned together after every provider was tried.
@@ -186,7 +194,18 @@ pub fn install(
         package_dirs: BTreeMap::new(),
         lock: LockFile::new(),
         lock_changed: false,
+        signed_by_developers: false,
     };
+    let mut on_event = |e: InstallEvent| {
+        if let InstallEvent::Installed { auth, .. } = &e {
+            if auth.starts_with("self-signed") || auth.starts_with("signed by a HashiCorp partner")
+            {
+                outcome.signed_by_developers = true;
+            }
+        }
+        on_event(e)
+    };
+    let on_event: &mut dyn FnMut(InstallEvent) = &mut on_event;
     for (addr, constraints) in requirements {
         if addr.is_builtin() {
             continue;

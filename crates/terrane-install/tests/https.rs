@@ -8,8 +8,6 @@
 mod common;
 
 use common::{build_zip, expected_h1, TempDir};
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::sync::Arc;
 use terrane_install::cliconfig::{InstallationMethod, MethodKind};
 use terrane_install::sources::MultiSource;
@@ -18,74 +16,12 @@ use terrane_install::{
     Requirements,
 };
 
-/// Serves `routes` over TLS with `config` until the process ends.
-fn serve_tls(config: Arc<rustls::ServerConfig>, routes: Vec<(String, Vec<u8>)>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let routes = Arc::new(routes);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let (config, routes) = (config.clone(), routes.clone());
-            std::thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
-                let Ok(conn) = rustls::ServerConnection::new(config) else {
-                    return;
-                };
-                let mut tls = rustls::StreamOwned::new(conn, stream);
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
-                    match tls.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
-                }
-                let text = String::from_utf8_lossy(&head);
-                let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let body = routes
-                    .iter()
-                    .find(|(p, _)| *p == path)
-                    .map(|(_, b)| b.clone());
-                let (status, body) = match body {
-                    Some(b) => ("200 OK", b),
-                    None => ("404 Not Found", b"not found".to_vec()),
-                };
-                // Terraform insists on a media type for mirror documents.
-                let content_type = if path.ends_with(".json") {
-                    "application/json"
-                } else {
-                    "application/octet-stream"
-                };
-                let _ = write!(
-                    tls,
-                    "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = tls.write_all(&body);
-                let _ = tls.flush();
-                tls.conn.send_close_notify();
-                let _ = tls.flush();
-            });
-        }
-    });
-    addr
-}
-
 #[test]
 fn network_mirror_over_https_with_ssl_cert_file() {
     let root = TempDir::new("https");
-    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let (config, cert_pem) = common::tls_server_config();
     let cert_file = root.path().join("ca.pem");
-    std::fs::write(&cert_file, certified.cert.pem()).unwrap();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![certified.cert.der().clone()], key)
-    .unwrap();
+    std::fs::write(&cert_file, cert_pem).unwrap();
 
     let exe = "terraform-provider-null_v2.1.2_x5";
     let data = b"null over https";
@@ -105,7 +41,7 @@ fn network_mirror_over_https_with_ssl_cert_file() {
             build_zip(&[(exe, data)]),
         ),
     ];
-    let addr = serve_tls(Arc::new(config), routes);
+    let addr = common::serve_tls(config, routes);
     let mirror_url = format!("https://{addr}/");
 
     // Before trusting the certificate: refused.
@@ -194,5 +130,90 @@ fn network_mirror_over_https_with_ssl_cert_file() {
     assert_eq!(
         std::fs::read_to_string(tf.path().join(".terraform.lock.hcl")).unwrap(),
         outcome.lock.to_hcl()
+    );
+}
+
+/// The provider registry protocol against Terraform 1.0.3: the same signed
+/// registry served over https (for Terraform, trusting the test certificate
+/// through `SSL_CERT_FILE`) and over plain http (for terrane, whose
+/// discovery of a loopback host is plain http). Same lines, same lock file,
+/// once the two hosts' ports are made equal.
+#[test]
+fn registry_protocol_matches_terraform() {
+    let Some(peer) = common::peer_dir() else {
+        return;
+    };
+    let Some(signer) = common::GpgSigner::new() else {
+        return;
+    };
+    let root = TempDir::new("reg-tf");
+    let reg = common::registry_routes(&signer);
+    let (config, cert_pem) = common::tls_server_config();
+    let cert_file = root.path().join("ca.pem");
+    std::fs::write(&cert_file, cert_pem).unwrap();
+    let tls_addr = common::serve_tls(config, reg.routes.clone());
+    let plain = common::TestServer::start();
+    for (path, body) in &reg.routes {
+        plain.put(path, body.clone());
+    }
+
+    // Terraform, against the https copy.
+    let rc = root.path().join("terraformrc");
+    std::fs::write(&rc, "").unwrap();
+    let tf = root.path().join("tf");
+    std::fs::create_dir_all(&tf).unwrap();
+    std::fs::write(
+        tf.join("main.tf"),
+        format!("terraform {{\n  required_providers {{\n    thing = {{\n      source  = \"{tls_addr}/acme/thing\"\n      version = \"~> 1.0\"\n    }}\n  }}\n}}\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(peer.join("bin/terraform"))
+        .args(["init", "-no-color"])
+        .current_dir(&tf)
+        .env("HOME", root.path())
+        .env("TF_CLI_CONFIG_FILE", &rc)
+        .env("SSL_CERT_FILE", &cert_file)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env_remove("TF_PLUGIN_CACHE_DIR")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tf_lock = std::fs::read_to_string(tf.join(".terraform.lock.hcl")).unwrap();
+
+    // terrane, against the plain copy.
+    let addr = ProviderAddr::parse(&format!("{}/acme/thing", plain.addr)).unwrap();
+    let source = MultiSource::new(
+        &[InstallationMethod::new(MethodKind::Direct)],
+        Arc::new(Discovery::new(HttpClient::new())),
+    );
+    let work = TempDir::new("reg-tn");
+    let mut options = InstallOptions::new(work.path());
+    options.platform = Platform::new("linux", "amd64");
+    let mut reqs = Requirements::new();
+    reqs.insert(addr, Constraints::parse("~> 1.0").unwrap());
+    let mut messages = Vec::new();
+    let outcome = install(&reqs, &LockFile::new(), &source, &options, &mut |e| {
+        messages.push(e.message().replace(&plain.addr, &tls_addr))
+    })
+    .unwrap_or_else(|d| panic!("{d:?}"));
+    for line in &messages {
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "Terraform did not print {line:?}:\n{stdout}"
+        );
+    }
+    assert!(outcome.signed_by_developers);
+    assert!(
+        stdout.contains(&format!("\n\n{}", terrane_install::installer::SIGNING_NOTE)),
+        "{stdout}"
+    );
+    assert_eq!(
+        outcome.lock.to_hcl().replace(&plain.addr, &tls_addr),
+        tf_lock
     );
 }

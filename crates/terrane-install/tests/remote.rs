@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{build_zip, expected_h1, sha256_hex, GpgSigner, TempDir, TestServer};
+use common::{build_zip, expected_h1, GpgSigner, TempDir, TestServer};
 use std::sync::Arc;
 use terrane_install::cliconfig::{InstallationMethod, MethodKind};
 use terrane_install::sources::MultiSource;
@@ -14,13 +14,6 @@ use terrane_install::{
     install, Constraints, Discovery, HttpClient, InstallEvent, InstallOptions, LockFile, Platform,
     ProviderAddr, Requirements,
 };
-
-fn exe(version: &str) -> (String, Vec<u8>) {
-    (
-        format!("terraform-provider-thing_v{version}"),
-        format!("#!/bin/sh\necho thing {version}\n").into_bytes(),
-    )
-}
 
 struct Registry {
     server: TestServer,
@@ -30,66 +23,20 @@ struct Registry {
     other_platform_sha: String,
 }
 
-/// A registry on the server for `127.0.0.1:PORT/acme/thing` with versions
-/// 1.0.0, 1.1.0, 1.2.0-beta and 2.0.0 for linux_amd64 (and a darwin_arm64
-/// entry in each SHA256SUMS, which a test key signs). `None` without gpg.
+/// The test registry (see [`common::registry_routes`]) on a plain-http
+/// server. `None` without gpg.
 fn registry() -> Option<Registry> {
     let signer = GpgSigner::new()?;
     let server = TestServer::start();
-    let armor = serde_json::to_string(&signer.public_key_armor).unwrap();
-    server.put(
-        "/.well-known/terraform.json",
-        r#"{"providers.v1":"/v1/providers/","modules.v1":"/v1/modules/"}"#,
-    );
-    let versions = ["1.0.0", "1.1.0", "1.2.0-beta", "2.0.0"];
-    let listing: Vec<String> = versions
-        .iter()
-        .map(|v| {
-            format!(
-                r#"{{"version":"{v}","protocols":["5.0"],"platforms":[{{"os":"linux","arch":"amd64"}},{{"os":"darwin","arch":"arm64"}}]}}"#
-            )
-        })
-        .collect();
-    server.put(
-        "/v1/providers/acme/thing/versions",
-        format!(
-            r#"{{"id":"acme/thing","versions":[{}],"warnings":null}}"#,
-            listing.join(",")
-        ),
-    );
-    let other_platform_sha = sha256_hex(b"darwin package");
-    let mut packages = Vec::new();
-    for v in versions {
-        let (name, data) = exe(v);
-        let zip = build_zip(&[(name.as_str(), &data)]);
-        let sha = sha256_hex(&zip);
-        let filename = format!("terraform-provider-thing_{v}_linux_amd64.zip");
-        server.put(&format!("/files/{filename}"), zip);
-        // Relative URLs resolve against the download description.
-        server.put(
-            &format!("/v1/providers/acme/thing/{v}/download/linux/amd64"),
-            format!(
-                r#"{{"protocols":["5.0"],"os":"linux","arch":"amd64","filename":"{filename}","download_url":"/files/{filename}","shasums_url":"../../../../../../../files/terraform-provider-thing_{v}_SHA256SUMS","shasums_signature_url":"/files/terraform-provider-thing_{v}_SHA256SUMS.sig","shasum":"{sha}","signing_keys":{{"gpg_public_keys":[{{"key_id":"0","ascii_armor":{armor},"trust_signature":"","source":"Test","source_url":null}}]}}}}"#
-            ),
-        );
-        let sums = format!(
-            "{other_platform_sha}  terraform-provider-thing_{v}_darwin_arm64.zip\n{sha}  {filename}\n"
-        );
-        server.put(
-            &format!("/files/terraform-provider-thing_{v}_SHA256SUMS.sig"),
-            signer.sign(sums.as_bytes()),
-        );
-        server.put(
-            &format!("/files/terraform-provider-thing_{v}_SHA256SUMS"),
-            sums,
-        );
-        packages.push((v.to_string(), sha, expected_h1(&[(name.as_str(), &data)])));
+    let reg = common::registry_routes(&signer);
+    for (path, body) in reg.routes {
+        server.put(&path, body);
     }
     Some(Registry {
         server,
         signer,
-        packages,
-        other_platform_sha,
+        packages: reg.packages,
+        other_platform_sha: reg.other_platform_sha,
     })
 }
 
@@ -124,15 +71,20 @@ fn registry_protocol_selects_installs_and_records_hashes() {
     .unwrap_or_else(|d| panic!("{d:?}"));
 
     // Newest 1.x release: not 2.0.0, not the 1.2.0-beta prerelease.
+    assert!(outcome.signed_by_developers);
     assert_eq!(outcome.selected[&addr].to_string(), "1.1.0");
     let (_, sha, h1) = &reg.packages[1];
     let host = &reg.server.addr;
+    let key_id =
+        terrane_install::openpgp::parse_public_keys(reg.signer.public_key_armor.as_bytes())
+            .unwrap()[0]
+            .key_id();
     assert_eq!(
         events,
         [
             format!("- Finding {host}/acme/thing versions matching \"~> 1.0\"..."),
             format!("- Installing {host}/acme/thing v1.1.0..."),
-            format!("- Installed {host}/acme/thing v1.1.0 (self-signed)"),
+            format!("- Installed {host}/acme/thing v1.1.0 (self-signed, key ID {key_id})"),
         ]
     );
     // h1 of this platform's package; zh of every platform's archive.
@@ -150,7 +102,10 @@ fn registry_protocol_selects_installs_and_records_hashes() {
     let exe_path = work.path().join(format!(
         ".terraform/providers/{host}/acme/thing/1.1.0/linux_amd64/terraform-provider-thing_v1.1.0"
     ));
-    assert_eq!(std::fs::read(&exe_path).unwrap(), exe("1.1.0").1);
+    assert_eq!(
+        std::fs::read(&exe_path).unwrap(),
+        common::thing_exe("1.1.0").1
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

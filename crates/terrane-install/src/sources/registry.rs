@@ -196,7 +196,12 @@ fn check_signature(
     if key.primary_fingerprint == crate::openpgp::HASHICORP_FINGERPRINT {
         Ok("signed by HashiCorp".to_string())
     } else {
-        Ok("self-signed".to_string())
+        // Terraform names the signer by its primary key's 64-bit id.
+        let fpr = &key.primary_fingerprint;
+        Ok(format!(
+            "self-signed, key ID {}",
+            &fpr[fpr.len().saturating_sub(16)..]
+        ))
     }
 }
 

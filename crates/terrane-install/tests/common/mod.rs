@@ -289,3 +289,154 @@ impl Drop for GpgSigner {
             .output();
     }
 }
+
+/// The executable of test provider `acme/thing` at `version`.
+pub fn thing_exe(version: &str) -> (String, Vec<u8>) {
+    (
+        format!("terraform-provider-thing_v{version}"),
+        format!("#!/bin/sh\necho thing {version}\n").into_bytes(),
+    )
+}
+
+/// The documents of a provider registry for `acme/thing`.
+pub struct RegistryRoutes {
+    /// Path -> body.
+    pub routes: Vec<(String, Vec<u8>)>,
+    /// version -> (linux_amd64 zip sha256, h1)
+    pub packages: Vec<(String, String, String)>,
+    pub other_platform_sha: String,
+}
+
+/// A registry for `acme/thing` with versions 1.0.0, 1.1.0, 1.2.0-beta and
+/// 2.0.0 for linux_amd64 (each SHA256SUMS also lists a darwin_arm64
+/// archive, and `signer` signs it), discovery at the root.
+pub fn registry_routes(signer: &GpgSigner) -> RegistryRoutes {
+    let mut routes: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut put = |path: String, body: Vec<u8>| routes.push((path, body));
+    let armor = serde_json::to_string(&signer.public_key_armor).unwrap();
+    put(
+        "/.well-known/terraform.json".into(),
+        br#"{"providers.v1":"/v1/providers/","modules.v1":"/v1/modules/"}"#.to_vec(),
+    );
+    let versions = ["1.0.0", "1.1.0", "1.2.0-beta", "2.0.0"];
+    let listing: Vec<String> = versions
+        .iter()
+        .map(|v| {
+            format!(
+                r#"{{"version":"{v}","protocols":["5.0"],"platforms":[{{"os":"linux","arch":"amd64"}},{{"os":"darwin","arch":"arm64"}}]}}"#
+            )
+        })
+        .collect();
+    put(
+        "/v1/providers/acme/thing/versions".into(),
+        format!(
+            r#"{{"id":"acme/thing","versions":[{}],"warnings":null}}"#,
+            listing.join(",")
+        )
+        .into_bytes(),
+    );
+    let other_platform_sha = sha256_hex(b"darwin package");
+    let mut packages = Vec::new();
+    for v in versions {
+        let (name, data) = thing_exe(v);
+        let zip = build_zip(&[(name.as_str(), &data)]);
+        let sha = sha256_hex(&zip);
+        let filename = format!("terraform-provider-thing_{v}_linux_amd64.zip");
+        put(format!("/files/{filename}"), zip);
+        // Relative URLs resolve against the download description.
+        put(
+            format!("/v1/providers/acme/thing/{v}/download/linux/amd64"),
+            format!(
+                r#"{{"protocols":["5.0"],"os":"linux","arch":"amd64","filename":"{filename}","download_url":"/files/{filename}","shasums_url":"../../../../../../../files/terraform-provider-thing_{v}_SHA256SUMS","shasums_signature_url":"/files/terraform-provider-thing_{v}_SHA256SUMS.sig","shasum":"{sha}","signing_keys":{{"gpg_public_keys":[{{"key_id":"0","ascii_armor":{armor},"trust_signature":"","source":"Test","source_url":null}}]}}}}"#
+            )
+            .into_bytes(),
+        );
+        let sums = format!(
+            "{other_platform_sha}  terraform-provider-thing_{v}_darwin_arm64.zip\n{sha}  {filename}\n"
+        );
+        put(
+            format!("/files/terraform-provider-thing_{v}_SHA256SUMS.sig"),
+            signer.sign(sums.as_bytes()),
+        );
+        put(
+            format!("/files/terraform-provider-thing_{v}_SHA256SUMS"),
+            sums.into_bytes(),
+        );
+        packages.push((v.to_string(), sha, expected_h1(&[(name.as_str(), &data)])));
+    }
+    RegistryRoutes {
+        routes,
+        packages,
+        other_platform_sha,
+    }
+}
+
+/// Serves `routes` over TLS with `config` on 127.0.0.1 until the process
+/// ends; returns `127.0.0.1:PORT`. JSON bodies go out as
+/// `application/json` (Terraform insists on a media type).
+pub fn serve_tls(config: Arc<rustls::ServerConfig>, routes: Vec<(String, Vec<u8>)>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let routes = Arc::new(routes);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (config, routes) = (config.clone(), routes.clone());
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                let Ok(conn) = rustls::ServerConnection::new(config) else {
+                    return;
+                };
+                let mut tls = rustls::StreamOwned::new(conn, stream);
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
+                    match tls.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let text = String::from_utf8_lossy(&head);
+                let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let body = routes
+                    .iter()
+                    .find(|(p, _)| *p == path)
+                    .map(|(_, b)| b.clone());
+                let (status, body) = match body {
+                    Some(b) => ("200 OK", b),
+                    None => ("404 Not Found", b"not found".to_vec()),
+                };
+                let content_type = if body.first() == Some(&b'{') {
+                    "application/json"
+                } else {
+                    "application/octet-stream"
+                };
+                let _ = write!(
+                    tls,
+                    "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = tls.write_all(&body);
+                let _ = tls.flush();
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            });
+        }
+    });
+    addr
+}
+
+/// A self-signed certificate for 127.0.0.1: the server configuration and
+/// the certificate in PEM (for `SSL_CERT_FILE`).
+pub fn tls_server_config() -> (Arc<rustls::ServerConfig>, String) {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .unwrap();
+    (Arc::new(config), certified.cert.pem())
+}
