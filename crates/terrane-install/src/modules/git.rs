@@ -1,6 +1,6 @@
 //! Fetching a module package with the `git` command-line tool, as
 //! Terraform does through go-getter: `ref` (branch, tag or commit) and
-//! `depth` come from the URL's query, the rest of the URL goes to
+//! `depth` (and `sshkey`) come from the URL's query, the rest goes to
 //! `git clone`, and submodules are initialised.
 
 use std::path::{Path, PathBuf};
@@ -19,6 +19,8 @@ pub struct GitRemote {
     pub clone_url: String,
     pub git_ref: Option<String>,
     pub depth: Option<u32>,
+    /// `sshkey`: a base64-encoded private key for SSH remotes.
+    pub ssh_key: Option<Vec<u8>>,
 }
 
 impl GitRemote {
@@ -29,6 +31,7 @@ impl GitRemote {
         };
         let mut git_ref = None;
         let mut depth = None;
+        let mut ssh_key = None;
         let mut kept = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -40,9 +43,17 @@ impl GitRemote {
                     })?)
                 }
                 "sshkey" => {
-                    return Err(GitError(
-                        "the sshkey argument is not supported by terrane; load the key into an SSH agent or configure it in ~/.ssh/config instead".to_string(),
-                    ))
+                    use base64::Engine;
+                    let text = percent_decode(v);
+                    // URL encoding may have turned `+` into a space.
+                    let text = text.replace(' ', "+");
+                    let key = base64::engine::general_purpose::STANDARD
+                        .decode(text.trim())
+                        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(text.trim()))
+                        .map_err(|e| {
+                            GitError(format!("the sshkey argument is not valid base64: {e}"))
+                        })?;
+                    ssh_key = Some(key);
                 }
                 _ => kept.push(pair),
             }
@@ -61,6 +72,7 @@ impl GitRemote {
         Ok(GitRemote {
             clone_url,
             git_ref: git_ref.filter(|r| !r.is_empty()),
+            ssh_key,
             depth: depth.filter(|d| *d > 0),
         })
     }
@@ -98,6 +110,11 @@ fn git_executable() -> Result<PathBuf, GitError> {
 pub fn fetch(cwd: &Path, url: &str, dest: &Path) -> Result<(), GitError> {
     let remote = GitRemote::parse(url)?;
     let git = git_executable()?;
+    let key_file = match &remote.ssh_key {
+        Some(key) => Some(KeyFile::write(key)?),
+        None => None,
+    };
+    let ssh = ssh_command(key_file.as_ref().map(|k| k.0.as_path()));
     let mut clone = vec!["clone".to_string()];
     if let Some(depth) = remote.depth {
         clone.push("--depth".into());
@@ -111,17 +128,71 @@ pub fn fetch(cwd: &Path, url: &str, dest: &Path) -> Result<(), GitError> {
     clone.push("--".into());
     clone.push(remote.clone_url.clone());
     clone.push(dest.to_string_lossy().into_owned());
-    run(&git, cwd, &clone)?;
+    run(&git, cwd, &clone, ssh.as_deref())?;
     let work = cwd.join(dest);
     if let (Some(r), None) = (&remote.git_ref, remote.depth) {
-        run(&git, &work, &["checkout".to_string(), r.clone()])?;
+        run(
+            &git,
+            &work,
+            &["checkout".to_string(), r.clone()],
+            ssh.as_deref(),
+        )?;
     }
     let submodules = ["submodule", "update", "--init", "--recursive"].map(String::from);
-    run(&git, &work, &submodules)?;
+    run(&git, &work, &submodules, ssh.as_deref())?;
     Ok(())
 }
 
-fn run(git: &Path, cwd: &Path, args: &[String]) -> Result<(), GitError> {
+/// A private key written for one fetch (owner-only), removed afterwards.
+struct KeyFile(PathBuf);
+
+impl KeyFile {
+    fn write(key: &[u8]) -> Result<KeyFile, GitError> {
+        use std::io::Write;
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let path = std::env::temp_dir().join(format!("terrane-sshkey-{}-{n}", std::process::id()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path).map_err(|e| {
+            GitError(format!(
+                "cannot write the sshkey to {}: {e}",
+                path.display()
+            ))
+        })?;
+        let file_guard = KeyFile(path);
+        file.write_all(key)
+            .map_err(|e| GitError(format!("cannot write the sshkey: {e}")))?;
+        Ok(file_guard)
+    }
+}
+
+impl Drop for KeyFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `GIT_SSH_COMMAND` for the fetch: the user's own (or plain `ssh` in
+/// batch mode, so a prompt fails instead of hanging), plus `-i KEY` when
+/// the source carries an `sshkey`. `None` leaves the user's `GIT_SSH`.
+fn ssh_command(key: Option<&Path>) -> Option<String> {
+    let user = std::env::var("GIT_SSH_COMMAND")
+        .ok()
+        .filter(|c| !c.is_empty());
+    if user.is_none() && key.is_none() && std::env::var_os("GIT_SSH").is_some() {
+        return None;
+    }
+    let mut command = user.unwrap_or_else(|| "ssh -o BatchMode=yes".to_string());
+    if let Some(k) = key {
+        command.push_str(&format!(" -i '{}' -o IdentitiesOnly=yes", k.display()));
+    }
+    Some(command)
+}
+
+fn run(git: &Path, cwd: &Path, args: &[String], ssh: Option<&str>) -> Result<(), GitError> {
     let mut command = Command::new(git);
     command
         .args(args)
@@ -131,8 +202,8 @@ fn run(git: &Path, cwd: &Path, args: &[String]) -> Result<(), GitError> {
         // fail instead. Keys from an agent or ~/.ssh still work.
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("GCM_INTERACTIVE", "never");
-    if std::env::var_os("GIT_SSH_COMMAND").is_none() && std::env::var_os("GIT_SSH").is_none() {
-        command.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
+    if let Some(ssh) = ssh {
+        command.env("GIT_SSH_COMMAND", ssh);
     }
     let output = command
         .output()
@@ -169,5 +240,9 @@ mod tests {
         assert_eq!(r.git_ref, None);
         assert!(GitRemote::parse("file:///r.git?depth=x").is_err());
         assert!(GitRemote::parse("file:///r.git?ref=--orphan=x").is_err());
+        let r = GitRemote::parse("ssh://git@h/r.git?sshkey=a2V5Cg%3D%3D&ref=v1").unwrap();
+        assert_eq!(r.ssh_key.as_deref(), Some(&b"key\n"[..]));
+        assert_eq!(r.clone_url, "ssh://git@h/r.git");
+        assert!(GitRemote::parse("ssh://git@h/r.git?sshkey=***").is_err());
     }
 }
