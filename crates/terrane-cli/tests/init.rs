@@ -598,3 +598,47 @@ fn dev_overrides_run_the_plugin_from_its_directory_without_init() {
         show(&o)
     );
 }
+
+/// Runs `tool ARGS` in `dir` on a pseudo-terminal (util-linux `script`),
+/// where terrane colours its output as Terraform always does.
+fn on_terminal(env: &Env, tool: &Path, dir: &Path, args: &str) -> String {
+    let o = env
+        .cmd(
+            Path::new("script"),
+            dir,
+            &["-qec", &format!("{} {args}", tool.display()), "/dev/null"],
+        )
+        .output()
+        .expect("run script");
+    text(&o.stdout)
+}
+
+#[test]
+fn init_colours_match_terraform_on_a_terminal() {
+    let Some(env) = Env::new("colour") else {
+        return;
+    };
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipping: util-linux `script` is not installed");
+        return;
+    }
+    // Error output is left out: on a terminal of unknown width Terraform
+    // does not wrap diagnostics, terrane wraps them at 78 columns.
+    let cases = [
+        ("ok", NULL_TF),
+        ("implicit", "resource \"null_resource\" \"a\" {}\n"),
+    ];
+    for (name, main_tf) in cases {
+        let tf = env.dir(&format!("{name}-tf"), main_tf);
+        let tn = env.dir(&format!("{name}-tn"), main_tf);
+        for round in 0..2 {
+            let a = on_terminal(&env, &env.peer.join("bin/terraform"), &tf, "init");
+            let b = on_terminal(&env, Path::new(env!("CARGO_BIN_EXE_terrane")), &tn, "init");
+            assert!(
+                a.contains("\u{1b}["),
+                "{name}: Terraform wrote no colour:\n{a}"
+            );
+            assert_eq!(a, b, "{name}, run {round}");
+        }
+    }
+}

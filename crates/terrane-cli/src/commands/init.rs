@@ -225,11 +225,22 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
 }
 
 /// Prints the diagnostics of a failed init and returns its exit code.
-/// Terraform's init ends its error output with a blank line of its own.
 fn fail(ui: &Ui, diags: &Diagnostics) -> i32 {
-    ui.diagnostics(diags.iter());
-    eprintln!();
+    print_diagnostics(ui, diags);
     1
+}
+
+/// Diagnostics as `init` and `providers` print them: Terraform writes each
+/// through its error stream, which adds a red prefix and, after it, a
+/// line of its own (reset codes when coloured, else empty).
+pub fn print_diagnostics(ui: &Ui, diags: &Diagnostics) {
+    for d in diags.iter() {
+        if ui.color {
+            eprint!("\x1b[31m");
+        }
+        ui.diagnostics([d]);
+        eprint!("{}", if ui.color { "\x1b[0m\x1b[0m\n" } else { "\n" });
+    }
 }
 
 /// `source` addresses in `required_providers` that do not parse.

@@ -79,9 +79,7 @@ pub fn lock(args: &[String], ui: &Ui) -> i32 {
     match lock_inner(&flags, ui) {
         Ok(code) => code,
         Err(d) => {
-            ui.diagnostics(d.iter());
-            // As init, Terraform ends the error output with a blank line.
-            eprintln!();
+            super::init::print_diagnostics(ui, &d);
             1
         }
     }
