@@ -92,8 +92,6 @@ pub enum InstallEvent {
         addr: ProviderAddr,
         constraints: Option<String>,
     },
-    /// A warning from the source (a registry's deprecation note).
-    SourceWarning { addr: ProviderAddr, warning: String },
     /// The package already in `.terraform/providers` is kept.
     UsingInstalled {
         addr: ProviderAddr,
@@ -134,9 +132,6 @@ impl InstallEvent {
                     addr.for_display()
                 ),
             },
-            InstallEvent::SourceWarning { addr, warning } => {
-                format!("- Warning for {}: {warning}", addr.for_display())
-            }
             InstallEvent::UsingInstalled { addr, version } => format!(
                 "- Using previously-installed {} v{version}",
                 addr.for_display()
@@ -158,7 +153,7 @@ impl InstallEvent {
 }
 
 /// The result of a successful installation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct InstallOutcome {
     /// The selected version of every installed provider.
     pub selected: BTreeMap<ProviderAddr, Version>,
@@ -173,6 +168,9 @@ pub struct InstallOutcome {
     /// partner's): `init` then prints [`SIGNING_NOTE`] after the
     /// installation lines.
     pub signed_by_developers: bool,
+    /// Warnings to show after installation (a registry's notes about a
+    /// provider, as "Additional provider information from registry").
+    pub warnings: Diagnostics,
 }
 
 /// The note Terraform 1.0.3 prints (after a blank line) when a provider was
@@ -195,7 +193,9 @@ pub fn install(
         lock: LockFile::new(),
         lock_changed: false,
         signed_by_developers: false,
+        warnings: Diagnostics::new(),
     };
+    let mut warnings = Diagnostics::new();
     let mut on_event = |e: InstallEvent| {
         if let InstallEvent::Installed { auth, .. } = &e {
             if auth.starts_with("self-signed") || auth.starts_with("signed by a HashiCorp partner")
@@ -217,6 +217,7 @@ pub fn install(
             source,
             options,
             on_event,
+            &mut warnings,
         ) {
             Ok((version, dir, locked)) => {
                 outcome.selected.insert(addr.clone(), version);
@@ -227,14 +228,17 @@ pub fn install(
         }
     }
     if diags.has_errors() {
+        diags.extend(warnings);
         return Err(diags);
     }
+    outcome.warnings = warnings;
     outcome.lock_changed = outcome.lock != *previous;
     if options.lockfile_mode == LockfileMode::Readonly && outcome.lock_changed {
         diags.push(Diagnostic::error(
             "Provider dependency changes detected",
             "Changes to the required provider dependencies were detected, but the lock file is read-only. To use and record these requirements, run \"terraform init\" without the \"-lockfile=readonly\" flag.",
         ));
+        diags.extend(outcome.warnings);
         return Err(diags);
     }
     Ok(outcome)
@@ -247,6 +251,7 @@ fn select_version(
     source: &dyn Source,
     options: &InstallOptions,
     on_event: &mut dyn FnMut(InstallEvent),
+    source_warnings: &mut Diagnostics,
 ) -> Result<Version, Diagnostic> {
     if let (Some(locked), false) = (locked, options.upgrade) {
         if !constraints.allows(&locked.version) {
@@ -276,11 +281,15 @@ fn select_version(
     });
     let mut warnings = Vec::new();
     let available = source.available_versions(addr, &mut warnings);
-    for warning in warnings {
-        on_event(InstallEvent::SourceWarning {
-            addr: addr.clone(),
-            warning,
-        });
+    if !warnings.is_empty() {
+        let list: Vec<String> = warnings.iter().map(|w| format!("- {w}")).collect();
+        source_warnings.push(Diagnostic::warning(
+            "Additional provider information from registry",
+            format!(
+                "The remote registry returned warnings for {addr}:\n{}",
+                list.join("\n")
+            ),
+        ));
     }
     let available = available?;
     if available.is_empty() {
@@ -314,8 +323,17 @@ fn install_one(
     source: &dyn Source,
     options: &InstallOptions,
     on_event: &mut dyn FnMut(InstallEvent),
+    source_warnings: &mut Diagnostics,
 ) -> Result<(Version, PathBuf, LockedProvider), Diagnostic> {
-    let version = select_version(addr, constraints, locked, source, options, on_event)?;
+    let version = select_version(
+        addr,
+        constraints,
+        locked,
+        source,
+        options,
+        on_event,
+        source_warnings,
+    )?;
     let platform = &options.platform;
     let target = package_dir(&options.providers_dir, addr, &version, platform);
     // The lock file's hashes apply only to the version it recorded.

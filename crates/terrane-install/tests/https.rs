@@ -207,6 +207,19 @@ fn registry_protocol_matches_terraform() {
             "Terraform did not print {line:?}:\n{stdout}"
         );
     }
+    // Registry warnings: Terraform shows the same diagnostic.
+    let warning = outcome.warnings.iter().next().expect("a registry warning");
+    let all_output = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        all_output.contains(&format!("Warning: {}", warning.summary)),
+        "{all_output}"
+    );
+    let detail = warning.detail.replace(&plain.addr, &tls_addr);
+    let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat(&all_output).contains(&flat(&detail)),
+        "{detail:?} not in:\n{all_output}"
+    );
     assert!(outcome.signed_by_developers);
     assert!(
         stdout.contains(&format!("\n\n{}", terrane_install::installer::SIGNING_NOTE)),

@@ -309,7 +309,8 @@ pub struct RegistryRoutes {
 
 /// A registry for `acme/thing` with versions 1.0.0, 1.1.0, 1.2.0-beta and
 /// 2.0.0 for linux_amd64 (each SHA256SUMS also lists a darwin_arm64
-/// archive, and `signer` signs it), discovery at the root.
+/// archive, and `signer` signs it), discovery at the root, and one warning
+/// in the version list.
 pub fn registry_routes(signer: &GpgSigner) -> RegistryRoutes {
     let mut routes: Vec<(String, Vec<u8>)> = Vec::new();
     let mut put = |path: String, body: Vec<u8>| routes.push((path, body));
@@ -330,7 +331,7 @@ pub fn registry_routes(signer: &GpgSigner) -> RegistryRoutes {
     put(
         "/v1/providers/acme/thing/versions".into(),
         format!(
-            r#"{{"id":"acme/thing","versions":[{}],"warnings":null}}"#,
+            r#"{{"id":"acme/thing","versions":[{}],"warnings":["acme/thing exists only for tests"]}}"#,
             listing.join(",")
         )
         .into_bytes(),
