@@ -100,6 +100,9 @@ pub enum Origin {
 /// The factory handed to the engine.
 pub struct Factory {
     sel: Selections,
+    /// Decisions per address, made once per run (checking a package
+    /// against the lock file is not free).
+    origins: Mutex<BTreeMap<String, Result<Origin, String>>>,
     pools: Mutex<BTreeMap<String, Arc<Pool>>>,
 }
 
@@ -107,6 +110,7 @@ impl Factory {
     pub fn new(sel: Selections) -> Factory {
         Factory {
             sel,
+            origins: Mutex::new(BTreeMap::new()),
             pools: Mutex::new(BTreeMap::new()),
         }
     }
@@ -201,7 +205,11 @@ impl Drop for Factory {
 
 impl ProviderFactory for Factory {
     fn instantiate(&self, source: &str) -> Result<Arc<dyn Provider>, String> {
-        match self.origin(source)? {
+        let origin = lock(&self.origins)
+            .entry(source.to_string())
+            .or_insert_with(|| self.origin(source))
+            .clone()?;
+        match origin {
             Origin::Builtin => terrane_providers::builtin(source)
                 .ok_or_else(|| format!("there is no built-in provider {source}")),
             origin => Ok(Arc::new(PluginHandle {
@@ -674,7 +682,7 @@ impl Selections {
         }
         Ok(Selections {
             mode,
-            providers_dir: dir.join(".terraform").join("providers"),
+            providers_dir: data_dir(dir).join("providers"),
             platform: terrane_install::Platform::current().to_string(),
             locked,
             dev_overrides,
@@ -682,6 +690,17 @@ impl Selections {
             schema_cache: SchemaCache::from_env(),
         })
     }
+}
+
+/// The working directory's data directory: `TF_DATA_DIR` (relative to
+/// the working directory), else `.terraform`.
+pub fn data_dir(dir: &Path) -> PathBuf {
+    dir.join(
+        std::env::var_os("TF_DATA_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".terraform")),
+    )
 }
 
 /// `dev_overrides` from the CLI configuration's `provider_installation`.

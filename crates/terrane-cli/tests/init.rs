@@ -642,3 +642,52 @@ fn init_colours_match_terraform_on_a_terminal() {
         }
     }
 }
+
+#[test]
+fn tf_data_dir_moves_the_installed_providers() {
+    let Some(env) = Env::new("datadir") else {
+        return;
+    };
+    let dir = env.dir("d", NULL_TF);
+    let mut c = env.cmd(
+        Path::new(env!("CARGO_BIN_EXE_terrane")),
+        &dir,
+        &["init", "-no-color"],
+    );
+    let o = c
+        .env("TF_DATA_DIR", "state-data")
+        .output()
+        .expect("run terrane");
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(dir
+        .join("state-data/providers/registry.terraform.io/hashicorp/null/2.1.2/linux_amd64")
+        .exists());
+    assert!(!dir.join(".terraform").exists());
+    // Terraform finds the package there too, and so does terrane's plan.
+    let mut c = env.cmd(
+        &env.peer.join("bin/terraform"),
+        &dir,
+        &["plan", "-no-color"],
+    );
+    let o = c
+        .env("TF_DATA_DIR", "state-data")
+        .output()
+        .expect("run terraform");
+    assert!(o.status.success(), "{}", show(&o));
+    let mut c = env.cmd(
+        Path::new(env!("CARGO_BIN_EXE_terrane")),
+        &dir,
+        &["plan", "-no-color"],
+    );
+    let o = c
+        .env("TF_DATA_DIR", "state-data")
+        .env("TF_LOG", "debug")
+        .output()
+        .expect("run terrane");
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(
+        text(&o.stderr).contains("terraform-provider-null_v2.1.2_x4"),
+        "{}",
+        show(&o)
+    );
+}

@@ -405,7 +405,7 @@ pub fn requirements(
 /// `.terraform/plugin_path`: the `-plugin-dir` directories of the last
 /// `init`, which later runs without `-plugin-dir` keep using.
 fn plugin_path_file(dir: &Path) -> PathBuf {
-    dir.join(".terraform").join("plugin_path")
+    crate::provider_factory::data_dir(dir).join("plugin_path")
 }
 
 fn remembered_plugin_dirs(dir: &Path) -> Vec<PathBuf> {
@@ -425,7 +425,7 @@ fn remember_plugin_dirs(dir: &Path, dirs: &[PathBuf]) -> Result<(), Diagnostic> 
             format!("Could not write {}: {e}.", path.display()),
         )
     };
-    std::fs::create_dir_all(dir.join(".terraform")).map_err(fail)?;
+    std::fs::create_dir_all(crate::provider_factory::data_dir(dir)).map_err(fail)?;
     let list: Vec<String> = dirs
         .iter()
         .map(|d| d.to_string_lossy().into_owned())
@@ -459,6 +459,7 @@ pub fn install_setup(dir: &Path, plugin_dirs: &[PathBuf]) -> Result<InstallSetup
     }
     let source = terrane_install::sources::MultiSource::new(&methods, Arc::new(discovery));
     let mut options = InstallOptions::new(dir);
+    options.providers_dir = crate::provider_factory::data_dir(dir).join("providers");
     options.plugin_cache_dir = config.plugin_cache_dir.clone();
     options.dev_overrides = config.dev_overrides.clone();
     Ok(InstallSetup {
