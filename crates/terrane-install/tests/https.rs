@@ -230,3 +230,84 @@ fn registry_protocol_matches_terraform() {
         tf_lock
     );
 }
+
+/// Registry failures read as Terraform 1.0.3's: a provider the registry
+/// does not have, and a constraint no version meets.
+#[test]
+fn registry_errors_match_terraform() {
+    let Some(peer) = common::peer_dir() else {
+        return;
+    };
+    let Some(signer) = common::GpgSigner::new() else {
+        return;
+    };
+    let root = TempDir::new("reg-err");
+    let reg = common::registry_routes(&signer);
+    let (config, cert_pem) = common::tls_server_config();
+    let cert_file = root.path().join("ca.pem");
+    std::fs::write(&cert_file, cert_pem).unwrap();
+    let tls_addr = common::serve_tls(config, reg.routes.clone());
+    let plain = common::TestServer::start();
+    for (path, body) in &reg.routes {
+        plain.put(path, body.clone());
+    }
+    let rc = root.path().join("terraformrc");
+    std::fs::write(&rc, "").unwrap();
+    let tf = root.path().join("tf");
+    std::fs::create_dir_all(&tf).unwrap();
+    std::fs::write(
+        tf.join("main.tf"),
+        format!(
+            "terraform {{\n  required_providers {{\n    thing = {{\n      source  = \"{tls_addr}/acme/thing\"\n      version = \"> 5.0\"\n    }}\n    nothing = {{\n      source = \"{tls_addr}/acme/nothing\"\n    }}\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(peer.join("bin/terraform"))
+        .args(["init", "-no-color"])
+        .current_dir(&tf)
+        .env("HOME", root.path())
+        .env("TF_CLI_CONFIG_FILE", &rc)
+        .env("SSL_CERT_FILE", &cert_file)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env_remove("TF_PLUGIN_CACHE_DIR")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let source = MultiSource::new(
+        &[InstallationMethod::new(MethodKind::Direct)],
+        Arc::new(Discovery::new(HttpClient::new())),
+    );
+    let work = TempDir::new("reg-err-tn");
+    let mut options = InstallOptions::new(work.path());
+    options.platform = Platform::new("linux", "amd64");
+    let mut reqs = Requirements::new();
+    reqs.insert(
+        ProviderAddr::parse(&format!("{}/acme/thing", plain.addr)).unwrap(),
+        Constraints::parse("> 5.0").unwrap(),
+    );
+    reqs.insert(
+        ProviderAddr::parse(&format!("{}/acme/nothing", plain.addr)).unwrap(),
+        Constraints::any(),
+    );
+    let err = install(&reqs, &LockFile::new(), &source, &options, &mut |_| {}).unwrap_err();
+    let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let errors: Vec<_> = err.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(errors.len(), 2, "{err:?}");
+    for d in errors {
+        assert!(
+            output.contains(&format!("Error: {}", d.summary)),
+            "{output}"
+        );
+        let detail = d.detail.replace(&plain.addr, &tls_addr);
+        assert!(
+            flat(&output).contains(&flat(&detail)),
+            "{detail:?} is not in Terraform's output:\n{output}"
+        );
+    }
+}
