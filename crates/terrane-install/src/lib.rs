@@ -19,14 +19,21 @@
 //!   unpacked), network mirrors, the provider registry protocol, each behind
 //!   the [`sources::Source`] trait; [`sources::MultiSource`] applies
 //!   `include`/`exclude`.
+//!   [`cliconfig::CliConfig::installation_methods`] gives the methods in
+//!   force (`-plugin-dir` directories replace all others);
+//!   [`cliconfig::CliConfig::discovery`] sets up service discovery with the
+//!   `credentials` and `host` blocks.
+//! * [`openpgp`]: the signature check over a registry's `SHA256SUMS`.
 //! * [`installer::install`]: the algorithm. Given the required providers,
 //!   the previous lock file and [`installer::InstallOptions`] (`-upgrade`,
-//!   `-lockfile=readonly`, `-plugin-dir`, plugin cache), it selects versions,
+//!   `-lockfile=readonly`, plugin cache), it selects versions,
 //!   installs packages into `.terraform/providers/HOST/NS/TYPE/VERSION/OS_ARCH/`,
 //!   reports [`installer::InstallEvent`]s for the UI and returns the new
 //!   lock file.
 //! * [`installer::find_installed`]: the executable of an installed provider,
 //!   for the engine's provider factory.
+//! * [`modules`]: module installation, on the same HTTP client, discovery
+//!   and version constraints.
 //!
 //! Every error is a [`terrane_hcl::Diagnostic`] with Terraform's summary and
 //! detail, ready for the CLI's renderer.
