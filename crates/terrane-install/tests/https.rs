@@ -184,6 +184,10 @@ fn registry_protocol_matches_terraform() {
         String::from_utf8_lossy(&out.stderr)
     );
     let tf_lock = std::fs::read_to_string(tf.join(".terraform.lock.hcl")).unwrap();
+    // A registry lock file (h1 and zh hashes) round-trips byte for byte.
+    let (parsed, diags) = LockFile::parse(".terraform.lock.hcl", &tf_lock);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(parsed.to_hcl(), tf_lock);
 
     // terrane, against the plain copy.
     let addr = ProviderAddr::parse(&format!("{}/acme/thing", plain.addr)).unwrap();
