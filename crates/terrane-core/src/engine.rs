@@ -311,7 +311,20 @@ impl<'a> Engine<'a> {
                         let mut d = Diagnostics::new();
                         let cancelled = shared.opts.interrupted();
                         let started = std::time::Instant::now();
-                        if !cancelled && self.destroy_object(&providers, shared, c, &mut d) {
+                        // A panic in a provider must not leave this loop
+                        // waiting for the result forever.
+                        let destroyed = !cancelled
+                            && std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                self.destroy_object(&providers, shared, c, &mut d)
+                            }))
+                            .unwrap_or_else(|_| {
+                                d.push(Diagnostic::error(
+                                    "Internal error in a provider call",
+                                    "Destroying this object panicked; it is kept in the state. Please report this as a bug in terrane.",
+                                ));
+                                false
+                            });
+                        if destroyed {
                             if let Some(sb) = &shared.new_state {
                                 crate::walk::lock(sb).remove_instance(&c.addr, None);
                             }

@@ -1014,7 +1014,19 @@ impl<'e> Walker<'e, '_> {
                         o.cancelled = true;
                         o
                     } else {
-                        shared.run(job, &pi, &schema, &resource_deps)
+                        // A panic in a provider must not leave the walk
+                        // waiting for this result forever.
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            shared.run(job, &pi, &schema, &resource_deps)
+                        }))
+                        .unwrap_or_else(|_| {
+                            let mut o = Outcome::new(Value::unknown(schema.block.implied_type()));
+                            o.diags.push(Diagnostic::error(
+                                "Internal error in a provider call",
+                                "An operation on this resource panicked; its result is unknown. Please report this as a bug in terrane.",
+                            ));
+                            o
+                        })
                     };
                     // The walking thread waits for every result, so the
                     // receiver is there; if not, the result has no use.
