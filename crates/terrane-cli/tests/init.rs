@@ -220,6 +220,62 @@ fn init_output_and_lock_file_match_terraform() {
     );
 }
 
+/// Output with the provider lines of each phase sorted: Terraform selects
+/// every provider's version ("Finding", "Reusing") before installing any
+/// ("Installing", "Installed", "Using"), in an order that varies from run
+/// to run within each phase.
+fn phases_sorted(text: &str) -> String {
+    let kind = |l: &str| {
+        if l.starts_with("- Finding") || l.starts_with("- Reusing") {
+            1
+        } else if l.starts_with("- ") {
+            2
+        } else {
+            0
+        }
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut run: Vec<String> = Vec::new();
+    let mut run_kind = 0;
+    for line in text.lines() {
+        let k = kind(line);
+        if k != run_kind || k == 0 {
+            run.sort();
+            out.append(&mut run);
+        }
+        run_kind = k;
+        if k == 0 {
+            out.push(line.to_string());
+        } else {
+            run.push(line.to_string());
+        }
+    }
+    run.sort();
+    out.append(&mut run);
+    out.join("\n")
+}
+
+#[test]
+fn init_with_two_providers_matches_terraform_phase_by_phase() {
+    let Some(env) = Env::new("two") else { return };
+    let main_tf = "terraform {\n  required_providers {\n    null = { source = \"hashicorp/null\", version = \"2.1.2\" }\n    aws = { source = \"hashicorp/aws\", version = \"~> 3.0\" }\n  }\n}\n";
+    let tf = env.dir("tf", main_tf);
+    let tn = env.dir("tn", main_tf);
+    for args in [
+        &["init", "-no-color"][..],
+        &["init", "-no-color"][..],
+        &["init", "-no-color", "-upgrade"][..],
+    ] {
+        let a = show(&env.terraform(&tf, args));
+        let b = show(&env.terrane(&tn, args));
+        assert_eq!(phases_sorted(&a), phases_sorted(&b), "{args:?}");
+    }
+    assert_eq!(
+        fs::read_to_string(tf.join(".terraform.lock.hcl")).ok(),
+        fs::read_to_string(tn.join(".terraform.lock.hcl")).ok()
+    );
+}
+
 #[test]
 fn init_in_an_empty_directory() {
     let Some(env) = Env::new("empty") else { return };
@@ -597,6 +653,35 @@ fn dev_overrides_run_the_plugin_from_its_directory_without_init() {
         "{}",
         show(&o)
     );
+
+    // init with overrides in effect: Terraform's warning after the
+    // installation, on both a successful and a failed init.
+    let plugin_dir_flag = format!("-plugin-dir={}", env.peer.join("mirror").display());
+    for (n, args) in [
+        vec!["init", "-no-color", plugin_dir_flag.as_str()],
+        vec![
+            "init",
+            "-no-color",
+            plugin_dir_flag.as_str(),
+            "-lockfile=readonly",
+        ],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut outs = Vec::new();
+        for (tool, name) in [
+            (env.peer.join("bin/terraform"), "tf"),
+            (PathBuf::from(env!("CARGO_BIN_EXE_terrane")), "tn"),
+        ] {
+            let d = env.dir(&format!("dev-init-{name}-{n}"), NULL_TF);
+            let mut c = env.cmd(&tool, &d, &args);
+            outs.push(show(
+                &c.env("TF_CLI_CONFIG_FILE", &rc).output().expect("run"),
+            ));
+        }
+        assert_eq!(outs[0], outs[1], "{args:?}");
+    }
 }
 
 /// Runs `tool ARGS` in `dir` on a pseudo-terminal (util-linux `script`),

@@ -187,10 +187,20 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
 
     out.print("\n");
     out.heading("Initializing provider plugins...");
-    let lock_note = match init_providers(dir, &tree, &opts, &out, ui) {
-        Ok(n) => n,
+    let (lock_note, warnings) = match init_providers(dir, &tree, &opts, &out, ui) {
+        Ok(r) => r,
         Err(d) => {
-            return fail(ui, &d);
+            // Warnings first (on standard output), then the errors.
+            let (mut warnings, mut errors) = (Diagnostics::new(), Diagnostics::new());
+            for x in d.iter() {
+                if x.severity == terrane_hcl::Severity::Warning {
+                    warnings.push(x.clone());
+                } else {
+                    errors.push(x.clone());
+                }
+            }
+            print_diagnostics(ui, &warnings);
+            return fail(ui, &errors);
         }
     };
     match lock_note {
@@ -207,8 +217,10 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         ),
         LockNote::Unchanged => {}
     }
+    out.print("\n");
+    print_diagnostics(ui, &warnings);
     out.print(&out.styled(
-        "\n\x1b[0m\x1b[1m\x1b[32mTerraform has been successfully initialized!\x1b[0m\x1b[32m\x1b[0m\n",
+        "\x1b[0m\x1b[1m\x1b[32mTerraform has been successfully initialized!\x1b[0m\x1b[32m\x1b[0m\n",
     ));
     if std::env::var_os("TF_IN_AUTOMATION").is_none_or(|v| v.is_empty()) {
         out.print(&out.styled(
@@ -231,15 +243,23 @@ fn fail(ui: &Ui, diags: &Diagnostics) -> i32 {
 }
 
 /// Diagnostics as `init` and `providers` print them: Terraform writes each
-/// through its error stream, which adds a red prefix and, after it, a
-/// line of its own (reset codes when coloured, else empty).
+/// through its error stream (errors) or output stream (warnings), which
+/// adds a red or yellow prefix and, after it, a line of its own (reset
+/// codes when coloured, else empty).
 pub fn print_diagnostics(ui: &Ui, diags: &Diagnostics) {
     for d in diags.iter() {
+        let warning = d.severity == terrane_hcl::Severity::Warning;
+        let mut text: Vec<u8> = Vec::new();
         if ui.color {
-            eprint!("\x1b[31m");
+            text.extend_from_slice(if warning { b"\x1b[33m" } else { b"\x1b[31m" });
         }
-        ui.diagnostics([d]);
-        eprint!("{}", if ui.color { "\x1b[0m\x1b[0m\n" } else { "\n" });
+        ui.diagnostics_to(&mut text, [d]);
+        text.extend_from_slice(if ui.color { b"\x1b[0m\x1b[0m\n" } else { b"\n" });
+        if warning {
+            let _ = std::io::stdout().lock().write_all(&text);
+        } else {
+            let _ = std::io::stderr().lock().write_all(&text);
+        }
     }
 }
 
@@ -442,6 +462,7 @@ pub struct InstallSetup {
     pub source: terrane_install::sources::MultiSource,
     pub options: InstallOptions,
     pub warnings: Diagnostics,
+    pub config: terrane_install::CliConfig,
 }
 
 pub fn install_setup(dir: &Path, plugin_dirs: &[PathBuf]) -> Result<InstallSetup, Diagnostics> {
@@ -466,6 +487,7 @@ pub fn install_setup(dir: &Path, plugin_dirs: &[PathBuf]) -> Result<InstallSetup
         source,
         options,
         warnings: diags,
+        config,
     })
 }
 
@@ -475,7 +497,7 @@ fn init_providers(
     opts: &InitOptions,
     out: &Out,
     ui: &Ui,
-) -> Result<LockNote, Diagnostics> {
+) -> Result<(LockNote, Diagnostics), Diagnostics> {
     let reqs = requirements(tree, Path::new("terraform.tfstate"))?;
     let plugin_dirs = if opts.plugin_dirs.is_empty() {
         remembered_plugin_dirs(dir)
@@ -502,19 +524,58 @@ fn init_providers(
     } else {
         LockfileMode::Normal
     };
-    let mut on_event = |e: InstallEvent| out.print(&format!("{}\n", e.message()));
-    let outcome = install(&reqs, &previous, &setup.source, &options, &mut on_event)?;
+    // Terraform first selects a version for every provider, then installs
+    // them: all "Reusing"/"Finding" lines come before the first
+    // "Installing"/"Using" line. The installer works provider by provider,
+    // so install lines wait until every provider has been selected.
+    let mut to_select = reqs.keys().filter(|a| !a.is_builtin()).count();
+    let mut held: Vec<String> = Vec::new();
+    let mut on_event = |e: InstallEvent| {
+        let line = format!("{}\n", e.message());
+        match e {
+            InstallEvent::ReusingLocked { .. } | InstallEvent::FindingVersions { .. } => {
+                out.print(&line);
+                to_select = to_select.saturating_sub(1);
+                if to_select == 0 {
+                    out.print(&held.concat());
+                    held.clear();
+                }
+            }
+            _ if to_select > 0 => held.push(line),
+            _ => out.print(&line),
+        }
+    };
+    let result = install(&reqs, &previous, &setup.source, &options, &mut on_event);
+    out.print(&held.concat());
+    let mut warnings = Diagnostics::new();
+    if let Some(w) = cliconfig::dev_overrides_warning(&setup.config) {
+        warnings.push(w);
+    }
+    let outcome = match result {
+        Ok(o) => o,
+        Err(mut d) => {
+            for w in warnings.iter() {
+                d.push(w.clone());
+            }
+            return Err(d);
+        }
+    };
+    if outcome.signed_by_developers {
+        out.print(&format!("\n{}", terrane_install::installer::SIGNING_NOTE));
+    }
+    warnings.extend(outcome.warnings.clone());
     if !outcome.lock_changed {
-        return Ok(LockNote::Unchanged);
+        return Ok((LockNote::Unchanged, warnings));
     }
     outcome.lock.save(dir).map_err(|d| {
         let mut ds = Diagnostics::new();
         ds.push(d);
         ds
     })?;
-    Ok(if previous.is_empty() {
+    let note = if previous.is_empty() {
         LockNote::Created
     } else {
         LockNote::Changed
-    })
+    };
+    Ok((note, warnings))
 }
