@@ -171,6 +171,35 @@ impl Factory {
         }
     }
 
+    /// Checks, before a plan, that every provider the configuration
+    /// requires can be served, as Terraform does before it walks anything
+    /// (a missing provider fails the run even if no resource uses it yet).
+    pub fn preflight(&self, tree: &terrane_config::ModuleTree) -> terrane_hcl::Diagnostics {
+        let mut diags = terrane_hcl::Diagnostics::new();
+        for source in crate::commands::providers::tree_requirements(tree).keys() {
+            let origin = lock(&self.origins)
+                .entry(source.clone())
+                .or_insert_with(|| self.origin(source))
+                .clone();
+            if let Err(reason) = origin {
+                diags.push(terrane_hcl::Diagnostic::error(
+                    "Could not load plugin",
+                    format!(
+                        "\nPlugin reinitialization required. Please run \"terrane init\".\n\n\
+                         Plugins are external binaries that Terraform uses to access and manipulate\n\
+                         resources. The configuration provided requires plugins which can't be located,\n\
+                         don't satisfy the version constraints, or are otherwise incompatible.\n\n\
+                         Terraform automatically discovers provider requirements from your\n\
+                         configuration, including providers used in child modules. To see the\n\
+                         requirements and constraints, run \"terrane providers\".\n\n\
+                         failed to instantiate provider \"{source}\" to obtain schema: {reason}"
+                    ),
+                ));
+            }
+        }
+        diags
+    }
+
     fn pool(&self, source: &str, origin: Origin) -> Arc<Pool> {
         let mut pools = lock(&self.pools);
         pools
