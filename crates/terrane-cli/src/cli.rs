@@ -34,7 +34,9 @@ All other commands:
   get           Install or upgrade remote Terraform modules
   output        Show output values from your root module
   providers     Show the providers required for this configuration
+  state         Advanced state management
   version       Show the current terrane version
+  workspace     Workspace management
 
 Global options (use these before the subcommand, if any):
   -chdir=DIR    Switch to a different working directory before executing the
@@ -111,7 +113,9 @@ pub fn run(args: Vec<String>) -> i32 {
         "get" => commands::get::run(&cmd_args, &ui),
         "init" => commands::init::run(&cmd_args, &ui),
         "providers" => commands::providers::run(&cmd_args, &ui),
+        "state" => commands::state::run(&cmd_args, &ui),
         "validate" => commands::validate::run(&cmd_args, &ui),
+        "workspace" => commands::workspace::run(&cmd_args, &ui),
         other => {
             eprintln!(
                 "terrane has no command named {other:?}.\n\nTo see all of terrane's top-level commands, run:\n  terrane -help\n"

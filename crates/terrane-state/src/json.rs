@@ -468,7 +468,7 @@ pub(crate) fn write_string(out: &mut String, s: &str) {
 }
 
 /// A JSON string literal as Go's encoder writes it.
-pub(crate) fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     write_string(&mut out, s);
     out

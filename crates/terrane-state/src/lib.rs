@@ -39,6 +39,7 @@
 
 #![warn(missing_docs)]
 
+pub mod addr;
 mod base64;
 mod ctytype;
 pub mod journal;
@@ -49,6 +50,7 @@ mod model;
 mod read;
 mod write;
 
+pub use addr::{AddrError, MoveError, StateAddr};
 pub use journal::{
     apply_change, apply_changes, Change, FoldOutcome, Journal, JournalError, ResourceAddr,
 };

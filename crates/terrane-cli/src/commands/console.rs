@@ -39,7 +39,9 @@ Options:
 
 pub fn run(args: &[String], _global: &crate::GlobalOptions) -> i32 {
     let mut var_args: Vec<VarArg> = Vec::new();
-    let mut state_path = String::from("terraform.tfstate");
+    let mut state_path = super::statefile::default_state_path()
+        .to_string_lossy()
+        .into_owned();
     let mut i = 0;
     while i < args.len() {
         let a = args[i].trim_start_matches('-');

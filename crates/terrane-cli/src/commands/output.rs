@@ -26,8 +26,8 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
     let raw = flags.bool("raw", false).unwrap_or(false);
     let path = flags
         .value("state")
-        .unwrap_or("terraform.tfstate")
-        .to_string();
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(super::statefile::default_state_path);
     let outputs = match std::fs::read(&path) {
         Ok(bytes) => match terrane_state::read(&bytes, &ReadOptions::default()) {
             Ok(Some(f)) => f.state.outputs,

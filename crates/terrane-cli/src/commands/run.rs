@@ -94,7 +94,7 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
         state_path: flags
             .value("state")
             .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("terraform.tfstate")),
+            .unwrap_or_else(super::statefile::default_state_path),
         replace,
         parallelism: match flags.value("parallelism") {
             None => terrane_core::walk::DEFAULT_PARALLELISM,
@@ -226,7 +226,7 @@ fn with_lock(
         refresh: opts.refresh,
         destroy: opts.destroy,
         replace: opts.replace.clone(),
-        workspace: std::env::var("TF_WORKSPACE").unwrap_or_else(|_| "default".into()),
+        workspace: super::statefile::current_workspace(),
         parallelism: opts.parallelism,
         // Ctrl-C (SIGINT) and SIGTERM: stop gracefully, then hard on a
         // second signal.

@@ -1,0 +1,308 @@
+//! `terrane workspace new|select|list|show|delete` for the local backend:
+//! `default` is `terraform.tfstate`, another workspace NAME is
+//! `terraform.tfstate.d/NAME/terraform.tfstate`, the selection is kept in
+//! `.terraform/environment` and `TF_WORKSPACE` overrides it. Messages and
+//! exit codes are Terraform 1.0.3's.
+
+use std::path::{Path, PathBuf};
+
+use terrane_state::{Backup, ReadOptions, StateFile};
+
+use super::statefile::{self, LockOptions};
+use crate::cli::Flags;
+use crate::ui::Ui;
+
+const USAGE: &str = "Usage: terraform [global options] workspace
+
+  new, list, show, select and delete Terraform workspaces.
+
+";
+
+const WORKSPACES_DIR: &str = "terraform.tfstate.d";
+
+/// Dispatches `terrane workspace SUBCOMMAND`.
+pub fn run(args: &[String], ui: &Ui) -> i32 {
+    let Some((sub, rest)) = args.split_first() else {
+        print!("{USAGE}");
+        return 0;
+    };
+    match sub.as_str() {
+        "list" => list(rest),
+        "show" => {
+            println!("{}", statefile::current_workspace());
+            0
+        }
+        "new" => new(rest, ui),
+        "select" => select(rest, ui),
+        "delete" => delete(rest, ui),
+        _ => {
+            print!("{USAGE}");
+            0
+        }
+    }
+}
+
+fn color_wrap(ui: &Ui, code: &str, s: &str) -> String {
+    if ui.color {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Every workspace: `default`, then the directories of
+/// `terraform.tfstate.d` in name order.
+pub fn workspaces() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(WORKSPACES_DIR)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "default")
+        .collect();
+    names.sort();
+    names.insert(0, "default".to_string());
+    names
+}
+
+fn list(args: &[String]) -> i32 {
+    if let Err(e) = Flags::parse(args, &["no-color"], &[]) {
+        eprintln!("{e}");
+        return 1;
+    }
+    let current = statefile::current_workspace();
+    let mut out = String::new();
+    for name in workspaces() {
+        let mark = if name == current { "* " } else { "  " };
+        out.push_str(&format!("{mark}{name}\n"));
+    }
+    out.push('\n');
+    if statefile::workspace_overridden() {
+        out.push_str("\n\nThe active workspace is being overridden using the TF_WORKSPACE environment\nvariable.\n\n");
+    }
+    print!("{out}");
+    0
+}
+
+/// Whether Terraform accepts `name` as a workspace name: it must be its
+/// own URL path escaping (so no `/`, spaces, `%` or `?`).
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'_'
+                        | b'.'
+                        | b'~'
+                        | b'$'
+                        | b'&'
+                        | b'+'
+                        | b','
+                        | b';'
+                        | b'='
+                        | b':'
+                        | b'@'
+                )
+        })
+}
+
+fn state_path_of(name: &str) -> PathBuf {
+    terrane_state::workspace_state_path(name)
+}
+
+fn not_allowed(name: &str) -> i32 {
+    eprintln!("\nThe workspace name {name:?} is not allowed. The name must contain only URL safe\ncharacters, and no path separators.\n");
+    1
+}
+
+fn doesnt_exist(name: &str, leading_blank: bool) -> i32 {
+    eprintln!(
+        "{}Workspace {name:?} doesn't exist.\n\nYou can create this workspace with the \"new\" subcommand.",
+        if leading_blank { "\n" } else { "" }
+    );
+    1
+}
+
+fn write_selection(name: &str) -> std::io::Result<()> {
+    let dir = statefile::data_dir();
+    std::fs::create_dir_all(&dir)?;
+    terrane_state::atomic_write(&statefile::environment_file(), name.as_bytes(), None).map(|_| ())
+}
+
+fn new(args: &[String], ui: &Ui) -> i32 {
+    let f = match Flags::parse(
+        args,
+        &["no-color", "lock", "lock-timeout", "state"],
+        &["lock-timeout", "state"],
+    ) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    let [name] = f.positional.as_slice() else {
+        eprint!("Expected a single argument: NAME.\n\n{USAGE}");
+        return 1;
+    };
+    if !valid_name(name) {
+        return not_allowed(name);
+    }
+    if workspaces().iter().any(|w| w == name) {
+        eprintln!("Workspace {name:?} already exists");
+        return 1;
+    }
+    let path = state_path_of(name);
+    if let Some(dir) = path.parent() {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("{}: {}", dir.display(), crate::cli::io_reason(&e));
+            return 1;
+        }
+    }
+    if let Err(e) = write_selection(name) {
+        eprintln!("Failed to select workspace: {}", crate::cli::io_reason(&e));
+        return 1;
+    }
+    // `-state=PATH`: the new workspace starts from a copy of that state.
+    if let Some(src) = f.value("state").filter(|s| !s.is_empty()) {
+        let file = match std::fs::read(src)
+            .map_err(|e| format!("open {src}: {}", crate::cli::io_reason(&e)))
+            .and_then(|b| {
+                terrane_state::read(&b, &ReadOptions::default()).map_err(|e| e.to_string())
+            }) {
+            Ok(Some(file)) => file,
+            Ok(None) => StateFile::new(Default::default()),
+            Err(e) => {
+                eprintln!("{e}");
+                return 1;
+            }
+        };
+        let lock = LockOptions {
+            lock: f.bool("lock", true).unwrap_or(true),
+            timeout: f
+                .value("lock-timeout")
+                .and_then(statefile::parse_duration)
+                .unwrap_or_default(),
+        };
+        let Some(mut open) = statefile::open(
+            &path,
+            Backup::Disabled,
+            Some(&lock),
+            "OperationTypeInvalid",
+            ui,
+        ) else {
+            return 1;
+        };
+        if let Err(e) = open.local.write_file(&file, true) {
+            eprintln!("{e}");
+            return 1;
+        }
+        open.close();
+    }
+    println!(
+        "{}",
+        color_wrap(
+            ui,
+            "32",
+            &format!("Created and switched to workspace {name:?}!\n\nYou're now on a new, empty workspace. Workspaces isolate their state,\nso if you run \"terraform plan\" Terraform will not see any existing state\nfor this configuration.")
+        )
+    );
+    0
+}
+
+fn select(args: &[String], ui: &Ui) -> i32 {
+    let f = match Flags::parse(args, &["no-color"], &[]) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    let [name] = f.positional.as_slice() else {
+        eprint!("Expected a single argument: NAME.\n\n{USAGE}");
+        return 1;
+    };
+    if statefile::workspace_overridden() {
+        eprintln!("{}", color_wrap(ui, "31", "\nThe selected workspace is currently overridden using the TF_WORKSPACE\nenvironment variable.\n\nTo select a new workspace, either update this environment variable or unset\nit and then run this command again.\n"));
+        return 1;
+    }
+    if !valid_name(name) {
+        return not_allowed(name);
+    }
+    if !workspaces().iter().any(|w| w == name) {
+        return doesnt_exist(name, true);
+    }
+    if let Err(e) = write_selection(name) {
+        eprintln!("Failed to select workspace: {}", crate::cli::io_reason(&e));
+        return 1;
+    }
+    println!(
+        "{}",
+        color_wrap(ui, "32", &format!("Switched to workspace {name:?}."))
+    );
+    0
+}
+
+fn delete(args: &[String], ui: &Ui) -> i32 {
+    let f = match Flags::parse(
+        args,
+        &["no-color", "force", "lock", "lock-timeout"],
+        &["lock-timeout"],
+    ) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    let [name] = f.positional.as_slice() else {
+        eprint!("Expected a single argument: NAME.\n\n{USAGE}");
+        return 1;
+    };
+    if !valid_name(name) {
+        return not_allowed(name);
+    }
+    if !workspaces().iter().any(|w| w == name) {
+        return doesnt_exist(name, false);
+    }
+    if *name == statefile::current_workspace() {
+        eprintln!("Workspace {name:?} is your active workspace.\n\nYou cannot delete the currently active workspace. Please switch\nto another workspace and try again.");
+        return 1;
+    }
+    if name == "default" {
+        eprintln!("cannot delete default state");
+        return 1;
+    }
+    let force = f.bool("force", false).unwrap_or(false);
+    let path = state_path_of(name);
+    let has_resources = std::fs::read(&path)
+        .ok()
+        .and_then(|b| {
+            terrane_state::read(&b, &ReadOptions::default())
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|s| s.state.resources.iter().any(|r| !r.instances.is_empty()));
+    if has_resources && !force {
+        eprintln!("Workspace {name:?} is not empty.\n\nDeleting {name:?} can result in dangling resources: resources that\nexist but are no longer manageable by Terraform. Please destroy\nthese resources first.  If you want to delete this workspace\nanyway and risk dangling resources, use the '-force' flag.");
+        return 1;
+    }
+    let dir: &Path = path.parent().unwrap_or(Path::new(WORKSPACES_DIR));
+    if let Err(e) = std::fs::remove_dir_all(dir) {
+        eprintln!("{}: {}", dir.display(), crate::cli::io_reason(&e));
+        return 1;
+    }
+    println!(
+        "{}",
+        color_wrap(ui, "32", &format!("Deleted workspace {name:?}!"))
+    );
+    if has_resources {
+        println!(
+            "{}",
+            color_wrap(ui, "33", &format!("WARNING: {name:?} was non-empty.\nThe resources managed by the deleted workspace may still exist,\nbut are no longer manageable by Terraform since the state has\nbeen deleted.\n"))
+        );
+    }
+    0
+}
