@@ -13,6 +13,7 @@ pub mod graph;
 pub mod interrupt;
 pub mod objchange;
 pub mod plan;
+pub mod planfile;
 mod pool;
 pub mod provider_functions;
 pub mod render;
