@@ -8,6 +8,7 @@ pub mod output;
 pub mod providers;
 pub mod providers_lock;
 pub mod run;
+pub mod saved_plan;
 pub mod state;
 pub mod state_show;
 pub mod statefile;

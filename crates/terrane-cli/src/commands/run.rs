@@ -25,6 +25,8 @@ pub enum Command {
 
 struct Options {
     vars: Vec<VarArg>,
+    /// `-out=FILE`: save the plan (`saved_plan.rs`).
+    out: Option<String>,
     auto_approve: bool,
     refresh: bool,
     destroy: bool,
@@ -85,6 +87,7 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
     }
     Ok(Options {
         vars,
+        out: flags.value("out").map(str::to_string),
         auto_approve: flags.bool("auto-approve", false)?,
         refresh: flags.bool("refresh", true)?,
         destroy: cmd == Command::Destroy || flags.bool("destroy", false)?,
@@ -111,6 +114,12 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
 }
 
 pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
+    // `apply FILE` carries out a saved plan instead.
+    if cmd == Command::Apply {
+        if let Some(code) = super::saved_plan::apply_saved(args, ui) {
+            return code;
+        }
+    }
     let opts = match parse(args, cmd) {
         Ok(o) => o,
         Err(e) => {
@@ -243,7 +252,25 @@ fn with_lock(
     ui.diagnostics(diags.iter());
     let changes = plan.has_changes();
     if cmd == Command::Plan {
-        if changes {
+        if let Some(path) = &opts.out {
+            let saved = super::saved_plan::save(
+                Path::new(path),
+                &plan,
+                tree,
+                &engine.root_vars,
+                local.state(),
+                &plan_opts,
+                Vec::new(),
+            );
+            if let Err(d) = saved {
+                ui.diagnostics([&d]);
+                return 1;
+            }
+            if changes {
+                let footer = super::saved_plan::saved_footer(path, ui.color);
+                let _ = out.write_all(footer.as_bytes());
+            }
+        } else if changes {
             let _ = out.write_all(crate::planfmt::no_out_footer(ui.color).as_bytes());
         }
         return if opts.detailed_exitcode && changes {

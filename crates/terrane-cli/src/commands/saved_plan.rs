@@ -1,0 +1,379 @@
+//! Saved plans: `plan -out=FILE` writes one, `apply FILE` carries it out
+//! exactly (no prompt, no re-plan of the configuration as edited since),
+//! `show FILE` reads it.
+
+use crate::cli::Flags;
+use crate::ui::Ui;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+use terrane_core::engine::Engine;
+use terrane_core::plan::Plan;
+use terrane_core::planfile::{self, PlanFile, SavedOptions};
+use terrane_core::walk::{ApplyEvent, PlanOptions};
+use terrane_hcl::Diagnostic;
+use terrane_state::journal::Journal;
+use terrane_state::{LocalState, LocalStateOptions, StateFile};
+use terrane_value::Value;
+
+const LOCK_FILE: &str = ".terraform.lock.hcl";
+
+/// Writes the plan to `out` and returns the text Terraform prints after the
+/// plan ("Saved the plan to: ...").
+pub fn save(
+    out: &Path,
+    plan: &Plan,
+    tree: &terrane_config::ModuleTree,
+    variables: &BTreeMap<String, Value>,
+    prior: Option<&StateFile>,
+    opts: &PlanOptions,
+    targets: Vec<String>,
+) -> Result<(), Diagnostic> {
+    let pf = PlanFile {
+        plan: plan.clone(),
+        terrane_version: crate::cli::VERSION.to_string(),
+        config_files: planfile::config_snapshot(tree, Path::new(".")),
+        variables: variables.clone(),
+        prior_lineage: prior.map(|s| s.lineage.clone()),
+        prior_serial: prior.map(|s| s.serial),
+        lock_file: std::fs::read_to_string(LOCK_FILE).ok(),
+        options: SavedOptions {
+            destroy: opts.destroy,
+            refresh_only: opts.refresh_only,
+            targets,
+            replace: opts.replace.clone(),
+        },
+    };
+    planfile::write(out, &pf).map_err(|e| {
+        Diagnostic::error(
+            "Failed to write plan file",
+            format!("The plan file could not be written: {e}."),
+        )
+    })
+}
+
+/// The lines after a plan saved with `-out`.
+pub fn saved_footer(out: &str, color: bool) -> String {
+    let rule = "─".repeat(77);
+    let rule = if color {
+        format!("\x1b[90m\n{rule}\x1b[0m\n")
+    } else {
+        format!("\n{rule}\n")
+    };
+    format!(
+        "{rule}\nSaved the plan to: {out}\n\nTo perform exactly these actions, run the following command to apply:\n    terraform apply {}\n",
+        go_quote(out)
+    )
+}
+
+/// Go's `%q` for the simple cases a file name has.
+fn go_quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+}
+
+fn stale() -> Diagnostic {
+    Diagnostic::error(
+        "Saved plan is stale",
+        "The given plan file can no longer be applied because the state was changed by another operation after the plan was created.",
+    )
+}
+
+/// Whether the state changed since the plan was made. Like Terraform
+/// 1.0.3, a plan made without any prior state is not checked.
+pub fn is_stale(pf: &PlanFile, current: Option<&StateFile>) -> bool {
+    match (&pf.prior_lineage, current) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(lineage), Some(s)) => *lineage != s.lineage || pf.prior_serial != Some(s.serial),
+    }
+}
+
+/// Reads a plan file with the working directory's providers.
+pub fn load(path: &str, ui: &Ui) -> Result<(PlanFile, crate::provider_factory::Factory), i32> {
+    let factory = match crate::provider_factory::Selections::for_working_dir(Path::new(".")) {
+        Ok(sel) => crate::provider_factory::Factory::new(sel),
+        Err(d) => {
+            ui.diagnostics(d.iter());
+            return Err(1);
+        }
+    };
+    match planfile::read(Path::new(path), &factory) {
+        Ok(pf) => Ok((pf, factory)),
+        Err(e) => {
+            ui.diagnostics([&Diagnostic::error(
+                format!("Failed to load {} as a plan file", go_quote(path)),
+                format!("Error: {e}"),
+            )]);
+            Err(1)
+        }
+    }
+}
+
+/// Loads the configuration snapshot of a plan file: written to a private
+/// temporary directory, loaded from there (file names stay relative, as
+/// in the working directory), then module directories pointed back at the
+/// working directory so `path.module` and `file()` behave as at plan time.
+pub fn snapshot_tree(
+    pf: &PlanFile,
+) -> Result<terrane_config::ModuleTree, terrane_hcl::Diagnostics> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let tmp = std::env::temp_dir().join(format!("terrane-plan-{}-{nanos}", std::process::id()));
+    let fail = |e: String| {
+        terrane_hcl::Diagnostics::from(Diagnostic::error(
+            "Failed to read the plan's configuration",
+            format!("The configuration snapshot in the plan file could not be unpacked: {e}."),
+        ))
+    };
+    if let Err(e) = std::fs::create_dir_all(&tmp) {
+        return Err(fail(e.to_string()));
+    }
+    let result = planfile::restore_config(&pf.config_files, &tmp)
+        .map_err(fail)
+        .map(|_| terrane_config::load_tree(&tmp));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let (mut tree, diags) = result?;
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    repoint_dirs(&mut tree, &tmp);
+    Ok(tree)
+}
+
+fn repoint_dirs(t: &mut terrane_config::ModuleTree, tmp: &Path) {
+    if let Ok(rel) = t.module.dir.strip_prefix(tmp) {
+        t.module.dir = if rel.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            rel.to_path_buf()
+        };
+    }
+    for c in t.children.values_mut() {
+        repoint_dirs(c, tmp);
+    }
+}
+
+/// `apply FILE`: returns None when the first argument is not a file (a
+/// normal apply), else runs the saved plan and returns the exit code.
+pub fn apply_saved(args: &[String], ui: &Ui) -> Option<i32> {
+    let known = [
+        "var",
+        "var-file",
+        "auto-approve",
+        "refresh",
+        "refresh-only",
+        "destroy",
+        "lock",
+        "lock-timeout",
+        "input",
+        "no-color",
+        "state",
+        "state-out",
+        "backup",
+        "parallelism",
+        "replace",
+        "target",
+        "compact-warnings",
+    ];
+    let takes = [
+        "var",
+        "var-file",
+        "state",
+        "state-out",
+        "backup",
+        "replace",
+        "target",
+        "parallelism",
+        "lock-timeout",
+    ];
+    let flags = Flags::parse(args, &known, &takes).ok()?;
+    let file = flags.positional.first()?.clone();
+    if Path::new(&file).is_dir() {
+        return None;
+    }
+    if flags.has("var") || flags.has("var-file") {
+        ui.diagnostics([&Diagnostic::error(
+            "Can't set variables when applying a saved plan",
+            "The -var and -var-file options cannot be used when applying a saved plan file, because a saved plan includes the variable values that were set when it was created.",
+        )]);
+        return Some(1);
+    }
+    Some(run_saved(&file, &flags, ui))
+}
+
+fn run_saved(file: &str, flags: &Flags, ui: &Ui) -> i32 {
+    let parallelism = match flags.value("parallelism") {
+        None => terrane_core::walk::DEFAULT_PARALLELISM,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("invalid value {v:?} for flag -parallelism: must be a whole number greater than zero");
+                return 1;
+            }
+        },
+    };
+    let lock = match flags.bool("lock", true) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    let state_path = PathBuf::from(flags.value("state").unwrap_or("terraform.tfstate"));
+    let (pf, factory) = match load(file, ui) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let tree = match snapshot_tree(&pf) {
+        Ok(t) => t,
+        Err(d) => {
+            ui.diagnostics(d.iter());
+            return 1;
+        }
+    };
+    let mut local = LocalState::new(LocalStateOptions::new(&state_path));
+    let lock_id = if lock {
+        match local.lock("OperationTypeApply", "") {
+            Ok(id) => Some(id),
+            Err(e) => {
+                ui.diagnostics([&Diagnostic::error(
+                    "Error acquiring the state lock",
+                    e.to_string(),
+                )]);
+                return 1;
+            }
+        }
+    } else {
+        None
+    };
+    let code = apply_locked(
+        &mut local,
+        &state_path,
+        &pf,
+        &tree,
+        &factory,
+        parallelism,
+        ui,
+    );
+    if let Some(id) = lock_id {
+        if let Err(e) = local.unlock(&id) {
+            eprintln!("Error releasing the state lock: {e}");
+        }
+    }
+    code
+}
+
+fn apply_locked(
+    local: &mut LocalState,
+    state_path: &Path,
+    pf: &PlanFile,
+    tree: &terrane_config::ModuleTree,
+    factory: &crate::provider_factory::Factory,
+    parallelism: usize,
+    ui: &Ui,
+) -> i32 {
+    if let Err(e) = local.refresh() {
+        ui.diagnostics([&Diagnostic::error("Failed to load state", e.to_string())]);
+        return 1;
+    }
+    let mut journal = match Journal::open(state_path) {
+        Ok(j) => j,
+        Err(e) => {
+            ui.diagnostics([&Diagnostic::error(
+                "Failed to open the state journal",
+                e.to_string(),
+            )]);
+            return 1;
+        }
+    };
+    if !journal.changes().is_empty() {
+        // An interrupted apply changed the state after the plan was made.
+        ui.diagnostics([&stale()]);
+        return 1;
+    }
+    if is_stale(pf, local.state()) {
+        ui.diagnostics([&stale()]);
+        return 1;
+    }
+    let engine = Engine {
+        tree,
+        factory,
+        root_vars: pf.variables.clone(),
+        prior_state: local.state().map(|s| s.state.clone()),
+    };
+    let plan_opts = PlanOptions {
+        refresh: true,
+        destroy: pf.options.destroy,
+        refresh_only: pf.options.refresh_only,
+        replace: pf.options.replace.clone(),
+        workspace: std::env::var("TF_WORKSPACE").unwrap_or_else(|_| "default".into()),
+        parallelism,
+        interrupt: Some(terrane_core::interrupt::install()),
+    };
+    let color = ui.color;
+    let in_flight: std::sync::Arc<super::run::InFlight> = Default::default();
+    let flight = in_flight.clone();
+    let events: Mutex<Box<dyn FnMut(ApplyEvent) + Send>> =
+        Mutex::new(Box::new(move |e: ApplyEvent| {
+            let mut flying = flight.lock().unwrap_or_else(|p| p.into_inner());
+            match &e {
+                ApplyEvent::Start { addr, action, id } => {
+                    flying.insert(addr.to_string(), (*action, id.clone(), Instant::now(), 1));
+                }
+                ApplyEvent::Done { addr, .. } | ApplyEvent::Failed { addr, .. } => {
+                    flying.remove(&addr.to_string());
+                }
+                ApplyEvent::Refresh { .. } => {}
+            }
+            let line = crate::planfmt::apply_event(&e, color);
+            let mut o = std::io::stdout().lock();
+            let _ = o.write_all(line.as_bytes());
+            let _ = o.flush();
+        }));
+    let events_ref: &Mutex<dyn FnMut(ApplyEvent) + Send> = &events;
+    if let Err(e) = journal.start(local.state()) {
+        ui.diagnostics([&Diagnostic::error(
+            "Failed to start the state journal",
+            e.to_string(),
+        )]);
+        return 1;
+    }
+    let stop_ticker = std::sync::atomic::AtomicBool::new(false);
+    let (new_state, mut diags, journal) = std::thread::scope(|s| {
+        s.spawn(|| super::run::progress_ticker(&in_flight, &stop_ticker, color));
+        let r = engine.apply(&pf.plan, &plan_opts, Some(journal), events_ref);
+        stop_ticker.store(true, std::sync::atomic::Ordering::SeqCst);
+        r
+    });
+    match local.write(&new_state) {
+        Ok(_) => {
+            if let Some(j) = journal {
+                let _ = j.remove();
+            }
+        }
+        Err(e) => diags.push(Diagnostic::error("Failed to save state", e.to_string())),
+    }
+    if diags.has_errors() {
+        ui.diagnostics(diags.iter());
+        return 1;
+    }
+    ui.diagnostics(diags.iter());
+    let plan = &pf.plan;
+    let (add, change, destroy) = if plan.has_changes() && !plan.refresh_only {
+        plan.counts()
+    } else {
+        (0, 0, 0)
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(
+        crate::planfmt::apply_summary(plan.destroy, add, change, destroy, color).as_bytes(),
+    );
+    if !plan.destroy {
+        let _ = out.write_all(crate::planfmt::outputs_text(&new_state, color).as_bytes());
+    }
+    0
+}
