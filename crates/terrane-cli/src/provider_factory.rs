@@ -403,6 +403,15 @@ impl Pool {
             if let Some((_, p, d)) = procs.configured.iter().find(|(c, _, _)| *c == req.config) {
                 return (Some(p.clone()), d.clone());
             }
+            // The engine configures with a null value when it needs a
+            // provider before the walk has configured it (deletions run
+            // first in apply): a process this run already configured
+            // serves better than a new one configured with nothing.
+            if req.config.is_null() {
+                if let Some((_, p, d)) = procs.configured.first() {
+                    return (Some(p.clone()), d.clone());
+                }
+            }
             match (&self.origin, procs.idle.take()) {
                 (_, Some(p)) => Some(p),
                 (Origin::Reattach(_), None) => procs.configured.first().map(|(_, p, _)| p.clone()),

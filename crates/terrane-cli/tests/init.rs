@@ -776,3 +776,32 @@ fn tf_data_dir_moves_the_installed_providers() {
         show(&o)
     );
 }
+
+#[test]
+fn one_plugin_process_serves_equal_provider_configurations() {
+    let Some(env) = Env::new("processes") else {
+        return;
+    };
+    let main_tf = "terraform {\n  required_providers {\n    null = { source = \"hashicorp/null\", version = \"~> 2.1\" }\n  }\n}\n\nprovider \"null\" {\n  alias = \"b\"\n}\n\nresource \"null_resource\" \"a\" {\n  count = 3\n}\n\nresource \"null_resource\" \"b\" {\n  provider = null.b\n}\n";
+    let dir = env.dir("p", main_tf);
+    let o = env.terrane(&dir, &["init", "-no-color"]);
+    assert!(o.status.success(), "{}", show(&o));
+    for args in [
+        &["apply", "-no-color", "-auto-approve"][..],
+        &["destroy", "-no-color", "-auto-approve"][..],
+    ] {
+        let mut c = env.cmd(Path::new(env!("CARGO_BIN_EXE_terrane")), &dir, args);
+        let o = c.env("TF_LOG", "debug").output().expect("run terrane");
+        assert!(o.status.success(), "{}", show(&o));
+        // The client logs this once per plugin process it starts.
+        let starts = text(&o.stderr)
+            .matches("configuring server automatic mTLS")
+            .count();
+        assert_eq!(
+            starts,
+            1,
+            "{args:?} started {starts} processes:\n{}",
+            show(&o)
+        );
+    }
+}
