@@ -524,7 +524,7 @@ pub fn move_to(
         MoveSource::Module(indices) => {
             if dst.resource.is_some() {
                 return Err(vec![move_err(
-                    "Invalid state move request",
+                    "Invalid target address",
                     format!("Cannot move {src} to {dst}: the target must also be a module."),
                 )]);
             }

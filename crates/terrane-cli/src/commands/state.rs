@@ -236,7 +236,7 @@ fn flags(args: &[String], known: &[&str], valued: &[&str], usage: &str) -> Optio
     match Flags::parse(args, &all, valued) {
         Ok(f) => Some(f),
         Err(e) => {
-            eprint!("{usage}");
+            print!("{usage}");
             eprintln!("Error parsing command-line flags: {e}");
             None
         }
@@ -367,7 +367,8 @@ fn show(args: &[String], ui: &Ui) -> i32 {
         return 1;
     };
     if f.positional.len() != 1 {
-        eprint!("Exactly one argument expected.\n\n{SHOW_USAGE}");
+        eprint!("Exactly one argument expected.\n\n");
+        print!("{SHOW_USAGE}");
         return 1;
     }
     let Some(a) = parse_addr(&f.positional[0], ui) else {
@@ -440,7 +441,8 @@ fn mv(args: &[String], ui: &Ui) -> i32 {
         return 1;
     };
     if f.positional.len() != 2 {
-        eprint!("Exactly two arguments expected.\n\n{MV_USAGE}");
+        eprint!("Exactly two arguments expected.\n\n");
+        print!("{MV_USAGE}");
         return 1;
     }
     let lock = match lock_options(&f) {
@@ -553,7 +555,8 @@ fn rm(args: &[String], ui: &Ui) -> i32 {
         return 1;
     };
     if f.positional.is_empty() {
-        eprint!("At least one address is required.\n\n{RM_USAGE}");
+        eprint!("At least one address is required.\n\n");
+        print!("{RM_USAGE}");
         return 1;
     }
     let lock = match lock_options(&f) {
@@ -627,7 +630,8 @@ fn push(args: &[String], ui: &Ui) -> i32 {
         return 1;
     };
     if f.positional.len() != 1 {
-        eprint!("{PUSH_USAGE}Exactly one argument expected.\n\n");
+        eprint!("Exactly one argument expected.\n\n");
+        print!("{PUSH_USAGE}");
         return 1;
     }
     let lock = match lock_options(&f) {
@@ -686,15 +690,16 @@ fn push(args: &[String], ui: &Ui) -> i32 {
 /// Terraform's complaint.
 fn provider_fqn(s: &str) -> Result<String, String> {
     let parts: Vec<&str> = s.split('/').collect();
-    let (host, ns, ty) =
-        match parts.as_slice() {
-            [t] => ("registry.terraform.io", "hashicorp", *t),
-            [n, t] => ("registry.terraform.io", *n, *t),
-            [h, n, t] => (*h, *n, *t),
-            _ => return Err(format!(
+    let (host, ns, ty) = match parts.as_slice() {
+        [t] => ("registry.terraform.io", "hashicorp", *t),
+        [n, t] => ("registry.terraform.io", *n, *t),
+        [h, n, t] => (*h, *n, *t),
+        _ => {
+            return Err(format!(
                 "The \"source\" attribute must be in the format \"[hostname/][namespace/]name\""
-            )),
-        };
+            ))
+        }
+    };
     let part_ok = |p: &str| {
         !p.is_empty()
             && !p.starts_with('-')
@@ -740,7 +745,8 @@ fn replace_provider(args: &[String], ui: &Ui) -> i32 {
         return 1;
     };
     if f.positional.len() != 2 {
-        eprint!("{REPLACE_PROVIDER_USAGE}Exactly two arguments expected.\n\n");
+        eprint!("Exactly two arguments expected.\n\n");
+        print!("{REPLACE_PROVIDER_USAGE}");
         return 1;
     }
     let lock = match lock_options(&f) {

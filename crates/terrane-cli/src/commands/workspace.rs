@@ -271,10 +271,6 @@ fn delete(args: &[String], ui: &Ui) -> i32 {
         eprintln!("Workspace {name:?} is your active workspace.\n\nYou cannot delete the currently active workspace. Please switch\nto another workspace and try again.");
         return 1;
     }
-    if name == "default" {
-        eprintln!("cannot delete default state");
-        return 1;
-    }
     let force = f.bool("force", false).unwrap_or(false);
     let path = state_path_of(name);
     let has_resources = std::fs::read(&path)
@@ -287,6 +283,11 @@ fn delete(args: &[String], ui: &Ui) -> i32 {
         .is_some_and(|s| s.state.resources.iter().any(|r| !r.instances.is_empty()));
     if has_resources && !force {
         eprintln!("Workspace {name:?} is not empty.\n\nDeleting {name:?} can result in dangling resources: resources that\nexist but are no longer manageable by Terraform. Please destroy\nthese resources first.  If you want to delete this workspace\nanyway and risk dangling resources, use the '-force' flag.");
+        return 1;
+    }
+    // Terraform checks emptiness before refusing `default`.
+    if name == "default" {
+        eprintln!("cannot delete default state");
         return 1;
     }
     let dir: &Path = path.parent().unwrap_or(Path::new(WORKSPACES_DIR));

@@ -1,0 +1,611 @@
+//! Differential tests of the state surgery and workspace commands against
+//! the real Terraform 1.0.3 (`state mv` within a state, into a module and
+//! to another state file, `state rm`, `state push` serial and lineage
+//! conflicts, `state replace-provider`, `workspace new/select/list/delete`
+//! and applies in two workspaces).
+//!
+//! Terraform applies the fixture (`tests/state_fixtures/basic`) once with
+//! the real hashicorp/null 2.1.2; both tools then start from a copy of that
+//! state, so every state file they write must be byte-identical (a lineage
+//! they make up is compared as "new"), and each step must print the same
+//! text on each stream with the same exit code. Backups are compared by
+//! content, their names with the timestamp masked. Without the peer the
+//! test skips outside CI.
+
+mod common;
+
+use common::peer_dir;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Pair {
+    peer: PathBuf,
+    terraform: PathBuf,
+    terrane: PathBuf,
+    tf_dir: PathBuf,
+    tn_dir: PathBuf,
+    /// The lineage of the state both started from.
+    lineage: String,
+}
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/state_fixtures/basic")
+}
+
+fn tool(
+    pair: &Pair,
+    terraform: bool,
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &str,
+) -> Output {
+    let bin = if terraform {
+        &pair.terraform
+    } else {
+        &pair.terrane
+    };
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .current_dir(dir)
+        .env("TF_CLI_CONFIG_FILE", pair.peer.join("terraformrc"))
+        .env("CHECKPOINT_DISABLE", "1")
+        .env_remove("TF_LOG")
+        .env_remove("TF_WORKSPACE")
+        .env_remove("TF_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run tool");
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().expect("stdin");
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    child.wait_with_output().expect("wait for tool")
+}
+
+/// Both directories hold the fixture and the state Terraform applied.
+fn setup(name: &str) -> Option<Pair> {
+    let peer = peer_dir()?;
+    let scratch =
+        std::env::temp_dir().join(format!("terrane-statecmd-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&scratch);
+    let tf_dir = scratch.join("terraform");
+    let tn_dir = scratch.join("terrane");
+    common::copy_dir(&fixture(), &tf_dir);
+    common::copy_dir(&fixture(), &tn_dir);
+    let mut pair = Pair {
+        terraform: peer.join("bin/terraform"),
+        terrane: PathBuf::from(env!("CARGO_BIN_EXE_terrane")),
+        peer,
+        tf_dir,
+        tn_dir,
+        lineage: String::new(),
+    };
+    for args in [
+        &["init", "-no-color", "-input=false"][..],
+        &["apply", "-no-color", "-input=false", "-auto-approve"][..],
+    ] {
+        let out = tool(&pair, true, &pair.tf_dir.clone(), args, &[], "");
+        assert!(
+            out.status.success(),
+            "terraform {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    fs::copy(
+        pair.tf_dir.join("terraform.tfstate"),
+        pair.tn_dir.join("terraform.tfstate"),
+    )
+    .expect("copy state");
+    let _ = fs::remove_file(pair.tf_dir.join("terraform.tfstate.backup"));
+    pair.lineage =
+        lineage_of(&fs::read_to_string(pair.tf_dir.join("terraform.tfstate")).unwrap_or_default());
+    Some(pair)
+}
+
+fn lineage_of(state: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(state)
+        .ok()
+        .and_then(|v| v["lineage"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// State files (`*.tfstate`, backups) under `dir`, by name with
+/// timestamps masked, content with a made-up lineage replaced by `NEW`.
+fn state_files(dir: &Path, lineage: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut newest: Option<(String, String)> = None;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            let name = p
+                .strip_prefix(dir)
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .into_owned();
+            if name.starts_with(".terraform") {
+                continue;
+            }
+            if p.is_dir() {
+                out.insert(format!("{name}/"), String::new());
+                stack.push(p);
+                continue;
+            }
+            if !(name.ends_with(".tfstate") || name.ends_with(".backup")) {
+                continue;
+            }
+            let is_timestamped = name.ends_with(".backup")
+                && name
+                    .split('.')
+                    .any(|part| part.len() >= 9 && part.bytes().all(|b| b.is_ascii_digit()));
+            if is_timestamped {
+                // Only the newest counts: steps in the same second share a
+                // name, so how many there are depends on timing.
+                if !newest.as_ref().is_some_and(|(n, _)| n >= &name) {
+                    newest = Some((name.clone(), fs::read_to_string(&p).unwrap_or_default()));
+                }
+                continue;
+            }
+            let masked: String = name
+                .split('.')
+                .map(|part| {
+                    if part.len() >= 9 && part.bytes().all(|b| b.is_ascii_digit()) {
+                        "TIMESTAMP"
+                    } else {
+                        part
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(".");
+            let text = fs::read_to_string(&p).unwrap_or_default();
+            let l = lineage_of(&text);
+            let text = if !l.is_empty() && l != lineage {
+                text.replace(&l, "NEW")
+            } else {
+                text
+            };
+            out.insert(masked, text);
+        }
+    }
+    if let Some((_, text)) = newest {
+        out.insert("NEWEST.backup".into(), text);
+    }
+    out
+}
+
+/// Runs one step in both directories; returns the differences.
+fn step(
+    pair: &Pair,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &str,
+    sort_lines: bool,
+) -> Vec<String> {
+    let a = tool(pair, true, &pair.tf_dir, args, env, stdin);
+    let b = tool(pair, false, &pair.tn_dir, args, env, stdin);
+    let mut diffs = Vec::new();
+    if a.status.code() != b.status.code() {
+        diffs.push(format!(
+            "exit code: terraform {:?} terrane {:?}",
+            a.status.code(),
+            b.status.code()
+        ));
+    }
+    let text = |bytes: &[u8]| {
+        let s = String::from_utf8_lossy(bytes).into_owned();
+        if sort_lines {
+            let mut l: Vec<&str> = s.lines().collect();
+            l.sort();
+            l.join("\n")
+        } else {
+            s
+        }
+    };
+    for (what, x, y) in [
+        ("stdout", &a.stdout, &b.stdout),
+        ("stderr", &a.stderr, &b.stderr),
+    ] {
+        let (x, y) = (text(x), text(y));
+        if x != y {
+            diffs.push(format!("{what}:\n--- terraform\n{x}\n--- terrane\n{y}"));
+        }
+    }
+    let (sa, sb) = (
+        state_files(&pair.tf_dir, &pair.lineage),
+        state_files(&pair.tn_dir, &pair.lineage),
+    );
+    if sa.keys().collect::<Vec<_>>() != sb.keys().collect::<Vec<_>>() {
+        diffs.push(format!(
+            "files: terraform {:?} terrane {:?}",
+            sa.keys().collect::<Vec<_>>(),
+            sb.keys().collect::<Vec<_>>()
+        ));
+    }
+    for (name, content) in &sa {
+        if let Some(other) = sb.get(name) {
+            if other != content {
+                diffs.push(format!(
+                    "{name} differs:\n--- terraform\n{content}\n--- terrane\n{other}"
+                ));
+            }
+        }
+    }
+    diffs
+        .into_iter()
+        .map(|d| format!("`{}`: {d}", args.join(" ")))
+        .collect()
+}
+
+fn run_steps(pair: &Pair, steps: &[&[&str]]) -> Vec<String> {
+    steps
+        .iter()
+        .flat_map(|args| step(pair, args, &[], "", false))
+        .collect()
+}
+
+fn check(failures: Vec<String>) {
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn state_list_and_errors_match() {
+    let Some(pair) = setup("list") else { return };
+    check(run_steps(
+        &pair,
+        &[
+            &["state", "list"],
+            &[
+                "state",
+                "list",
+                "-no-color",
+                "module.m",
+                "null_resource.b[0]",
+            ],
+            &["state", "list", "-no-color", "null_resource.c"],
+            &["state", "list", "-no-color", "nothing.here"],
+            &["state", "list", "-no-color", "null_resource.b[5]"],
+            &["state", "list", "-no-color", "module.nope"],
+            &["state", "list", "-no-color", "bad["],
+            &["state", "list", "-no-color", "null_resource"],
+            &["state", "list", "-no-color", "-state=nope.tfstate"],
+            &["state", "list", "-no-color", "-id=static"],
+            &["state", "show", "-no-color", "null_resource.b"],
+            &["state", "show", "-no-color", "nothing.x"],
+        ],
+    ));
+}
+
+#[test]
+fn state_mv_matches() {
+    let Some(pair) = setup("mv") else { return };
+    check(run_steps(
+        &pair,
+        &[
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "-dry-run",
+                "null_resource.a",
+                "null_resource.z",
+            ],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "-backup=bk.tfstate",
+                "null_resource.a",
+                "null_resource.z",
+            ],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "null_resource.b[0]",
+                "null_resource.b[7]",
+            ],
+            // A whole resource into a module, and a module into a module.
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "null_resource.b",
+                "module.new.null_resource.q",
+            ],
+            &["state", "mv", "-no-color", "module.m", "module.p.module.q"],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "null_resource.c[\"k1\"]",
+                "null_resource.c2",
+            ],
+            // Refusals.
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "null_resource.z",
+                "null_resource.c[\"k2\"]",
+            ],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "null_resource.z",
+                "data.null_data_source.w",
+            ],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "null_resource.nope",
+                "null_resource.x",
+            ],
+            &["state", "mv", "-no-color", "module.new", "null_resource.q"],
+            &["state", "mv", "-no-color", "null_resource.z"],
+            // To another state file (a new one: fresh lineage, serial 1).
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "-state-out=other.tfstate",
+                "null_resource.z",
+                "null_resource.z",
+            ],
+            &["state", "list"],
+        ],
+    ));
+}
+
+#[test]
+fn state_rm_matches() {
+    let Some(pair) = setup("rm") else { return };
+    check(run_steps(
+        &pair,
+        &[
+            &[
+                "state",
+                "rm",
+                "-no-color",
+                "-dry-run",
+                "null_resource.a",
+                "null_resource.b[0]",
+            ],
+            &[
+                "state",
+                "rm",
+                "-no-color",
+                "null_resource.a",
+                "null_resource.b[0]",
+            ],
+            &["state", "rm", "-no-color", "module.m"],
+            &["state", "rm", "-no-color", "null_resource.nope"],
+            &[
+                "state",
+                "rm",
+                "-no-color",
+                "null_resource.b[1]",
+                "null_resource.nope",
+            ],
+            &["state", "rm", "-no-color"],
+            &["state", "list"],
+        ],
+    ));
+}
+
+#[test]
+fn state_pull_and_push_conflicts_match() {
+    let Some(pair) = setup("push") else { return };
+    let original = fs::read_to_string(pair.tf_dir.join("terraform.tfstate")).expect("state");
+    let serial = serde_json::from_str::<serde_json::Value>(&original).expect("json")["serial"]
+        .as_u64()
+        .expect("serial");
+    let variants = [
+        (
+            "low.tfstate",
+            original.replace(&format!("\"serial\": {serial}"), "\"serial\": 1"),
+        ),
+        (
+            "high.tfstate",
+            original.replace(
+                &format!("\"serial\": {serial}"),
+                &format!("\"serial\": {}", serial + 5),
+            ),
+        ),
+        (
+            "other.tfstate",
+            original.replace(&pair.lineage, "11111111-2222-3333-4444-555555555555"),
+        ),
+        ("bad.tfstate", "{\n".to_string()),
+    ];
+    for (name, text) in &variants {
+        for d in [&pair.tf_dir, &pair.tn_dir] {
+            fs::write(d.join(name), text).expect("write variant");
+        }
+    }
+    let mut failures = run_steps(
+        &pair,
+        &[
+            &["state", "pull"],
+            &["state", "push", "-no-color", "low.tfstate"],
+            &["state", "push", "-no-color", "other.tfstate"],
+            &["state", "push", "-no-color", "nonexist.tfstate"],
+            &["state", "push", "-no-color", "bad.tfstate"],
+            &["state", "push", "-no-color", "high.tfstate"],
+            &["state", "push", "-no-color", "low.tfstate"],
+            &["state", "push", "-no-color", "-force", "low.tfstate"],
+            &["state", "push", "-no-color"],
+        ],
+    );
+    failures.extend(step(
+        &pair,
+        &["state", "push", "-no-color", "-"],
+        &[],
+        &variants[0].1,
+        false,
+    ));
+    check(failures);
+}
+
+#[test]
+fn state_replace_provider_matches() {
+    let Some(pair) = setup("replace") else { return };
+    let mut failures = Vec::new();
+    // Terraform lists the resources in map order: compared as sorted lines.
+    for (args, stdin) in [
+        (
+            &[
+                "state",
+                "replace-provider",
+                "-no-color",
+                "hashicorp/null",
+                "example.com/acme/null",
+            ][..],
+            "no\n",
+        ),
+        (
+            &[
+                "state",
+                "replace-provider",
+                "-no-color",
+                "-auto-approve",
+                "hashicorp/null",
+                "example.com/acme/null",
+            ][..],
+            "",
+        ),
+        (
+            &[
+                "state",
+                "replace-provider",
+                "-no-color",
+                "-auto-approve",
+                "hashicorp/nothing",
+                "example.com/acme/null",
+            ][..],
+            "",
+        ),
+        (
+            &[
+                "state",
+                "replace-provider",
+                "-no-color",
+                "-auto-approve",
+                "bad addr",
+                "example.com/acme/null",
+            ][..],
+            "",
+        ),
+        (
+            &[
+                "state",
+                "replace-provider",
+                "-no-color",
+                "example.com/acme/null",
+                "registry.terraform.io/hashicorp/null",
+            ][..],
+            "yes\n",
+        ),
+        (
+            &["state", "replace-provider", "-no-color", "hashicorp/null"][..],
+            "",
+        ),
+    ] {
+        failures.extend(step(&pair, args, &[], stdin, true));
+    }
+    check(failures);
+}
+
+#[test]
+fn workspaces_match() {
+    let Some(pair) = setup("workspace") else {
+        return;
+    };
+    let mut failures = run_steps(
+        &pair,
+        &[
+            &["workspace", "show"],
+            &["workspace", "list"],
+            &["workspace", "new", "-no-color", "dev"],
+            &["workspace", "new", "-no-color", "dev"],
+            &["workspace", "new", "-no-color", "bad/name"],
+            &["workspace", "list"],
+            &["workspace", "show"],
+            &["workspace", "select", "-no-color", "nope"],
+            &["workspace", "delete", "-no-color", "dev"],
+            &["workspace", "delete", "-no-color", "default"],
+            &["workspace", "new", "-no-color", "empty"],
+            &["workspace", "select", "-no-color", "default"],
+            &["workspace", "delete", "-no-color", "empty"],
+            &["workspace", "delete", "-no-color", "nope"],
+            &["workspace", "select", "-no-color", "dev"],
+            &["workspace", "delete", "-no-color", "default"],
+        ],
+    );
+    let env = [("TF_WORKSPACE", "dev")];
+    for args in [
+        &["workspace", "show"][..],
+        &["workspace", "list"][..],
+        &["workspace", "select", "-no-color", "default"][..],
+    ] {
+        failures.extend(step(&pair, args, &env, "", false));
+    }
+    check(failures);
+}
+
+/// Each tool applies in `dev` (where `terraform.workspace` is "dev") and
+/// in `default`; the states must hold the same instances and outputs.
+#[test]
+fn apply_in_two_workspaces_matches() {
+    let Some(pair) = setup("apply-ws") else {
+        return;
+    };
+    let mut failures = Vec::new();
+    let summary = |dir: &Path| {
+        let mut all = Vec::new();
+        for ws in ["", "terraform.tfstate.d/dev"] {
+            let (addrs, outputs) = common::state_summary(&dir.join(ws));
+            all.push(format!("{ws}: {addrs:?} {outputs:?}"));
+        }
+        all
+    };
+    for args in [
+        &["workspace", "new", "-no-color", "dev"][..],
+        &["apply", "-no-color", "-input=false", "-auto-approve"][..],
+        &["workspace", "select", "-no-color", "default"][..],
+        &[
+            "apply",
+            "-no-color",
+            "-input=false",
+            "-auto-approve",
+            "-var=x=2",
+        ][..],
+    ] {
+        let a = common::outcome(&tool(&pair, true, &pair.tf_dir, args, &[], ""));
+        let b = common::outcome(&tool(&pair, false, &pair.tn_dir, args, &[], ""));
+        if a.code != b.code || a.summaries != b.summaries || a.actions != b.actions {
+            failures.push(format!(
+                "{args:?}: terraform {} {:?} {:?}, terrane {} {:?} {:?}",
+                a.code, a.summaries, a.actions, b.code, b.summaries, b.actions
+            ));
+        }
+    }
+    let (sa, sb) = (summary(&pair.tf_dir), summary(&pair.tn_dir));
+    if sa != sb {
+        failures.push(format!("states: terraform {sa:?} terrane {sb:?}"));
+    }
+    assert!(
+        sa[1].contains("o = \\\"dev\\\"") || sa[1].contains("o = \"dev\""),
+        "{sa:?}"
+    );
+    check(failures);
+}
