@@ -225,6 +225,11 @@ fn with_lock(
             return 1;
         }
     };
+    let preflight = factory.preflight(tree);
+    if preflight.has_errors() {
+        ui.diagnostics(preflight.iter());
+        return 1;
+    }
     let engine = Engine {
         tree,
         factory: &factory,
