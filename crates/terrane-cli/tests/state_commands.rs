@@ -278,6 +278,17 @@ fn state_list_and_errors_match() {
             &["state", "list", "-no-color", "-state=nope.tfstate"],
             &["state", "list", "-no-color", "-id=static"],
             &["state", "show", "-no-color", "null_resource.b"],
+            &["state", "show", "-no-color", "null_resource.a"],
+            &["state", "show", "-no-color", "null_resource.b[1]"],
+            &["state", "show", "-no-color", "null_resource.c[\"k2\"]"],
+            &[
+                "state",
+                "show",
+                "-no-color",
+                "module.m.data.null_data_source.d",
+            ],
+            &["state", "show", "-no-color", "module.m"],
+            &["state", "show", "-no-color"],
             &["state", "show", "-no-color", "nothing.x"],
         ],
     ));
@@ -362,6 +373,81 @@ fn state_mv_matches() {
                 "null_resource.z",
             ],
             &["state", "list"],
+        ],
+    ));
+}
+
+#[test]
+fn state_mv_more_cases_match() {
+    let Some(pair) = setup("mv2") else { return };
+    check(run_steps(
+        &pair,
+        &[
+            // An instance into a module, a resource to a module address,
+            // a data resource, merging into an existing resource.
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "null_resource.b[0]",
+                "module.m.null_resource.b[0]",
+            ],
+            &["state", "mv", "-no-color", "null_resource.a", "module.k"],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "module.m.data.null_data_source.d",
+                "data.null_data_source.e",
+            ],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "module.k.null_resource.a",
+                "null_resource.c",
+            ],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "null_resource.b[1]",
+                "null_resource.b",
+            ],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "null_resource.c[\"k2\"]",
+                "null_resource.c[\"k1\"]",
+            ],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "-dry-run",
+                "module.gone",
+                "module.p",
+            ],
+            &["state", "mv", "-no-color", "module.m", "module.m[\"x\"]"],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "module.m[\"x\"]",
+                "module.m[\"x\"]",
+            ],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "-lock=false",
+                "-lock-timeout=1s",
+                "null_resource.b",
+                "null_resource.bb",
+            ],
+            &["state", "list"],
+            &["state", "show", "-no-color", "null_resource.c"],
         ],
     ));
 }

@@ -500,6 +500,15 @@ pub fn move_source(state: &State, src: &StateAddr) -> Option<MoveSource> {
         Some(p) => {
             let i = find_resource(state, &src.module, p)?;
             match &p.key {
+                // A resource with only an unkeyed instance moves as that
+                // instance, as in Terraform.
+                None if state.resources[i]
+                    .instances
+                    .iter()
+                    .all(|x| x.index_key.is_none()) =>
+                {
+                    Some(MoveSource::Instance(i, None))
+                }
                 None => Some(MoveSource::Resource(i)),
                 Some(k) => state.resources[i]
                     .instances
@@ -560,18 +569,16 @@ pub fn move_to(
         }
         MoveSource::Resource(i) => {
             let r = from.resources[*i].clone();
-            let (module, part) = match &dst.resource {
-                None => (
-                    dst.module.clone(),
-                    ResourcePart {
-                        mode: r.mode,
-                        type_: r.type_.clone(),
-                        name: r.name.clone(),
-                        key: None,
-                    },
-                ),
-                Some(p) => (dst.module.clone(), p.clone()),
+            let whole = || {
+                vec![move_err(
+                    "Invalid target address",
+                    format!("Cannot move {src} to {dst}: the source is a whole resource (not a resource instance) so the target must also be a whole resource."),
+                )]
             };
+            let Some(part) = dst.resource.clone() else {
+                return Err(whole());
+            };
+            let module = dst.module.clone();
             check_kind(&r, src, dst, &part)?;
             if part.key.is_some() {
                 // A whole resource can go to an instance address only when
@@ -619,18 +626,15 @@ pub fn move_to(
         }
         MoveSource::Instance(i, key) => {
             let r = &from.resources[*i];
-            let (module, part) = match &dst.resource {
-                None => (
-                    dst.module.clone(),
-                    ResourcePart {
-                        mode: r.mode,
-                        type_: r.type_.clone(),
-                        name: r.name.clone(),
-                        key: key.clone(),
-                    },
-                ),
-                Some(p) => (dst.module.clone(), p.clone()),
+            let Some(part) = dst.resource.clone() else {
+                return Err(vec![move_err(
+                    "Invalid target address",
+                    format!(
+                        "Cannot move {src} to {dst}: the target must also be a resource instance."
+                    ),
+                )]);
             };
+            let module = dst.module.clone();
             check_kind(r, src, dst, &part)?;
             move_instance(from, to, src, *i, key.clone(), dst, &module, &part)
         }

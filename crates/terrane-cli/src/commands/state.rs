@@ -381,11 +381,11 @@ fn show(args: &[String], ui: &Ui) -> i32 {
     let Some(file) = open.file() else {
         return no_state();
     };
-    let found = if a.is_module() {
-        Vec::new()
-    } else {
-        addr::matching_instances(&file.state, Some(&a))
-    };
+    if a.is_module() {
+        eprintln!("Error parsing instance address: {a}\n\nThis command requires that the address references one specific instance.\nTo view the available instances, use \"terraform state list\". Please modify \nthe address to reference a specific instance.");
+        return 1;
+    }
+    let found = { addr::matching_instances(&file.state, Some(&a)) };
     let single = match found.as_slice() {
         [one] if a.resource.as_ref().is_some_and(|p| p.key.is_some()) || one.key.is_none() => one,
         _ => {
@@ -496,6 +496,14 @@ fn mv(args: &[String], ui: &Ui) -> i32 {
         .map(|d| d.file().map(|s| s.state.clone()).unwrap_or_default());
 
     let Some(source) = addr::move_source(&from, &src) else {
+        if src.resource.as_ref().is_some_and(|p| p.key.is_some()) {
+            error(
+                ui,
+                "Invalid source address",
+                format!("The current state does not contain {src}."),
+            );
+            return 1;
+        }
         if dry_run {
             println!("Would have moved nothing.");
             return 0;
