@@ -9,6 +9,7 @@ pub mod providers;
 pub mod providers_lock;
 pub mod run;
 pub mod saved_plan;
+pub mod show;
 pub mod state;
 pub mod state_show;
 pub mod statefile;

@@ -9,6 +9,8 @@
 
 mod color;
 mod diff;
+pub mod json_config;
+pub mod json_plan;
 
 use std::time::Duration;
 

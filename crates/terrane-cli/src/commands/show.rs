@@ -1,0 +1,158 @@
+//! `show [-json] [FILE]`: the state, or a saved plan, for people (the
+//! plan as `plan` prints it, the state as `state show` prints each
+//! object) or as Terraform's JSON representation.
+
+use crate::cli::Flags;
+use crate::commands::statefile;
+use crate::ui::Ui;
+use std::io::Write;
+use terrane_hcl::Diagnostic;
+use terrane_state::Backup;
+
+pub fn run(args: &[String], ui: &Ui) -> i32 {
+    let flags = match Flags::parse(args, &["json", "no-color"], &[]) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    let json = match flags.bool("json", false) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    if flags.positional.len() > 1 {
+        eprintln!(
+            "The show command expects at most one argument, the path to a plan file or state file."
+        );
+        return 1;
+    }
+    let state_path = statefile::default_state_path();
+    let Some(open) = statefile::open(&state_path, Backup::Disabled, None, "", ui) else {
+        return 1;
+    };
+    let current = open.file().cloned();
+    open.close();
+    let mut out = std::io::stdout().lock();
+    let Some(file) = flags.positional.first() else {
+        let text = if json {
+            let mut s = terrane_core::render::json_plan::state_json(current.as_ref()).to_string();
+            s.push('\n');
+            s
+        } else {
+            state_text(current.as_ref(), ui.color)
+        };
+        let _ = out.write_all(text.as_bytes());
+        return 0;
+    };
+    // A state file given by path.
+    if !terrane_core::planfile::is_plan_file(std::path::Path::new(file)) {
+        return show_state_file(file, json, ui);
+    }
+    let (pf, _factory) = match super::saved_plan::load(file, ui) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    if super::saved_plan::is_stale(&pf, current.as_ref()) {
+        ui.diagnostics([&Diagnostic::error(
+            "Saved plan is stale",
+            "The given plan file can no longer be applied because the state was changed by another operation after the plan was created.",
+        )]);
+        return 1;
+    }
+    if json {
+        let tree = match super::saved_plan::snapshot_tree(&pf) {
+            Ok(t) => t,
+            Err(d) => {
+                ui.diagnostics(d.iter());
+                return 1;
+            }
+        };
+        let j = terrane_core::render::json_plan::plan_json(
+            &pf.plan,
+            &pf.variables,
+            current.as_ref(),
+            &tree,
+        );
+        let _ = out.write_all(format!("{j}\n").as_bytes());
+    } else {
+        let _ = out.write_all(crate::planfmt::plan_text(&pf.plan, ui.color).as_bytes());
+    }
+    0
+}
+
+fn show_state_file(file: &str, json: bool, ui: &Ui) -> i32 {
+    let path = std::path::Path::new(file);
+    if !path.exists() {
+        ui.diagnostics([&Diagnostic::error(
+            "Failed to read the given file as a state or plan file",
+            format!("The file {file:?} does not exist."),
+        )]);
+        return 1;
+    }
+    let Some(open) = statefile::open(path, Backup::Disabled, None, "", ui) else {
+        return 1;
+    };
+    let current = open.file().cloned();
+    open.close();
+    let text = if json {
+        format!(
+            "{}\n",
+            terrane_core::render::json_plan::state_json(current.as_ref())
+        )
+    } else {
+        state_text(current.as_ref(), ui.color)
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    0
+}
+
+/// Every object in state as `state show` prints it, then the outputs.
+fn state_text(state: Option<&terrane_state::StateFile>, _color: bool) -> String {
+    let Some(sf) = state else {
+        return "No state.\n".to_string();
+    };
+    let s = &sf.state;
+    if s.resources.is_empty() && s.outputs.is_empty() {
+        return "\n".to_string();
+    }
+    let mut out = String::new();
+    let mut resources: Vec<&terrane_state::Resource> = s.resources.iter().collect();
+    resources.sort_by_key(|r| (r.module.clone(), r.mode == terrane_state::Mode::Managed));
+    for r in resources {
+        for inst in &r.instances {
+            if inst.deposed.is_some() {
+                continue;
+            }
+            let mut address = r.address();
+            if let Some(k) = &inst.index_key {
+                address.push_str(&match k {
+                    terrane_state::IndexKey::Int(i) => format!("[{i}]"),
+                    terrane_state::IndexKey::String(s) => {
+                        format!("[{}]", serde_json::to_string(s).unwrap_or_default())
+                    }
+                });
+            }
+            out.push_str(&super::state_show::render_instance(&address, r, inst));
+            out.push('\n');
+        }
+    }
+    if !s.outputs.is_empty() {
+        out.push_str("\nOutputs:\n\n");
+        for (name, o) in &s.outputs {
+            if o.sensitive {
+                out.push_str(&format!("{name} = (sensitive value)\n"));
+                continue;
+            }
+            let ty = terrane_value::Type::from_json_str(o.ty.as_str())
+                .unwrap_or(terrane_value::Type::Dynamic);
+            let v = terrane_value::json::unmarshal(o.value.as_str(), &ty)
+                .unwrap_or_else(|_| terrane_value::Value::null_dynamic());
+            out.push_str(&format!("{name} = {}\n", terrane_value::format_console(&v)));
+        }
+    }
+    out
+}
