@@ -34,6 +34,7 @@ All other commands:
   get           Install or upgrade remote Terraform modules
   output        Show output values from your root module
   providers     Show the providers required for this configuration
+  show          Show the current state or a saved plan
   state         Advanced state management
   version       Show the current terrane version
   workspace     Workspace management
@@ -113,6 +114,7 @@ pub fn run(args: Vec<String>) -> i32 {
         "get" => commands::get::run(&cmd_args, &ui),
         "init" => commands::init::run(&cmd_args, &ui),
         "providers" => commands::providers::run(&cmd_args, &ui),
+        "show" => commands::show::run(&cmd_args, &ui),
         "state" => commands::state::run(&cmd_args, &ui),
         "validate" => commands::validate::run(&cmd_args, &ui),
         "workspace" => commands::workspace::run(&cmd_args, &ui),
