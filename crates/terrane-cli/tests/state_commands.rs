@@ -695,3 +695,157 @@ fn apply_in_two_workspaces_matches() {
     );
     check(failures);
 }
+
+/// While Terraform holds the state lock (an apply waiting at its prompt),
+/// `state rm` and `state mv` fail the same way in both tools, with
+/// Terraform's lock info; `-lock=false` goes ahead.
+#[test]
+fn lock_held_by_terraform_is_honoured() {
+    let Some(pair) = setup("lock") else { return };
+    fs::write(
+        pair.tf_dir.join("main.tf"),
+        fs::read_to_string(pair.tf_dir.join("main.tf"))
+            .expect("main.tf")
+            .replace("default = \"1\"", "default = \"2\""),
+    )
+    .expect("change config");
+    let mut holder = Command::new(&pair.terraform)
+        .args(["apply", "-no-color"])
+        .current_dir(&pair.tf_dir)
+        .env("TF_CLI_CONFIG_FILE", pair.peer.join("terraformrc"))
+        .env("CHECKPOINT_DISABLE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("terraform apply");
+    let info = pair.tf_dir.join(".terraform.tfstate.lock.info");
+    for _ in 0..600 {
+        if info.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(info.exists(), "terraform never took the lock");
+    let mut failures = Vec::new();
+    for args in [
+        &["state", "rm", "-no-color", "null_resource.a"][..],
+        &[
+            "state",
+            "mv",
+            "-no-color",
+            "-lock-timeout=1s",
+            "null_resource.a",
+            "null_resource.z",
+        ][..],
+        &[
+            "state",
+            "replace-provider",
+            "-no-color",
+            "-auto-approve",
+            "hashicorp/null",
+            "example.com/x/null",
+        ][..],
+    ] {
+        let a = tool(&pair, true, &pair.tf_dir, args, &[], "");
+        let b = tool(&pair, false, &pair.tf_dir, args, &[], "");
+        assert_eq!(a.status.code(), Some(1), "{args:?}");
+        if a.status.code() != b.status.code() || a.stdout != b.stdout || a.stderr != b.stderr {
+            failures.push(format!(
+                "{args:?}:\n--- terraform {:?}\n{}{}\n--- terrane {:?}\n{}{}",
+                a.status.code(),
+                String::from_utf8_lossy(&a.stdout),
+                String::from_utf8_lossy(&a.stderr),
+                b.status.code(),
+                String::from_utf8_lossy(&b.stdout),
+                String::from_utf8_lossy(&b.stderr)
+            ));
+        }
+    }
+    let before = fs::read_to_string(pair.tf_dir.join("terraform.tfstate")).expect("state");
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert!(
+        before.contains("\"name\": \"a\""),
+        "the refused commands changed the state"
+    );
+    check(failures);
+}
+
+/// A journal left by an interrupted apply is folded in first: `state list`
+/// shows its changes without writing, `state rm` folds then removes (one
+/// serial for each write).
+#[test]
+fn crash_journal_is_folded_first() {
+    let Some(pair) = setup("journal") else { return };
+    let dir = &pair.tn_dir;
+    let path = dir.join("terraform.tfstate");
+    let base = terrane_state::read(&fs::read(&path).expect("state"), &Default::default())
+        .expect("valid state")
+        .expect("a state");
+    let mut journal = terrane_state::Journal::open(&path).expect("journal");
+    journal.start(Some(&base)).expect("start");
+    let template = base
+        .state
+        .resources
+        .iter()
+        .find(|r| r.name == "a")
+        .expect("null_resource.a")
+        .clone();
+    journal
+        .append(&terrane_state::Change::SetInstance {
+            resource: terrane_state::ResourceAddr {
+                module: String::new(),
+                mode: terrane_state::Mode::Managed,
+                type_: "null_resource".into(),
+                name: "journaled".into(),
+            },
+            provider: template.provider.clone(),
+            instance: template.instances[0].clone(),
+        })
+        .expect("append");
+    drop(journal);
+    let list = tool(&pair, false, dir, &["state", "list"], &[], "");
+    let listed = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(listed.contains("null_resource.journaled\n"), "{listed}");
+    assert_eq!(
+        fs::read(&path).expect("state"),
+        common_serialize(&base),
+        "list wrote the state"
+    );
+    let rm = tool(
+        &pair,
+        false,
+        dir,
+        &["state", "rm", "-no-color", "null_resource.a"],
+        &[],
+        "",
+    );
+    assert_eq!(
+        rm.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&rm.stderr)
+    );
+    let after = terrane_state::read(&fs::read(&path).expect("state"), &Default::default())
+        .expect("valid state")
+        .expect("a state");
+    let names: Vec<&str> = after
+        .state
+        .resources
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    assert!(
+        names.contains(&"journaled") && !names.contains(&"a"),
+        "{names:?}"
+    );
+    assert_eq!(after.serial, base.serial + 2);
+    assert_eq!(after.lineage, base.lineage);
+    let journal = terrane_state::Journal::open(&path).expect("journal");
+    assert!(journal.changes().is_empty(), "journal not emptied");
+}
+
+fn common_serialize(file: &terrane_state::StateFile) -> Vec<u8> {
+    terrane_state::serialize(file).into_bytes()
+}

@@ -150,6 +150,9 @@ pub fn open(
     let mut local = LocalState::new(opts);
     let mut lock_id = None;
     if let Some(l) = lock.filter(|l| l.lock) {
+        if !l.timeout.is_zero() {
+            println!("Acquiring state lock. This may take a few moments...");
+        }
         match local.lock_with_timeout(operation, "", l.timeout) {
             Ok(id) => lock_id = Some(id),
             Err(e) => {
@@ -157,6 +160,7 @@ pub fn open(
                     "Error acquiring the state lock",
                     format!("Error message: {e}\n\n{}", terrane_state::LOCK_ADVICE),
                 )]);
+                eprintln!();
                 return None;
             }
         }
