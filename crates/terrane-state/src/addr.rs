@@ -676,7 +676,7 @@ fn check_kind(
 #[allow(clippy::too_many_arguments)]
 fn move_instance(
     from: &mut State,
-    mut to: Option<&mut State>,
+    to: Option<&mut State>,
     _src: &StateAddr,
     i: usize,
     key: Option<IndexKey>,
@@ -710,7 +710,7 @@ fn move_instance(
     if from.resources[i].instances.is_empty() {
         from.resources.remove(i);
     }
-    let target = to.as_deref_mut().unwrap_or(from);
+    let target = to.unwrap_or(from);
     let t = match find_resource(target, module, part) {
         Some(t) => t,
         None => {
