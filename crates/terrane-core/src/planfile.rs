@@ -658,3 +658,68 @@ pub fn restore_config(files: &BTreeMap<String, String>, dir: &Path) -> Result<()
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values come back with their types, unknowns and sensitive paths.
+    #[test]
+    fn values_round_trip_with_unknowns_and_marks() {
+        let obj = Value::object_from([
+            ("id".to_string(), Value::unknown(Type::String)),
+            (
+                "triggers".to_string(),
+                Value::map(
+                    Type::String,
+                    [
+                        ("s".to_string(), Value::string("secret").mark_sensitive()),
+                        ("v".to_string(), Value::string("1")),
+                    ]
+                    .into_iter()
+                    .collect(),
+                ),
+            ),
+            (
+                "n".to_string(),
+                Value::list(Type::Number, vec![Value::from_i64(1), Value::from_i64(2)]),
+            ),
+        ]);
+        let j = enc_value(&obj).expect("encode");
+        let text = serde_json::to_string(&j).expect("json");
+        let back = dec_value(&serde_json::from_str(&text).expect("parse")).expect("decode");
+        assert!(back.raw_equal(&obj), "{back:?} != {obj:?}");
+        assert_eq!(back.ty(), obj.ty());
+        let s = back
+            .get_attr("triggers")
+            .and_then(|t| t.as_map())
+            .and_then(|m| m.get("s").cloned())
+            .expect("triggers.s");
+        assert!(s.marks().contains(Mark::Sensitive));
+        assert!(!back.get_attr("id").expect("id").is_known());
+    }
+
+    #[test]
+    fn addresses_and_paths_round_trip() {
+        let addr = ResourceAddr {
+            module: ModuleInstance(vec![ModuleStep {
+                name: "m".into(),
+                key: InstanceKey::Str("a\"b".into()),
+            }]),
+            mode: ResourceMode::Data,
+            type_name: "null_data_source".into(),
+            name: "x".into(),
+        }
+        .instance(InstanceKey::Int(3));
+        assert_eq!(dec_addr(&enc_addr(&addr)).expect("addr"), addr);
+        let p = terrane_value::Path::root().attr("triggers").index_key("k");
+        assert!(dec_path(&enc_path(&p).expect("path")).expect("path") == p);
+    }
+
+    #[test]
+    fn bad_hex_is_an_error_not_a_panic() {
+        assert!(unhex("abc").is_err());
+        assert!(unhex("zz").is_err());
+        assert!(dec_value(&json!({ "v": "c1ff" })).is_err());
+    }
+}
