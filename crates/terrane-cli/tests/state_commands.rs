@@ -637,13 +637,38 @@ fn workspaces_match() {
             &["workspace", "delete", "-no-color", "default"],
         ],
     );
+    failures.extend(run_steps(
+        &pair,
+        &[
+            &["state"],
+            &["workspace", "select", "-no-color", "default"],
+            &[
+                "workspace",
+                "new",
+                "-no-color",
+                "-state=terraform.tfstate",
+                "copy",
+            ],
+            &["state", "list"],
+            &["workspace", "select", "-no-color", "default"],
+        ],
+    ));
     let env = [("TF_WORKSPACE", "dev")];
     for args in [
         &["workspace", "show"][..],
         &["workspace", "list"][..],
         &["workspace", "select", "-no-color", "default"][..],
+        &["workspace", "new", "-no-color", "other"][..],
     ] {
         failures.extend(step(&pair, args, &env, "", false));
+    }
+    // A workspace named only by TF_WORKSPACE comes into being.
+    for args in [
+        &["state", "list", "-no-color"][..],
+        &["workspace", "list"][..],
+        &["state", "pull"][..],
+    ] {
+        failures.extend(step(&pair, args, &[("TF_WORKSPACE", "ghost")], "", false));
     }
     check(failures);
 }

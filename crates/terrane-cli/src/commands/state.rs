@@ -207,7 +207,7 @@ Options:
 /// Dispatches `terrane state SUBCOMMAND`.
 pub fn run(args: &[String], ui: &Ui) -> i32 {
     let Some((sub, rest)) = args.split_first() else {
-        eprint!("{STATE_USAGE}");
+        print!("{STATE_USAGE}");
         return 1;
     };
     match sub.as_str() {
@@ -223,7 +223,7 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
             0
         }
         _ => {
-            eprint!("{STATE_USAGE}");
+            print!("{STATE_USAGE}");
             1
         }
     }

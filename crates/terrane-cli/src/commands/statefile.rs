@@ -45,8 +45,16 @@ pub fn current_workspace() -> String {
 }
 
 /// The state path of the selected workspace (`-state` overrides it).
+/// Like Terraform's local backend, this creates the directory of a
+/// non-default workspace that does not exist yet (so `TF_WORKSPACE=NAME`
+/// starts a new workspace).
 pub fn default_state_path() -> PathBuf {
-    terrane_state::workspace_state_path(&current_workspace())
+    let path = terrane_state::workspace_state_path(&current_workspace());
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // A failure shows up when the state is read or locked.
+        let _ = std::fs::create_dir_all(dir);
+    }
+    path
 }
 
 /// Parses a `-lock-timeout` duration as Go's `time.ParseDuration` does

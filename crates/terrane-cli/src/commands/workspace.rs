@@ -147,6 +147,10 @@ fn new(args: &[String], ui: &Ui) -> i32 {
         eprint!("Expected a single argument: NAME.\n\n{USAGE}");
         return 1;
     };
+    if statefile::workspace_overridden() && statefile::current_workspace() != *name {
+        eprintln!("{}", color_wrap(ui, "31", "\nThe workspace is currently overridden using the TF_WORKSPACE environment\nvariable. You cannot create a new workspace when using this setting.\n\nTo create a new workspace, either unset this environment variable or update it\nto match the workspace name you are trying to create, and then run this command\nagain.\n"));
+        return 1;
+    }
     if !valid_name(name) {
         return not_allowed(name);
     }
@@ -195,7 +199,9 @@ fn new(args: &[String], ui: &Ui) -> i32 {
         ) else {
             return 1;
         };
-        if let Err(e) = open.local.write_file(&file, true) {
+        // Terraform writes the content as a new state: a fresh lineage,
+        // serial 1.
+        if let Err(e) = open.local.write(&file.state) {
             eprintln!("{e}");
             return 1;
         }
