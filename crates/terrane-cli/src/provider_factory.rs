@@ -200,6 +200,27 @@ impl Factory {
         diags
     }
 
+    /// The warning Terraform prints before a plan while `dev_overrides`
+    /// are set in the CLI configuration.
+    pub fn dev_overrides_warning(&self) -> Option<terrane_hcl::Diagnostic> {
+        if self.sel.dev_overrides.is_empty() {
+            return None;
+        }
+        let mut detail = String::from(
+            "The following provider development overrides are set in the CLI configuration:\n",
+        );
+        for (source, dir) in &self.sel.dev_overrides {
+            detail.push_str(&format!(" - {} in {}\n", short_name(source), dir.display()));
+        }
+        detail.push_str(
+            "\nThe behavior may therefore not match any released version of the provider and applying changes may cause the state to become incompatible with published releases.",
+        );
+        Some(terrane_hcl::Diagnostic::warning(
+            "Provider development overrides are in effect",
+            detail,
+        ))
+    }
+
     fn pool(&self, source: &str, origin: Origin) -> Arc<Pool> {
         let mut pools = lock(&self.pools);
         pools

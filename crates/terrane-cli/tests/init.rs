@@ -654,6 +654,23 @@ fn dev_overrides_run_the_plugin_from_its_directory_without_init() {
         show(&o)
     );
 
+    // plan: the same warning before the plan.
+    let mut heads = Vec::new();
+    for (tool, name) in [
+        (env.peer.join("bin/terraform"), "tf"),
+        (PathBuf::from(env!("CARGO_BIN_EXE_terrane")), "tn"),
+    ] {
+        let d = env.dir(&format!("dev-plan-{name}"), NULL_TF);
+        let mut c = env.cmd(&tool, &d, &["plan", "-no-color"]);
+        let o = c.env("TF_CLI_CONFIG_FILE", &rc).output().expect("run");
+        assert!(o.status.success(), "{}", show(&o));
+        let out = text(&o.stdout);
+        let head = out.split("Terraform used the selected providers").next();
+        heads.push(head.unwrap_or_default().to_string());
+    }
+    assert!(heads[0].contains("Warning: Provider development overrides are in effect"));
+    assert_eq!(heads[0], heads[1]);
+
     // init with overrides in effect: Terraform's warning after the
     // installation, on both a successful and a failed init.
     let plugin_dir_flag = format!("-plugin-dir={}", env.peer.join("mirror").display());
