@@ -230,6 +230,9 @@ fn with_lock(
         ui.diagnostics(preflight.iter());
         return 1;
     }
+    if let Some(w) = factory.dev_overrides_warning() {
+        ui.diagnostics_to(&mut std::io::stdout().lock(), [&w]);
+    }
     let engine = Engine {
         tree,
         factory: &factory,
