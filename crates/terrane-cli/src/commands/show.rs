@@ -61,6 +61,8 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
             "Saved plan is stale",
             "The given plan file can no longer be applied because the state was changed by another operation after the plan was created.",
         )]);
+        // Terraform's show ends its errors with one more blank line.
+        eprintln!();
         return 1;
     }
     if json {

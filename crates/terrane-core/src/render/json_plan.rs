@@ -3,7 +3,7 @@
 //! Terraform's JSON read terrane's.
 
 use crate::addrs::InstanceKey;
-use crate::plan::{Action, Plan, ResourceInstanceChange};
+use crate::plan::{Action, ActionReason, Plan, ResourceInstanceChange};
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;
 use terrane_config::{ModuleTree, ResourceMode};
@@ -415,6 +415,19 @@ fn instance_fields(o: &mut Map<String, Json>, c: &ResourceInstanceChange) {
     }
 }
 
+/// A path as Terraform's JSON writes it: attribute names and index keys.
+fn path_json(p: &terrane_value::Path) -> Json {
+    Json::Array(
+        p.steps()
+            .iter()
+            .map(|s| match s {
+                terrane_value::PathStep::GetAttr(n) => json!(n),
+                terrane_value::PathStep::Index(k) => value_json(k),
+            })
+            .collect(),
+    )
+}
+
 fn resource_change_json(c: &ResourceInstanceChange) -> Json {
     let mut o = Map::new();
     instance_fields(&mut o, c);
@@ -432,17 +445,34 @@ fn resource_change_json(c: &ResourceInstanceChange) -> Json {
     } else {
         value_json(&c.after)
     };
-    o.insert(
-        "change".into(),
-        json!({
-            "actions": actions(c.action),
-            "before": before,
-            "after": after,
-            "after_unknown": unknown_json(&c.after),
-            "before_sensitive": sensitive_json(&c.before),
-            "after_sensitive": sensitive_json(&c.after),
-        }),
-    );
+    let mut change = json!({
+        "actions": actions(c.action),
+        "before": before,
+        "after": after,
+        // A wholly known object has no unknown parts to list.
+        "after_unknown": if c.after.unmark_deep_value().is_wholly_known() {
+            json!({})
+        } else {
+            unknown_json(&c.after)
+        },
+        "before_sensitive": sensitive_json(&c.before),
+        "after_sensitive": sensitive_json(&c.after),
+    });
+    if c.action.is_replace() && !c.requires_replace.is_empty() {
+        let paths: Vec<Json> = c.requires_replace.iter().map(path_json).collect();
+        change["replace_paths"] = Json::Array(paths);
+    }
+    o.insert("change".into(), change);
+    let reason = match c.reason {
+        ActionReason::ReplaceBecauseTainted => Some("replace_because_tainted"),
+        ActionReason::ReplaceBecauseCannotUpdate => Some("replace_because_cannot_update"),
+        ActionReason::ReplaceByRequest => Some("replace_by_request"),
+        ActionReason::ReplaceByTriggers => Some("replace_by_triggers"),
+        _ => None,
+    };
+    if let Some(r) = reason {
+        o.insert("action_reason".into(), json!(r));
+    }
     Json::Object(o)
 }
 
@@ -562,14 +592,17 @@ pub fn plan_json(
             json!({ "sensitive": oc.sensitive, "value": value_json(&oc.after) }),
         );
     }
-    top.insert(
-        "prior_state".into(),
-        json!({
-            "format_version": FORMAT_VERSION,
-            "terraform_version": TERRAFORM_VERSION,
-            "values": state_values(prior_state, outputs),
-        }),
-    );
+    // An empty prior state is left out, as Terraform does.
+    if !(outputs.is_empty() && prior_state.resources.is_empty()) {
+        top.insert(
+            "prior_state".into(),
+            json!({
+                "format_version": FORMAT_VERSION,
+                "terraform_version": TERRAFORM_VERSION,
+                "values": state_values(prior_state, outputs),
+            }),
+        );
+    }
     let schema_versions: BTreeMap<String, i64> = plan
         .resource_changes
         .iter()
