@@ -149,7 +149,11 @@ fn state_files(dir: &Path, lineage: &str) -> BTreeMap<String, String> {
             if is_timestamped {
                 // Only the newest counts: steps in the same second share a
                 // name, so how many there are depends on timing.
-                if !newest.as_ref().is_some_and(|(n, _)| n >= &name) {
+                let older = match &newest {
+                    Some((n, _)) => n < &name,
+                    None => true,
+                };
+                if older {
                     newest = Some((name.clone(), fs::read_to_string(&p).unwrap_or_default()));
                 }
                 continue;
@@ -603,6 +607,39 @@ fn state_replace_provider_matches() {
         ),
         (
             &["state", "replace-provider", "-no-color", "hashicorp/null"][..],
+            "",
+        ),
+        (
+            &[
+                "state",
+                "replace-provider",
+                "-no-color",
+                "-auto-approve",
+                "a/b/c/d",
+                "hashicorp/null",
+            ][..],
+            "",
+        ),
+        (
+            &[
+                "state",
+                "replace-provider",
+                "-no-color",
+                "-auto-approve",
+                "hashicorp/null",
+                "a_b/c",
+            ][..],
+            "",
+        ),
+        (
+            &[
+                "state",
+                "replace-provider",
+                "-no-color",
+                "-auto-approve",
+                "null",
+                "hashicorp/null",
+            ][..],
             "",
         ),
     ] {

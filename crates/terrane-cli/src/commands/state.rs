@@ -703,9 +703,7 @@ fn provider_fqn(s: &str) -> Result<String, String> {
         [n, t] => ("registry.terraform.io", *n, *t),
         [h, n, t] => (*h, *n, *t),
         _ => {
-            return Err(format!(
-                "The \"source\" attribute must be in the format \"[hostname/][namespace/]name\""
-            ))
+            return Err("Invalid provider source string: The \"source\" attribute must be in the format \"[hostname/][namespace/]name\"".to_string())
         }
     };
     let part_ok = |p: &str| {
@@ -718,7 +716,8 @@ fn provider_fqn(s: &str) -> Result<String, String> {
         return Err(format!("Invalid provider type: Invalid provider type {} in source {}: must contain only letters, digits, and dashes, and may not use leading or trailing dashes\"", go_quote(ty), go_quote(s)));
     }
     if !part_ok(ns) {
-        return Err(format!("Invalid provider namespace: Invalid provider namespace {} in source {}: must contain only letters, digits, and dashes, and may not use leading or trailing dashes\"", go_quote(ns), go_quote(s)));
+        // Terraform names the namespace it failed to normalise: "".
+        return Err(format!("Invalid provider namespace: Invalid provider namespace \"\" in source {}: must contain only letters, digits, and dashes, and may not use leading or trailing dashes\"", go_quote(s)));
     }
     Ok(format!(
         "{}/{}/{}",
