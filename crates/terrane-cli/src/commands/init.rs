@@ -551,7 +551,7 @@ fn init_providers(
     if let Some(w) = cliconfig::dev_overrides_warning(&setup.config) {
         warnings.push(w);
     }
-    let outcome = match result {
+    let mut outcome = match result {
         Ok(o) => o,
         Err(mut d) => {
             for w in warnings.iter() {
@@ -564,6 +564,7 @@ fn init_providers(
         out.print(&format!("\n{}", terrane_install::installer::SIGNING_NOTE));
     }
     warnings.extend(outcome.warnings.clone());
+    keep_locked_constraints(&mut outcome, &previous);
     if !outcome.lock_changed {
         return Ok((LockNote::Unchanged, warnings));
     }
@@ -578,4 +579,20 @@ fn init_providers(
         LockNote::Changed
     };
     Ok((note, warnings))
+}
+
+/// Terraform 1.0.3 rewrites a lock file entry's `constraints` only when it
+/// selects a different version: an entry whose version stays keeps the
+/// constraints recorded with it, even when the configuration's changed
+/// (observed with `init` and `init -upgrade`). The installer records the
+/// current ones, so they are put back here. (Belongs in the installer.)
+fn keep_locked_constraints(outcome: &mut terrane_install::InstallOutcome, previous: &LockFile) {
+    for entry in outcome.lock.providers.values_mut() {
+        if let Some(old) = previous.provider(&entry.addr) {
+            if old.version == entry.version {
+                entry.constraints = old.constraints.clone();
+            }
+        }
+    }
+    outcome.lock_changed = outcome.lock != *previous;
 }
