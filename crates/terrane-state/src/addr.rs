@@ -760,4 +760,144 @@ mod tests {
             "Resource specification must include a resource type and name."
         );
     }
+
+    fn resource(module: &str, name: &str, keys: &[Option<IndexKey>]) -> Resource {
+        Resource {
+            module: module.into(),
+            mode: Mode::Managed,
+            type_: "null_resource".into(),
+            name: name.into(),
+            each: None,
+            provider: "provider[\"registry.terraform.io/hashicorp/null\"]".into(),
+            instances: keys
+                .iter()
+                .map(|k| Instance {
+                    index_key: k.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+        }
+    }
+
+    fn sample() -> State {
+        State {
+            resources: vec![
+                resource("", "a", &[None]),
+                resource("", "b", &[Some(IndexKey::Int(0)), Some(IndexKey::Int(1))]),
+                resource("module.m", "x", &[None]),
+                resource("module.m.module.n[\"k\"]", "y", &[None]),
+                resource("module.mm", "z", &[None]),
+            ],
+            ..Default::default()
+        }
+    }
+
+    fn addrs(state: &State) -> Vec<String> {
+        matching_instances(state, None)
+            .into_iter()
+            .map(|m| m.address)
+            .collect()
+    }
+
+    fn parse(s: &str) -> StateAddr {
+        StateAddr::parse(s).expect(s)
+    }
+
+    #[test]
+    fn module_addresses_cover_descendants_only() {
+        let state = sample();
+        let found: Vec<String> = matching_instances(&state, Some(&parse("module.m")))
+            .into_iter()
+            .map(|m| m.address)
+            .collect();
+        // module.mm is not inside module.m.
+        assert_eq!(
+            found,
+            [
+                "module.m.null_resource.x",
+                "module.m.module.n[\"k\"].null_resource.y"
+            ]
+        );
+    }
+
+    #[test]
+    fn removing_the_last_instance_drops_the_resource() {
+        let mut state = sample();
+        assert_eq!(
+            remove(&mut state, &parse("null_resource.b[0]")),
+            ["null_resource.b[0]"]
+        );
+        assert!(state.resources.iter().any(|r| r.name == "b"));
+        assert_eq!(
+            remove(&mut state, &parse("null_resource.b[1]")),
+            ["null_resource.b[1]"]
+        );
+        assert!(!state.resources.iter().any(|r| r.name == "b"));
+        assert!(remove(&mut state, &parse("null_resource.nope")).is_empty());
+    }
+
+    #[test]
+    fn moves_modules_resources_and_instances() {
+        let mut state = sample();
+        let src = parse("module.m");
+        let source = move_source(&state, &src).expect("module.m");
+        move_to(&mut state, None, &src, &source, &parse("module.p.module.q")).expect("moved");
+        let src = parse("null_resource.b[1]");
+        let source = move_source(&state, &src).expect("b[1]");
+        move_to(
+            &mut state,
+            None,
+            &src,
+            &source,
+            &parse("module.new.null_resource.c[\"one\"]"),
+        )
+        .expect("moved");
+        assert_eq!(
+            addrs(&state),
+            [
+                "null_resource.a",
+                "null_resource.b[0]",
+                "module.mm.null_resource.z",
+                "module.new.null_resource.c[\"one\"]",
+                "module.p.module.q.null_resource.x",
+                "module.p.module.q.module.n[\"k\"].null_resource.y",
+            ]
+        );
+    }
+
+    #[test]
+    fn refused_moves_leave_the_state_alone() {
+        let mut state = sample();
+        let before = state.clone();
+        let cases = [
+            (
+                "null_resource.a",
+                "null_resource.b[0]",
+                "Invalid target address",
+            ),
+            ("null_resource.a", "module.k", "Invalid target address"),
+            (
+                "null_resource.b",
+                "null_resource.q[0]",
+                "Invalid target address",
+            ),
+            (
+                "null_resource.a",
+                "data.null_resource.a",
+                "Invalid state move request",
+            ),
+            (
+                "module.m",
+                "module.mm",
+                "Error moving state: destination module already exists",
+            ),
+        ];
+        for (src, dst, summary) in cases {
+            let src = parse(src);
+            let source = move_source(&state, &src).expect("source exists");
+            let errs = move_to(&mut state, None, &src, &source, &parse(dst)).expect_err(dst);
+            assert_eq!(errs[0].summary, summary, "{src} -> {dst}");
+            assert_eq!(state, before, "{src} -> {dst}");
+        }
+    }
 }

@@ -12,6 +12,8 @@
 //!   state file), atomic writes, backups, serial and lineage rules.
 //! * [`Journal`]: an append-only log of instance changes beside the state,
 //!   for crash-safe applies without rewriting the whole state per change.
+//! * [`addr`]: addresses as the `state` commands take them and the edits
+//!   they make (list, remove, move modules, resources and instances).
 
 //! # Verified against Terraform 1.0.3
 //!
