@@ -34,6 +34,9 @@ All other commands:
   get           Install or upgrade remote Terraform modules
   output        Show output values from your root module
   providers     Show the providers required for this configuration
+  refresh       Update the state to match remote systems
+  taint         Mark a resource instance as not fully functional
+  untaint       Remove the 'tainted' state from a resource instance
   show          Show the current state or a saved plan
   state         Advanced state management
   version       Show the current terrane version
@@ -114,6 +117,9 @@ pub fn run(args: Vec<String>) -> i32 {
         "get" => commands::get::run(&cmd_args, &ui),
         "init" => commands::init::run(&cmd_args, &ui),
         "providers" => commands::providers::run(&cmd_args, &ui),
+        "refresh" => commands::run::run(&cmd_args, &ui, commands::run::Command::Refresh),
+        "taint" => commands::taint::run(&cmd_args, &ui, true),
+        "untaint" => commands::taint::run(&cmd_args, &ui, false),
         "show" => commands::show::run(&cmd_args, &ui),
         "state" => commands::state::run(&cmd_args, &ui),
         "validate" => commands::validate::run(&cmd_args, &ui),

@@ -23,6 +23,9 @@ pub fn no_out_footer(color: bool) -> String {
 pub fn apply_event(e: &ApplyEvent, color: bool) -> String {
     let o = opts(color);
     match e {
+        ApplyEvent::Refresh { addr, id } => {
+            render::refresh_start(&addr.to_string(), id.as_deref(), &o)
+        }
         ApplyEvent::Start { addr, action, id } => {
             render::apply_start(&addr.to_string(), *action, id.as_deref(), &o)
         }
@@ -40,6 +43,17 @@ pub fn apply_event(e: &ApplyEvent, color: bool) -> String {
         ),
         ApplyEvent::Failed { .. } => String::new(),
     }
+}
+
+/// `ADDR: Still creating... [10s elapsed]`.
+pub fn progress(
+    addr: &str,
+    action: terrane_core::plan::Action,
+    id: Option<&str>,
+    secs: u64,
+    color: bool,
+) -> String {
+    render::apply_progress_id(addr, action, id, Duration::from_secs(secs), &opts(color))
 }
 
 pub fn apply_summary(destroy: bool, add: usize, change: usize, del: usize, color: bool) -> String {

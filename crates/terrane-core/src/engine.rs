@@ -51,34 +51,44 @@ impl<'a> Engine<'a> {
             outputs: Vec::new(),
             visited: Default::default(),
             providers: BTreeMap::new(),
-            gone: Vec::new(),
+            drift: Vec::new(),
+            provider_configs: BTreeMap::new(),
             stop_sent: false,
         }
     }
 
     /// Plans the changes that would make the infrastructure match the
-    /// configuration (or, with `destroy`, remove everything).
-    pub fn plan(&self, opts: &PlanOptions) -> (Plan, Diagnostics) {
+    /// configuration (or, with `destroy`, remove everything). `events`
+    /// hears of each refresh as it starts.
+    pub fn plan(
+        &self,
+        opts: &PlanOptions,
+        events: Option<&Mutex<dyn FnMut(ApplyEvent) + Send>>,
+    ) -> (Plan, Diagnostics) {
         let prior = PriorState::from_state(self.prior_state.as_ref());
-        let shared = self.shared(&prior, opts, Mode::Plan);
-        let (mut changes, outputs, gone, mut diags, providers, visited) = std::thread::scope(|s| {
-            let pool = Pool::start(s, opts.workers());
-            let mut w = self.walker(&shared, &pool);
-            w.module(
-                self.tree,
-                &ModuleInstance::root(),
-                BTreeMap::new(),
-                &BTreeMap::new(),
-            );
-            (
-                w.changes,
-                w.outputs,
-                w.gone,
-                w.diags,
-                w.providers,
-                w.visited,
-            )
-        });
+        let mut shared = self.shared(&prior, opts, Mode::Plan);
+        shared.events = events;
+        let shared = shared;
+        let (mut changes, outputs, drift, mut diags, providers, visited, provider_configs) =
+            std::thread::scope(|s| {
+                let pool = Pool::start(s, opts.workers());
+                let mut w = self.walker(&shared, &pool);
+                w.module(
+                    self.tree,
+                    &ModuleInstance::root(),
+                    BTreeMap::new(),
+                    &BTreeMap::new(),
+                );
+                (
+                    w.changes,
+                    w.outputs,
+                    w.drift,
+                    w.diags,
+                    w.providers,
+                    w.visited,
+                    w.provider_configs,
+                )
+            });
         // Resources in state whose configuration is gone entirely.
         for (addr, _provider) in prior.resources_not_in(&visited) {
             if addr.mode == ResourceMode::Data {
@@ -124,8 +134,14 @@ impl<'a> Engine<'a> {
             resource_changes: changes,
             output_changes: outputs,
             destroy: opts.destroy,
-            gone,
+            drift,
+            provider_configs,
+            refresh_only: opts.refresh_only,
         };
+        if opts.refresh_only {
+            plan.resource_changes.clear();
+        }
+        plan.drift.sort_by(|a, b| a.addr.cmp(&b.addr));
         plan.resource_changes.sort_by(|a, b| a.addr.cmp(&b.addr));
         plan.output_changes.sort_by(|a, b| a.name.cmp(&b.name));
         (plan, diags)
@@ -144,8 +160,10 @@ impl<'a> Engine<'a> {
         journal: Option<terrane_state::journal::Journal>,
         events: &Mutex<dyn FnMut(ApplyEvent) + Send>,
     ) -> (State, Diagnostics, Option<terrane_state::journal::Journal>) {
-        let prior = PriorState::from_state(self.prior_state.as_ref());
         let base = self.prior_state.clone().unwrap_or_default();
+        // What refreshing found is recorded first; the walk starts from it.
+        let refreshed = crate::state::with_drift(&base, &plan.drift);
+        let prior = PriorState::from_state(Some(&refreshed));
         let mut shared = self.shared(&prior, opts, Mode::Apply(plan));
         shared.change_index = plan
             .resource_changes
@@ -155,9 +173,7 @@ impl<'a> Engine<'a> {
             .map(|(i, c)| (c.addr.clone(), i))
             .collect();
         let mut builder = StateBuilder::new(base, journal);
-        for addr in &plan.gone {
-            builder.remove_instance(addr, None);
-        }
+        crate::state::record_drift(&mut builder, &refreshed, &plan.drift);
         shared.new_state = Some(Mutex::new(builder));
         shared.events = Some(events);
         let shared = shared;
@@ -173,6 +189,7 @@ impl<'a> Engine<'a> {
                     &BTreeMap::new(),
                 );
             }
+            let mut cbd_providers = None;
             for c in plan
                 .resource_changes
                 .iter()
@@ -185,7 +202,9 @@ impl<'a> Engine<'a> {
                 // destroy the old object through the provider.
                 let mut d = Diagnostics::new();
                 let started = std::time::Instant::now();
-                if self.destroy_object(&w.providers, &shared, c, &mut d) {
+                let providers = cbd_providers
+                    .get_or_insert_with(|| self.delete_providers(plan, &w.providers, &mut d));
+                if self.destroy_object(providers, &shared, c, &mut d) {
                     shared.emit(ApplyEvent::Done {
                         addr: c.addr.clone(),
                         action: Action::Delete,
@@ -278,7 +297,14 @@ impl<'a> Engine<'a> {
             }
         }
         let shared = w.shared;
-        let providers = std::sync::Arc::new(w.providers.clone());
+        let mut provider_diags = Diagnostics::new();
+        let providers =
+            std::sync::Arc::new(self.delete_providers(plan, &w.providers, &mut provider_diags));
+        if provider_diags.has_errors() {
+            w.diags.extend(provider_diags);
+            return false;
+        }
+        w.diags.extend(provider_diags);
         // (group, diagnostics, cancelled by an interrupt before starting)
         let (sender, receiver) = std::sync::mpsc::channel::<(usize, Diagnostics, bool)>();
         let mut remaining: Vec<usize> = groups.iter().map(|(_, v)| v.len()).collect();
@@ -370,37 +396,94 @@ impl<'a> Engine<'a> {
         all_ok
     }
 
+    /// The configured providers the plan's deletions need, by state
+    /// address: those the walk configured, else configured here from the
+    /// values the plan evaluated (as Terraform evaluates provider
+    /// configurations before destroying), else with an empty
+    /// configuration (an implicit provider block).
+    fn delete_providers(
+        &self,
+        plan: &Plan,
+        configured: &BTreeMap<(String, String), ProviderInstance>,
+        diags: &mut Diagnostics,
+    ) -> HashMap<String, std::sync::Arc<dyn terrane_plugin::Provider>> {
+        let mut out: HashMap<String, std::sync::Arc<dyn terrane_plugin::Provider>> = HashMap::new();
+        for c in &plan.resource_changes {
+            if !matches!(
+                c.action,
+                Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
+            ) || out.contains_key(&c.provider)
+            {
+                continue;
+            }
+            if let Some(p) = configured.values().find(|p| p.state_addr == c.provider) {
+                out.insert(c.provider.clone(), p.provider.clone());
+                continue;
+            }
+            let planned = plan.provider_configs.get(&c.provider);
+            let source = match planned {
+                Some(pc) => pc.source.clone(),
+                None => c
+                    .provider
+                    .split("provider[\"")
+                    .nth(1)
+                    .and_then(|s| s.split('"').next())
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            let provider = match self.factory.instantiate(&source) {
+                Ok(p) => p,
+                Err(e) => {
+                    diags.push(Diagnostic::error(
+                        "Failed to instantiate provider",
+                        format!("Could not load the provider {source}: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            let config = match planned {
+                Some(pc) if pc.config.is_wholly_known() => pc.config.clone(),
+                _ => {
+                    let schema = provider.get_schema().schema;
+                    crate::walk::empty_object(&schema.provider.block.implied_type())
+                }
+            };
+            let resp = provider.configure(&terrane_plugin::ConfigureRequest {
+                terraform_version: "1.0.3".into(),
+                config,
+            });
+            let mut failed = false;
+            for d in resp.iter() {
+                if d.severity == terrane_plugin::Severity::Error {
+                    failed = true;
+                    diags.push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
+                }
+            }
+            if !failed {
+                out.insert(c.provider.clone(), provider);
+            }
+        }
+        out
+    }
+
     /// Destroys one object through its provider; reports the start and a
     /// failure (a success is reported by the caller once recorded).
     fn destroy_object(
         &self,
-        providers: &BTreeMap<(String, String), ProviderInstance>,
+        providers: &HashMap<String, std::sync::Arc<dyn terrane_plugin::Provider>>,
         shared: &Shared,
         c: &ResourceInstanceChange,
         diags: &mut Diagnostics,
     ) -> bool {
-        let source = c
-            .provider
-            .split("provider[\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap_or_default()
-            .to_string();
-        let provider = match providers.values().find(|p| p.state_addr == c.provider) {
-            Some(p) => p.provider.clone(),
-            None => match self.factory.instantiate(&source) {
-                Ok(p) => {
-                    let _ = p.configure(&terrane_plugin::ConfigureRequest {
-                        terraform_version: "1.0.3".into(),
-                        config: Value::null_dynamic(),
-                    });
-                    p
-                }
-                Err(e) => {
-                    diags.push(Diagnostic::error("Failed to instantiate provider", e));
-                    return false;
-                }
-            },
+        let Some(provider) = providers.get(&c.provider).cloned() else {
+            diags.push(Diagnostic::error(
+                "Provider configuration not present",
+                format!(
+                    "To work with {} its original provider configuration at {} is required, but it could not be configured.",
+                    c.addr, c.provider
+                ),
+            ));
+            return false;
         };
         let id = c
             .before

@@ -86,9 +86,27 @@ pub struct Plan {
     pub output_changes: Vec<OutputChange>,
     /// Planned with `-destroy`.
     pub destroy: bool,
-    /// Instances that refreshing found deleted outside terrane: apply
-    /// removes them from state.
-    pub gone: Vec<ResourceInstanceAddr>,
+    /// What refreshing found changed outside terrane, per managed
+    /// instance: `Update` (before = the state's object, after = the
+    /// refreshed one) or `Delete` (the object is gone). Apply records
+    /// these in state first; plans other than `-destroy` show them as
+    /// "Objects have changed outside of Terraform".
+    pub drift: Vec<ResourceInstanceChange>,
+    /// Each provider configuration's evaluated value by its state address
+    /// (`provider["registry.terraform.io/hashicorp/aws"]`), with its
+    /// source address: apply configures providers for deletions from
+    /// these before the walk reaches the provider blocks.
+    pub provider_configs: std::collections::BTreeMap<String, ProviderConfig>,
+    /// `-refresh-only`: only the drift is applied.
+    pub refresh_only: bool,
+}
+
+/// A provider configuration as planned.
+#[derive(Clone, Debug)]
+pub struct ProviderConfig {
+    /// `registry.terraform.io/hashicorp/aws`.
+    pub source: String,
+    pub config: Value,
 }
 
 impl Plan {
@@ -115,6 +133,9 @@ impl Plan {
 
     /// Whether anything would change (resources or outputs).
     pub fn has_changes(&self) -> bool {
+        if self.refresh_only && !self.drift.is_empty() {
+            return true;
+        }
         self.resource_changes
             .iter()
             .any(|c| c.action != Action::NoOp)

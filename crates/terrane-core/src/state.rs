@@ -417,6 +417,89 @@ impl StateBuilder {
     }
 }
 
+/// The state with what refreshing found: each drifted instance's
+/// attributes replaced by the refreshed object (status, dependencies and
+/// the rest kept), each instance found gone removed.
+pub fn with_drift(base: &State, drift: &[crate::plan::ResourceInstanceChange]) -> State {
+    let mut state = base.clone();
+    for d in drift {
+        let module = d.addr.resource.module.to_string();
+        let mode = mode_of(d.addr.resource.mode);
+        let key = key_of(&d.addr.key);
+        let Some(r) = state.resources.iter_mut().find(|r| {
+            r.module == module
+                && r.mode == mode
+                && r.type_ == d.addr.resource.type_name
+                && r.name == d.addr.resource.name
+        }) else {
+            continue;
+        };
+        if d.action == crate::plan::Action::Delete {
+            r.instances
+                .retain(|i| !(i.index_key == key && i.deposed.is_none()));
+            continue;
+        }
+        let Some(inst) = r
+            .instances
+            .iter_mut()
+            .find(|i| i.index_key == key && i.deposed.is_none())
+        else {
+            continue;
+        };
+        let ty = d.schema.block.implied_type();
+        let (plain, _) = d.after.unmark_deep();
+        if let Some(raw) = terrane_value::json::marshal(&plain, &ty)
+            .ok()
+            .and_then(|s| RawJson::parse(&s).ok())
+        {
+            inst.attributes = Some(raw);
+        }
+        inst.private = if d.private.is_empty() {
+            None
+        } else {
+            Some(d.private.clone())
+        };
+    }
+    state.resources.retain(|r| !r.instances.is_empty());
+    state
+}
+
+/// Records the drift in a state being built (so the journal holds it):
+/// the refreshed instances as `with_drift` made them, removals for those
+/// gone.
+pub fn record_drift(
+    builder: &mut StateBuilder,
+    refreshed: &State,
+    drift: &[crate::plan::ResourceInstanceChange],
+) {
+    for d in drift {
+        if d.action == crate::plan::Action::Delete {
+            builder.remove_instance(&d.addr, None);
+            continue;
+        }
+        let module = d.addr.resource.module.to_string();
+        let mode = mode_of(d.addr.resource.mode);
+        let key = key_of(&d.addr.key);
+        let found = refreshed.resources.iter().find_map(|r| {
+            if r.module == module
+                && r.mode == mode
+                && r.type_ == d.addr.resource.type_name
+                && r.name == d.addr.resource.name
+            {
+                r.instances
+                    .iter()
+                    .find(|i| i.index_key == key && i.deposed.is_none())
+                    .map(|i| (r.provider.clone(), i.clone()))
+            } else {
+                None
+            }
+        });
+        if let Some((provider, inst)) = found {
+            builder.set_instance(&d.addr, &provider, inst);
+        }
+    }
+}
+
 /// The root module's resources as references see them (`TYPE.NAME` →
 /// object, tuple of objects for `count`, object of objects for
 /// `for_each`), for `console` over a state. `type_of` gives a resource

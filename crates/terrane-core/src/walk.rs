@@ -53,6 +53,8 @@ pub const DEFAULT_PARALLELISM: usize = 10;
 pub struct PlanOptions {
     pub refresh: bool,
     pub destroy: bool,
+    /// `-refresh-only`: plan only to record what refreshing finds.
+    pub refresh_only: bool,
     /// `-replace=ADDR` instance addresses.
     pub replace: Vec<String>,
     pub workspace: String,
@@ -88,6 +90,11 @@ pub fn halted_diagnostic() -> Diagnostic {
 /// What apply reports as it goes (for the UI).
 #[derive(Clone, Debug)]
 pub enum ApplyEvent {
+    /// Plan: a managed instance's object is about to be read.
+    Refresh {
+        addr: ResourceInstanceAddr,
+        id: Option<String>,
+    },
     Start {
         addr: ResourceInstanceAddr,
         action: Action,
@@ -145,8 +152,10 @@ pub(crate) struct Walker<'e, 'p> {
     pub visited: BTreeSet<crate::state::ResourceKey>,
     /// Configured providers by (module instance, local address).
     pub providers: BTreeMap<(String, String), ProviderInstance>,
-    /// Instances refreshing found gone.
-    pub gone: Vec<ResourceInstanceAddr>,
+    /// What refreshing found changed or gone.
+    pub drift: Vec<ResourceInstanceChange>,
+    /// Provider configurations' values by state address.
+    pub provider_configs: BTreeMap<String, crate::plan::ProviderConfig>,
     /// Providers were asked to stop after an interrupt.
     pub stop_sent: bool,
 }
@@ -192,8 +201,8 @@ pub(crate) struct Outcome {
     pub diags: Diagnostics,
     /// Plan mode: the planned change.
     pub change: Option<ResourceInstanceChange>,
-    /// Refresh found the object gone.
-    pub gone: Option<ResourceInstanceAddr>,
+    /// Refresh found the object changed or gone.
+    pub drift: Option<ResourceInstanceChange>,
     /// Not started because of an interrupt.
     pub cancelled: bool,
 }
@@ -204,7 +213,7 @@ impl Outcome {
             value,
             diags: Diagnostics::new(),
             change: None,
-            gone: None,
+            drift: None,
             cancelled: false,
         }
     }
@@ -219,6 +228,10 @@ struct RunningResource {
     scope_key: String,
     counted: bool,
     each: bool,
+    /// Checked against each instance's new (or planned) object.
+    postconditions: Vec<terrane_config::CheckRule>,
+    /// Per configured slot: `count.index` / `each` for the conditions.
+    instance_values: Vec<Option<InstanceValues>>,
     /// Slot → (key, outcome); slots past the configured instances are
     /// orphans (deletions) whose values are not referenced.
     keys: Vec<Option<InstanceKey>>,
@@ -232,6 +245,7 @@ enum InstanceJob {
         addr: ResourceInstanceAddr,
         config: Value,
         create_before_destroy: bool,
+        ignore_changes: Option<terrane_config::IgnoreChanges>,
     },
     Data {
         addr: ResourceInstanceAddr,
@@ -464,6 +478,20 @@ impl<'e> Walker<'e, '_> {
         for d in node_diags {
             self.diags.extend(d);
         }
+        // `check` blocks (Terraform 1.5): failed assertions are warnings.
+        if !self.shared.opts.destroy {
+            for check in m.checks.values() {
+                let mut d = Diagnostics::new();
+                check_rules(
+                    &check.asserts,
+                    &EvalContext::new(&scope),
+                    "Check block assertion failed",
+                    false,
+                    &mut d,
+                );
+                self.diags.extend(d);
+            }
+        }
         Value::object(outputs)
     }
 
@@ -583,6 +611,15 @@ impl<'e> Walker<'e, '_> {
                 let Some(o) = m.outputs.get(&name) else {
                     return;
                 };
+                let mut d = Diagnostics::new();
+                check_rules(
+                    &o.preconditions,
+                    &EvalContext::new(scope),
+                    "Module output value precondition failed",
+                    true,
+                    &mut d,
+                );
+                self.diags.extend(d);
                 let v = match &o.value {
                     Some(e) => {
                         let ctx = EvalContext::new(scope).with_file(&e.file);
@@ -744,10 +781,18 @@ impl<'e> Walker<'e, '_> {
         } else {
             format!("{path}.")
         };
+        let state_addr = format!("{module_prefix}{}", provider_state_addr(&source, local));
+        self.provider_configs.insert(
+            state_addr.clone(),
+            crate::plan::ProviderConfig {
+                source: source.clone(),
+                config: config.unmark_deep_value(),
+            },
+        );
         let pi = ProviderInstance {
             provider,
             schema,
-            state_addr: format!("{module_prefix}{}", provider_state_addr(&source, local)),
+            state_addr,
         };
         self.providers.insert(key, pi.clone());
         Some(pi)
@@ -916,8 +961,10 @@ impl<'e> Walker<'e, '_> {
         let key_set: BTreeSet<InstanceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
         let resource_deps = Arc::new(dependencies(deps, r));
         let mut jobs: Vec<(Option<InstanceKey>, InstanceJob)> = Vec::new();
+        let mut instance_values = Vec::new();
         for (key, iv) in keys {
             let iaddr = addr.instance(key.clone());
+            instance_values.push(Some(iv.clone()));
             let ctx = EvalContext::new(scope).with_instance(iv);
             let subject = Subject {
                 file: r.range.file.clone(),
@@ -925,7 +972,15 @@ impl<'e> Walker<'e, '_> {
             };
             let mut bodies = vec![&r.config];
             bodies.extend(r.config_overrides.iter());
-            let (config, d) = decode_resource_body(&bodies, &schema.block, &ctx, &subject, true);
+            let (config, mut d) =
+                decode_resource_body(&bodies, &schema.block, &ctx, &subject, true);
+            check_rules(
+                &r.lifecycle.preconditions,
+                &ctx,
+                "Resource precondition failed",
+                true,
+                &mut d,
+            );
             let failed = d.has_errors();
             self.diags.extend(d);
             let job = if failed {
@@ -936,6 +991,7 @@ impl<'e> Walker<'e, '_> {
                         addr: iaddr,
                         config,
                         create_before_destroy: r.lifecycle.create_before_destroy == Some(true),
+                        ignore_changes: r.lifecycle.ignore_changes.clone(),
                     },
                     ResourceMode::Data => InstanceJob::Data {
                         addr: iaddr,
@@ -979,6 +1035,8 @@ impl<'e> Walker<'e, '_> {
             },
             counted: r.count.is_some(),
             each: r.for_each.is_some(),
+            postconditions: r.lifecycle.postconditions.clone(),
+            instance_values,
             keys: Vec::with_capacity(jobs.len()),
             outcomes: Vec::with_capacity(jobs.len()),
             remaining: 0,
@@ -1048,15 +1106,31 @@ impl<'e> Walker<'e, '_> {
     ) -> bool {
         let mut failed = false;
         let mut results = Vec::new();
-        for (key, outcome) in run.keys.into_iter().zip(run.outcomes) {
-            let Some(o) = outcome else { continue };
+        for (slot, (key, outcome)) in run.keys.into_iter().zip(run.outcomes).enumerate() {
+            let Some(mut o) = outcome else { continue };
+            // Postconditions see the object as `self`; one not known
+            // until apply is checked then.
+            if !run.postconditions.is_empty() && !o.diags.has_errors() && !o.cancelled {
+                if let Some(Some(iv)) = run.instance_values.get(slot) {
+                    let mut iv = iv.clone();
+                    iv.self_value = Some(o.value.clone());
+                    let ctx = EvalContext::new(scope).with_instance(iv);
+                    check_rules(
+                        &run.postconditions,
+                        &ctx,
+                        "Resource postcondition failed",
+                        true,
+                        &mut o.diags,
+                    );
+                }
+            }
             failed |= o.diags.has_errors() || o.cancelled;
             node_diags[node_index].extend(o.diags);
             if let Some(c) = o.change {
                 self.changes.push(c);
             }
-            if let Some(g) = o.gone {
-                self.gone.push(g);
+            if let Some(d) = o.drift {
+                self.drift.push(d);
             }
             if let Some(key) = key {
                 results.push((key, o.value));
@@ -1085,7 +1159,16 @@ impl Shared<'_> {
                 addr,
                 config,
                 create_before_destroy,
-            } => self.managed_instance(&addr, pi, schema, config, deps, create_before_destroy),
+                ignore_changes,
+            } => self.managed_instance(
+                &addr,
+                pi,
+                schema,
+                config,
+                deps,
+                create_before_destroy,
+                ignore_changes.as_ref(),
+            ),
             InstanceJob::Data { addr, config } => self.data_instance(&addr, pi, schema, config),
             InstanceJob::Orphan {
                 addr,
@@ -1145,6 +1228,10 @@ impl Shared<'_> {
         if !self.opts.refresh || prior.value.is_null() || !matches!(self.mode, Mode::Plan) {
             return prior.value.clone();
         }
+        self.emit(ApplyEvent::Refresh {
+            addr: addr.clone(),
+            id: crate::render::object_id(&prior.value),
+        });
         let resp = pi.provider.read_resource(&ReadResourceRequest {
             type_name: addr.resource.type_name.clone(),
             current_state: prior.value.unmark_deep_value(),
@@ -1158,12 +1245,34 @@ impl Shared<'_> {
                 return prior.value.clone();
             }
         }
-        if resp.new_state.is_null() {
-            out.gone = Some(addr.clone());
+        let before = prior.value.unmark_deep_value();
+        let changed = resp.new_state.is_null() || !before.raw_equal(&resp.new_state);
+        if let (true, Some(schema)) = (changed, pi.schema.resource(&addr.resource.type_name)) {
+            out.drift = Some(ResourceInstanceChange {
+                addr: addr.clone(),
+                provider: pi.state_addr.clone(),
+                action: if resp.new_state.is_null() {
+                    Action::Delete
+                } else {
+                    Action::Update
+                },
+                reason: ActionReason::None,
+                before,
+                after: resp.new_state.clone(),
+                requires_replace: Vec::new(),
+                schema: Arc::new(schema.clone()),
+                deposed: None,
+                private: if resp.private.is_empty() {
+                    prior.private.clone()
+                } else {
+                    resp.private.clone()
+                },
+            });
         }
         resp.new_state
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn managed_instance(
         &self,
         addr: &ResourceInstanceAddr,
@@ -1172,6 +1281,7 @@ impl Shared<'_> {
         config: Value,
         deps: &[String],
         cbd: bool,
+        ignore_changes: Option<&terrane_config::IgnoreChanges>,
     ) -> Outcome {
         let ty = schema.block.implied_type();
         let mut out = Outcome::new(Value::unknown(ty.clone()));
@@ -1180,6 +1290,24 @@ impl Shared<'_> {
             Some(p) => self.refreshed(addr, pi, p, &mut out),
             None => Value::null(ty.clone()),
         };
+        // `ignore_changes`: the configuration takes the existing object's
+        // values at the ignored paths; a create (or the create half of a
+        // replacement) uses the configuration as written.
+        let written = config.clone();
+        let config = match ignore_changes {
+            Some(ic) if !prior_val.is_null() => ignore_changes_in(config, &prior_val, ic),
+            _ => config,
+        };
+        if self.opts.refresh_only {
+            // Nothing is planned: references see the refreshed object, or
+            // an unknown one where none exists yet.
+            out.value = if prior_val.is_null() {
+                Value::unknown(ty)
+            } else {
+                prior_val
+            };
+            return out;
+        }
         let tainted = prior.as_ref().is_some_and(|p| p.tainted);
         let prior_private = prior
             .as_ref()
@@ -1218,7 +1346,7 @@ impl Shared<'_> {
                         addr,
                         pi,
                         &Value::null(ty.clone()),
-                        &config,
+                        &written,
                         Vec::new(),
                         &mut out,
                     ) {
@@ -1250,7 +1378,11 @@ impl Shared<'_> {
                     .get(addr)
                     .and_then(|&i| plan.resource_changes.get(i));
                 let Some(change) = change else {
-                    out.value = prior_val;
+                    out.value = if prior_val.is_null() {
+                        Value::unknown(ty)
+                    } else {
+                        prior_val
+                    };
                     return out;
                 };
                 let action = change.action;
@@ -1263,10 +1395,10 @@ impl Shared<'_> {
                     | Action::Update
                     | Action::DeleteThenCreate
                     | Action::CreateThenDelete => {
-                        let base = if action == Action::Update {
-                            prior_val.clone()
+                        let (base, config) = if action == Action::Update {
+                            (prior_val.clone(), config)
                         } else {
-                            Value::null(ty.clone())
+                            (Value::null(ty.clone()), written)
                         };
                         let Some(PlannedChange {
                             planned, private, ..
@@ -1507,6 +1639,174 @@ pub struct PriorInstance {
     pub tainted: bool,
 }
 
+/// Evaluates `precondition` / `postcondition` / `assert` rules: a rule
+/// whose condition is false reports `summary` (an error, or a warning for
+/// check blocks) with its error message, at the condition; an unknown
+/// result is left for apply. Returns whether any rule failed.
+pub(crate) fn check_rules(
+    rules: &[terrane_config::CheckRule],
+    ctx: &EvalContext,
+    summary: &str,
+    error: bool,
+    diags: &mut Diagnostics,
+) -> bool {
+    let mut failed = false;
+    for rule in rules {
+        let c = ctx.clone().with_file(&rule.condition.file);
+        let (v, d) = eval_expr(&rule.condition.expr, &c);
+        if d.has_errors() {
+            diags.extend(d);
+            failed = true;
+            continue;
+        }
+        let (v, _) = v.unmark_deep();
+        if !v.is_known() {
+            continue;
+        }
+        let ok = match terrane_value::convert(&v, &Type::Bool) {
+            Ok(b) if !b.is_null() => b.as_bool() != Some(false),
+            _ => {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid condition result",
+                        "Condition expression must return either true or false.",
+                    )
+                    .with_subject(&rule.condition.file, rule.condition.expr.span),
+                );
+                failed = true;
+                continue;
+            }
+        };
+        if ok {
+            continue;
+        }
+        let message = match &rule.error_message {
+            Some(m) => {
+                let (mv, _) = eval_expr(&m.expr, &ctx.clone().with_file(&m.file));
+                mv.unmark_deep()
+                    .0
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_default()
+            }
+            None => String::new(),
+        };
+        let d = if error {
+            Diagnostic::error(summary, message)
+        } else {
+            Diagnostic::warning(summary, message)
+        };
+        diags.push(d.with_subject(&rule.condition.file, rule.condition.expr.span));
+        failed |= error;
+    }
+    failed
+}
+
+/// The configuration with the prior object's values at the paths
+/// `ignore_changes` lists (all of it for `all`).
+fn ignore_changes_in(
+    config: Value,
+    prior: &Value,
+    ignore: &terrane_config::IgnoreChanges,
+) -> Value {
+    match ignore {
+        terrane_config::IgnoreChanges::All => prior.clone(),
+        terrane_config::IgnoreChanges::Paths(paths) => {
+            let mut config = config;
+            for t in paths {
+                let mut steps: Vec<IgnoreStep> = vec![IgnoreStep::Attr(t.root.name.to_string())];
+                for s in &t.steps {
+                    steps.push(match s {
+                        terrane_hcl::ast::TraversalStep::Attr(id) => {
+                            IgnoreStep::Attr(id.name.to_string())
+                        }
+                        terrane_hcl::ast::TraversalStep::Index { key, .. } => match key {
+                            terrane_hcl::ast::IndexKey::String(k) => IgnoreStep::Key(k.to_string()),
+                            terrane_hcl::ast::IndexKey::Number(n) => IgnoreStep::Key(n.to_string()),
+                        },
+                    });
+                }
+                config = replace_at(&config, prior, &steps);
+            }
+            config
+        }
+    }
+}
+
+enum IgnoreStep {
+    Attr(String),
+    /// A map key or list index (as written).
+    Key(String),
+}
+
+/// `config` with `prior`'s value at `steps` (an absent prior element
+/// removes the configured one).
+fn replace_at(config: &Value, prior: &Value, steps: &[IgnoreStep]) -> Value {
+    let Some((step, rest)) = steps.split_first() else {
+        return prior.clone();
+    };
+    if !config.is_known() || config.is_null() {
+        return config.clone();
+    }
+    let ty = config.ty().clone();
+    match (step, config.kind()) {
+        (IgnoreStep::Attr(name), Kind::Object(attrs)) => {
+            let mut attrs = attrs.clone();
+            if let Some(c) = attrs.get(name).cloned() {
+                let p = prior
+                    .get_attr(name)
+                    .cloned()
+                    .unwrap_or_else(|| Value::null(c.ty().clone()));
+                attrs.insert(name.clone(), replace_at(&c, &p, rest));
+            }
+            Value::object(attrs).with_marks(config.marks())
+        }
+        (IgnoreStep::Key(k) | IgnoreStep::Attr(k), Kind::Map(elems)) => {
+            let mut elems = elems.clone();
+            let prior_elem = match prior.kind() {
+                Kind::Map(p) => p.get(k).cloned(),
+                _ => None,
+            };
+            match (elems.get(k).cloned(), prior_elem) {
+                (Some(c), Some(p)) => {
+                    elems.insert(k.clone(), replace_at(&c, &p, rest));
+                }
+                (None, Some(p)) if rest.is_empty() => {
+                    elems.insert(k.clone(), p);
+                }
+                (Some(_), None) if rest.is_empty() => {
+                    elems.remove(k);
+                }
+                _ => {}
+            }
+            let ety = match &ty {
+                Type::Map(e) => (**e).clone(),
+                _ => Type::Dynamic,
+            };
+            if elems.is_empty() {
+                Value::map_empty(ety)
+            } else {
+                Value::map(ety, elems)
+            }
+        }
+        (IgnoreStep::Key(k), Kind::List(elems)) => {
+            let (Ok(i), Kind::List(pe)) = (k.parse::<usize>(), prior.kind()) else {
+                return config.clone();
+            };
+            let mut elems = elems.to_vec();
+            if let (Some(c), Some(p)) = (elems.get(i).cloned(), pe.get(i)) {
+                elems[i] = replace_at(&c, p, rest);
+            }
+            let ety = match &ty {
+                Type::List(e) => (**e).clone(),
+                _ => Type::Dynamic,
+            };
+            Value::list(ety, elems)
+        }
+        _ => config.clone(),
+    }
+}
+
 fn replace_paths_changed(prior: &Value, planned: &Value, paths: &[terrane_value::Path]) -> bool {
     paths.iter().any(|p| {
         let a = prior.get_path(p).ok();
@@ -1520,7 +1820,7 @@ fn replace_paths_changed(prior: &Value, planned: &Value, paths: &[terrane_value:
     })
 }
 
-fn empty_object(ty: &Type) -> Value {
+pub(crate) fn empty_object(ty: &Type) -> Value {
     match ty {
         Type::Object { attrs, .. } => Value::object(
             attrs

@@ -13,6 +13,7 @@ pub mod show;
 pub mod state;
 pub mod state_show;
 pub mod statefile;
+pub mod taint;
 pub mod validate;
 pub mod version;
 pub mod workspace;

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::Instant;
 use terrane_core::engine::Engine;
 
 use terrane_core::walk::{ApplyEvent, PlanOptions};
@@ -21,6 +22,8 @@ pub enum Command {
     Plan,
     Apply,
     Destroy,
+    /// `refresh`: an auto-approved `apply -refresh-only`.
+    Refresh,
 }
 
 struct Options {
@@ -29,6 +32,7 @@ struct Options {
     out: Option<String>,
     auto_approve: bool,
     refresh: bool,
+    refresh_only: bool,
     destroy: bool,
     lock: bool,
     input: bool,
@@ -44,6 +48,7 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
         "var-file",
         "auto-approve",
         "refresh",
+        "refresh-only",
         "destroy",
         "lock",
         "lock-timeout",
@@ -85,11 +90,17 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
             _ => {}
         }
     }
+    let refresh_only = cmd == Command::Refresh || flags.bool("refresh-only", false)?;
+    let refresh = flags.bool("refresh", true)?;
+    if refresh_only && !refresh {
+        return Err(INCOMPATIBLE_REFRESH.into());
+    }
     Ok(Options {
         vars,
         out: flags.value("out").map(str::to_string),
-        auto_approve: flags.bool("auto-approve", false)?,
-        refresh: flags.bool("refresh", true)?,
+        auto_approve: cmd == Command::Refresh || flags.bool("auto-approve", false)?,
+        refresh,
+        refresh_only,
         destroy: cmd == Command::Destroy || flags.bool("destroy", false)?,
         lock: flags.bool("lock", true)?,
         input: flags.bool("input", true)?,
@@ -113,6 +124,9 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
     })
 }
 
+/// The parse error for `-refresh-only` with `-refresh=false`.
+const INCOMPATIBLE_REFRESH: &str = "It doesn't make sense to use -refresh-only at the same time as -refresh=false, because Terraform would have nothing to do.";
+
 pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
     // `apply FILE` carries out a saved plan instead.
     if cmd == Command::Apply {
@@ -122,6 +136,10 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
     }
     let opts = match parse(args, cmd) {
         Ok(o) => o,
+        Err(e) if e == INCOMPATIBLE_REFRESH => {
+            ui.diagnostics([&Diagnostic::error("Incompatible refresh options", e)]);
+            return 1;
+        }
         Err(e) => {
             eprintln!("{e}");
             return 1;
@@ -157,6 +175,7 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
     let mut local = LocalState::new(LocalStateOptions::new(&opts.state_path));
     let operation = match cmd {
         Command::Plan => "OperationTypePlan",
+        Command::Refresh => "OperationTypeRefresh",
         _ => "OperationTypeApply",
     };
     let lock_id = if opts.lock {
@@ -242,6 +261,7 @@ fn with_lock(
     let plan_opts = PlanOptions {
         refresh: opts.refresh,
         destroy: opts.destroy,
+        refresh_only: opts.refresh_only,
         replace: opts.replace.clone(),
         workspace: super::statefile::current_workspace(),
         parallelism: opts.parallelism,
@@ -249,17 +269,42 @@ fn with_lock(
         // second signal.
         interrupt: Some(terrane_core::interrupt::install()),
     };
-    let (plan, d) = engine.plan(&plan_opts);
+    let color = ui.color;
+    // Operations in flight, for the "Still creating..." lines.
+    let in_flight: std::sync::Arc<InFlight> = Default::default();
+    let flight = in_flight.clone();
+    let events: Mutex<Box<dyn FnMut(ApplyEvent) + Send>> =
+        Mutex::new(Box::new(move |e: ApplyEvent| {
+            let mut flying = flight.lock().unwrap_or_else(|p| p.into_inner());
+            match &e {
+                ApplyEvent::Start { addr, action, id } => {
+                    flying.insert(addr.to_string(), (*action, id.clone(), Instant::now(), 1));
+                }
+                ApplyEvent::Done { addr, .. } | ApplyEvent::Failed { addr, .. } => {
+                    flying.remove(&addr.to_string());
+                }
+                ApplyEvent::Refresh { .. } => {}
+            }
+            let line = crate::planfmt::apply_event(&e, color);
+            let mut o = std::io::stdout().lock();
+            let _ = o.write_all(line.as_bytes());
+            let _ = o.flush();
+        }));
+    let events_ref: &Mutex<dyn FnMut(ApplyEvent) + Send> = &events;
+    let (plan, d) = engine.plan(&plan_opts, Some(events_ref));
     diags.extend(d);
     if diags.has_errors() {
         ui.diagnostics(diags.iter());
         return 1;
     }
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(crate::planfmt::plan_text(&plan, ui.color).as_bytes());
+    if cmd != Command::Refresh {
+        let _ = out.write_all(crate::planfmt::plan_text(&plan, ui.color).as_bytes());
+    }
     ui.diagnostics(diags.iter());
     let changes = plan.has_changes();
     if cmd == Command::Plan {
+        // A refresh-only plan can always be applied (to record the refresh).
         if let Some(path) = &opts.out {
             let saved = super::saved_plan::save(
                 Path::new(path),
@@ -274,11 +319,11 @@ fn with_lock(
                 ui.diagnostics([&d]);
                 return 1;
             }
-            if changes {
+            if changes || plan.refresh_only {
                 let footer = super::saved_plan::saved_footer(path, ui.color);
                 let _ = out.write_all(footer.as_bytes());
             }
-        } else if changes {
+        } else if changes || plan.refresh_only {
             let _ = out.write_all(crate::planfmt::no_out_footer(ui.color).as_bytes());
         }
         return if opts.detailed_exitcode && changes {
@@ -287,13 +332,10 @@ fn with_lock(
             0
         };
     }
-    if !changes {
-        let _ = out
-            .write_all(crate::planfmt::apply_summary(opts.destroy, 0, 0, 0, ui.color).as_bytes());
-        return 0;
-    }
     drop(out);
-    if !opts.auto_approve {
+    // Without changes there is nothing to approve, but apply still runs:
+    // it records what refreshing found and the outputs.
+    if changes && !opts.auto_approve {
         if !opts.input {
             ui.diagnostics([&Diagnostic::error(
                 "No approval",
@@ -314,16 +356,13 @@ fn with_lock(
         )]);
         return 1;
     }
-    let color = ui.color;
-    let events: Mutex<Box<dyn FnMut(ApplyEvent) + Send>> =
-        Mutex::new(Box::new(move |e: ApplyEvent| {
-            let line = crate::planfmt::apply_event(&e, color);
-            let mut o = std::io::stdout().lock();
-            let _ = o.write_all(line.as_bytes());
-            let _ = o.flush();
-        }));
-    let events_ref: &Mutex<dyn FnMut(ApplyEvent) + Send> = &events;
-    let (new_state, d, journal) = engine.apply(&plan, &plan_opts, Some(journal), events_ref);
+    let stop_ticker = std::sync::atomic::AtomicBool::new(false);
+    let (new_state, d, journal) = std::thread::scope(|s| {
+        s.spawn(|| progress_ticker(&in_flight, &stop_ticker, color));
+        let r = engine.apply(&plan, &plan_opts, Some(journal), events_ref);
+        stop_ticker.store(true, std::sync::atomic::Ordering::SeqCst);
+        r
+    });
     diags.extend(d);
     let write = local.write(&new_state);
     match write {
@@ -340,15 +379,50 @@ fn with_lock(
         ui.diagnostics(diags.iter());
         return 1;
     }
-    let (add, change, destroy) = plan.counts();
+    let (add, change, destroy) = if changes && !plan.refresh_only {
+        plan.counts()
+    } else {
+        (0, 0, 0)
+    };
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(
-        crate::planfmt::apply_summary(opts.destroy, add, change, destroy, ui.color).as_bytes(),
-    );
+    if cmd != Command::Refresh {
+        let _ = out.write_all(
+            crate::planfmt::apply_summary(opts.destroy, add, change, destroy, ui.color).as_bytes(),
+        );
+    }
     if !opts.destroy {
         let _ = out.write_all(crate::planfmt::outputs_text(&new_state, ui.color).as_bytes());
     }
     0
+}
+
+/// Operations in flight: address → (action, prior id, start, next tick
+/// number).
+pub(crate) type InFlight =
+    Mutex<BTreeMap<String, (terrane_core::plan::Action, Option<String>, Instant, u64)>>;
+
+/// Every 10 s of an operation: `ADDR: Still creating... [10s elapsed]`,
+/// as Terraform prints them, until `stop`.
+pub(crate) fn progress_ticker(
+    in_flight: &InFlight,
+    stop: &std::sync::atomic::AtomicBool,
+    color: bool,
+) {
+    const EVERY: u64 = 10;
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let mut flying = in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        for (addr, (action, id, started, tick)) in flying.iter_mut() {
+            if started.elapsed().as_secs() >= *tick * EVERY {
+                let line =
+                    crate::planfmt::progress(addr, *action, id.as_deref(), *tick * EVERY, color);
+                let mut o = std::io::stdout().lock();
+                let _ = o.write_all(line.as_bytes());
+                let _ = o.flush();
+                *tick += 1;
+            }
+        }
+    }
 }
 
 /// Asks for "yes" on standard input.

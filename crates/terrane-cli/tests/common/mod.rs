@@ -141,7 +141,11 @@ pub fn state_summary(dir: &Path) -> (Vec<String>, Vec<String>) {
 pub fn run_step(tool: &Path, dir: &Path, step: &str, peer: &Path) -> std::process::Output {
     let mut words = step.split_whitespace();
     let verb = words.next().unwrap_or_default();
-    let mut args: Vec<String> = vec![verb.to_string(), "-no-color".into(), "-input=false".into()];
+    let mut args: Vec<String> = vec![verb.to_string(), "-no-color".into()];
+    // `taint` and `untaint` take no -input flag.
+    if !matches!(verb, "taint" | "untaint") {
+        args.push("-input=false".into());
+    }
     if verb == "apply" || verb == "destroy" {
         args.push("-auto-approve".into());
     }

@@ -84,6 +84,16 @@ fn absent_both(old: &Value, new: &Value) -> bool {
         || (old.as_str() == Some("") && new.as_str() == Some("") && same(old, new))
 }
 
+/// Null or the empty string: legacy providers report an unset string
+/// either way, and Terraform 1.0.3 neither shows nor counts an attribute
+/// that is one of them on both sides of an in-place diff (seen with
+/// hashicorp/aws 3.39.0: `null` in state, `""` after refresh).
+fn blank_both(old: &Value, new: &Value) -> bool {
+    let blank =
+        |v: &Value| v.is_null() || (v.is_known() && !v.is_marked() && v.as_str() == Some(""));
+    blank(old) && blank(new)
+}
+
 fn get_attr(obj: &Value, name: &str) -> Value {
     match obj.kind() {
         Kind::Object(m) => m.get(name).cloned(),
@@ -281,10 +291,19 @@ impl<'a> Printer<'a> {
         col: usize,
         path: &Path,
     ) {
+        // Between two objects, null and "" count as the same absence.
+        let in_place = !old.is_null() && !new.is_null();
+        let absent = |o: &Value, n: &Value| {
+            if in_place {
+                blank_both(o, n)
+            } else {
+                absent_both(o, n)
+            }
+        };
         let name_len = schema
             .attributes
             .keys()
-            .filter(|n| !absent_both(&get_attr(old, n), &get_attr(new, n)))
+            .filter(|n| !absent(&get_attr(old, n), &get_attr(new, n)))
             .map(|n| n.chars().count())
             .max()
             .unwrap_or(0);
@@ -292,7 +311,7 @@ impl<'a> Printer<'a> {
         for (name, attr) in &schema.attributes {
             let o = get_attr(old, name);
             let n = get_attr(new, name);
-            if absent_both(&o, &n) {
+            if absent(&o, &n) {
                 continue;
             }
             let op = op_between(&o, &n);

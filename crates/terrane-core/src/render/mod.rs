@@ -45,7 +45,8 @@ fn is_shown(c: &ResourceInstanceChange) -> bool {
 /// changes, `Plan: ...`, `Changes to Outputs:`, or the no-changes text.
 /// Instances appear in the order of `plan.resource_changes`.
 pub fn render_plan(plan: &Plan, opts: &RenderOptions) -> String {
-    let mut out = String::new();
+    let mut out = render_drift(plan, opts);
+    let drifted = !out.is_empty();
     let changes: Vec<&ResourceInstanceChange> = plan
         .resource_changes
         .iter()
@@ -58,8 +59,18 @@ pub fn render_plan(plan: &Plan, opts: &RenderOptions) -> String {
         .collect();
     if changes.is_empty() {
         if outputs.is_empty() {
+            if plan.refresh_only {
+                out.push_str(&refresh_only_tail(drifted, opts));
+                return out;
+            }
             out.push('\n');
-            out.push_str(&no_changes(opts));
+            if plan.destroy {
+                out.push_str(&no_destroy_changes(opts));
+            } else if drifted {
+                out.push_str(&no_changes_after_drift(opts));
+            } else {
+                out.push_str(&no_changes(opts));
+            }
             return out;
         }
         out.push_str(&render_outputs(&outputs, opts));
@@ -128,6 +139,108 @@ pub fn no_changes(opts: &RenderOptions) -> String {
     } else {
         format!("No changes. Your infrastructure matches the configuration.\n\n{explain}")
     }
+}
+
+/// "No changes." for a plan whose refresh found changes outside
+/// Terraform that the configuration already matches.
+fn no_changes_after_drift(opts: &RenderOptions) -> String {
+    let explain = "Your configuration already matches the changes detected above. If you'd like\n\
+                   to update the Terraform state to match, create and apply a refresh-only plan:\n  \
+                   terraform apply -refresh-only\n";
+    let mut out = no_changes(opts);
+    if let Some(i) = out.find("Terraform has compared") {
+        out.truncate(i);
+    }
+    out.push_str(explain);
+    out
+}
+
+/// "No changes." of a `-destroy` plan with nothing to destroy.
+fn no_destroy_changes(opts: &RenderOptions) -> String {
+    let explain = "Either you have not created any objects yet or the existing objects were\n\
+                   already deleted outside of Terraform.\n";
+    if opts.color {
+        format!(
+            "\x1b[0m\x1b[1m\x1b[32mNo changes.\x1b[0m\x1b[1m No objects need to be destroyed.\x1b[0m\n\n\x1b[0m{explain}"
+        )
+    } else {
+        format!("No changes. No objects need to be destroyed.\n\n{explain}")
+    }
+}
+
+/// What a `-refresh-only` plan prints after the drift (or instead of it).
+fn refresh_only_tail(drifted: bool, opts: &RenderOptions) -> String {
+    if drifted {
+        return String::new();
+    }
+    let explain = "Terraform has checked that the real remote objects still match the result of\n\
+                   your most recent changes, and found no differences.\n";
+    if opts.color {
+        format!(
+            "\n\x1b[0m\x1b[1m\x1b[32mNo changes.\x1b[0m\x1b[1m Your infrastructure still matches the configuration.\x1b[0m\n\n\x1b[0m{explain}"
+        )
+    } else {
+        format!("\nNo changes. Your infrastructure still matches the configuration.\n\n{explain}")
+    }
+}
+
+/// "Objects have changed outside of Terraform" with each drifted
+/// instance's diff, then the paragraph on what the plan does about it
+/// and a rule; empty when refreshing found nothing.
+pub fn render_drift(plan: &Plan, opts: &RenderOptions) -> String {
+    if plan.drift.is_empty() {
+        return String::new();
+    }
+    let mut out = col(
+        "[reset]\n[bold][cyan]Note:[reset][bold] Objects have changed outside of Terraform[reset]\n\n",
+        opts,
+    );
+    out.push_str(
+        "Terraform detected the following changes made outside of Terraform since the\n\
+         last \"terraform apply\":\n\n",
+    );
+    for c in &plan.drift {
+        out.push_str(&render_drift_change(c, opts));
+    }
+    if plan.refresh_only {
+        out.push_str(
+            "\nThis is a refresh-only plan, so Terraform will not take any actions to undo\n\
+             these. If you were expecting these changes then you can apply this plan to\n\
+             record the updated values in the Terraform state without changing any remote\n\
+             objects.\n",
+        );
+        return out;
+    }
+    out.push_str(
+        "\nUnless you have made equivalent changes to your configuration, or ignored the\n\
+         relevant attributes using ignore_changes, the following plan may include\n\
+         actions to undo or respond to these changes.\n",
+    );
+    let rule = "─".repeat(77);
+    if opts.color {
+        out.push_str(&format!("\x1b[90m\n{rule}\x1b[0m\n"));
+    } else {
+        out.push_str(&format!("\n{rule}\n"));
+    }
+    out
+}
+
+/// One drifted instance: `# ADDR has been changed` (or `deleted`) and the
+/// diff from the state's object to the refreshed one.
+pub fn render_drift_change(c: &ResourceInstanceChange, opts: &RenderOptions) -> String {
+    let what = if c.action == Action::Delete {
+        "deleted"
+    } else {
+        "changed"
+    };
+    let mut out = col(
+        &format!("[bold]  # {}[reset] has been {what}", c.addr),
+        opts,
+    );
+    out.push_str(&col("[reset]\n", opts));
+    out.push_str(&col(action_symbol(c.action), opts));
+    out.push_str(&resource_body(c, opts));
+    out
 }
 
 /// The footer `terraform plan` prints when no `-out` was given (and
@@ -211,6 +324,13 @@ pub fn render_resource_change(c: &ResourceInstanceChange, opts: &RenderOptions) 
     }
     out.push_str(&col("[reset]\n", opts));
     out.push_str(&col(action_symbol(c.action), opts));
+    out.push_str(&resource_body(c, opts));
+    out
+}
+
+/// ` resource "T" "N" {`, the diff and the closing brace.
+fn resource_body(c: &ResourceInstanceChange, opts: &RenderOptions) -> String {
+    let mut out = String::new();
     let r = &c.addr.resource;
     match r.mode {
         ResourceMode::Managed => {
@@ -278,6 +398,15 @@ pub fn apply_start(addr: &str, action: Action, id: Option<&str>, opts: &RenderOp
     format!("{}\n", col(&s, opts))
 }
 
+/// `null_resource.a: Refreshing state... [id=x]` with its newline.
+pub fn refresh_start(addr: &str, id: Option<&str>, opts: &RenderOptions) -> String {
+    let s = format!(
+        "[reset][bold]{addr}: Refreshing state...{}[reset]",
+        id_suffix(id)
+    );
+    format!("{}\n", col(&s, opts))
+}
+
 /// `null_resource.a: Still creating... [10s elapsed]` with its newline.
 pub fn apply_progress(
     addr: &str,
@@ -285,8 +414,24 @@ pub fn apply_progress(
     elapsed: Duration,
     opts: &RenderOptions,
 ) -> String {
+    apply_progress_id(addr, action, None, elapsed, opts)
+}
+
+/// `aws_instance.a: Still destroying... [id=i-1, 10s elapsed]`: the prior
+/// object's id comes first for updates and destroys.
+pub fn apply_progress_id(
+    addr: &str,
+    action: Action,
+    id: Option<&str>,
+    elapsed: Duration,
+    opts: &RenderOptions,
+) -> String {
+    let id = match (action, id) {
+        (Action::Update | Action::Delete, Some(id)) if !id.is_empty() => format!("id={id}, "),
+        _ => String::new(),
+    };
     let s = format!(
-        "[reset][bold]{addr}: Still {} [{} elapsed][reset]",
+        "[reset][bold]{addr}: Still {} [{id}{} elapsed][reset]",
         verb(action).1,
         format_elapsed(elapsed)
     );
