@@ -274,6 +274,24 @@ fn init_with_two_providers_matches_terraform_phase_by_phase() {
         fs::read_to_string(tf.join(".terraform.lock.hcl")).ok(),
         fs::read_to_string(tn.join(".terraform.lock.hcl")).ok()
     );
+
+    // A provider added to a configuration that has a lock file: Terraform's
+    // "made some changes" note.
+    let tf = env.dir("tf-added", NULL_TF);
+    let tn = env.dir("tn-added", NULL_TF);
+    assert!(env.terraform(&tf, &["init", "-no-color"]).status.success());
+    assert!(env.terrane(&tn, &["init", "-no-color"]).status.success());
+    for d in [&tf, &tn] {
+        fs::write(d.join("main.tf"), main_tf).expect("write main.tf");
+    }
+    let a = show(&env.terraform(&tf, &["init", "-no-color"]));
+    let b = show(&env.terrane(&tn, &["init", "-no-color"]));
+    assert!(a.contains("Terraform has made some changes"), "{a}");
+    assert_eq!(phases_sorted(&a), phases_sorted(&b));
+    assert_eq!(
+        fs::read_to_string(tf.join(".terraform.lock.hcl")).ok(),
+        fs::read_to_string(tn.join(".terraform.lock.hcl")).ok()
+    );
 }
 
 #[test]
@@ -819,6 +837,38 @@ fn one_plugin_process_serves_equal_provider_configurations() {
             1,
             "{args:?} started {starts} processes:\n{}",
             show(&o)
+        );
+    }
+}
+
+#[test]
+fn a_changed_constraint_keeps_the_locked_entry_as_terraform() {
+    let Some(env) = Env::new("constraint") else {
+        return;
+    };
+    let before = "terraform {\n  required_providers {\n    null = { source = \"hashicorp/null\", version = \"2.1.2\" }\n  }\n}\n";
+    let after = before.replace("\"2.1.2\" }", "\"~> 2.0\" }");
+    let tf = env.dir("tf", before);
+    let tn = env.dir("tn", before);
+    assert!(env.terraform(&tf, &["init", "-no-color"]).status.success());
+    assert!(env.terrane(&tn, &["init", "-no-color"]).status.success());
+    for d in [&tf, &tn] {
+        fs::write(d.join("main.tf"), &after).expect("write main.tf");
+    }
+    for args in [
+        &["init", "-no-color"][..],
+        &["init", "-no-color", "-upgrade"][..],
+    ] {
+        for d in [&tf, &tn] {
+            let _ = fs::remove_dir_all(d.join(".terraform"));
+        }
+        let a = env.terraform(&tf, args);
+        let b = env.terrane(&tn, args);
+        assert_eq!(show(&a), show(&b), "{args:?}");
+        assert_eq!(
+            fs::read_to_string(tf.join(".terraform.lock.hcl")).ok(),
+            fs::read_to_string(tn.join(".terraform.lock.hcl")).ok(),
+            "{args:?}"
         );
     }
 }
