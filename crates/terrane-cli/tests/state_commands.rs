@@ -121,7 +121,8 @@ fn lineage_of(state: &str) -> String {
 /// timestamps masked, content with a made-up lineage replaced by `NEW`.
 fn state_files(dir: &Path, lineage: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    let mut newest: Option<(String, String)> = None;
+    // Per backed-up file: the newest timestamped backup (name, content).
+    let mut newest: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in fs::read_dir(&d).into_iter().flatten().flatten() {
@@ -149,12 +150,23 @@ fn state_files(dir: &Path, lineage: &str) -> BTreeMap<String, String> {
             if is_timestamped {
                 // Only the newest counts: steps in the same second share a
                 // name, so how many there are depends on timing.
-                let older = match &newest {
+                let prefix = name
+                    .split('.')
+                    .take_while(|part| !part.bytes().all(|b| b.is_ascii_digit()))
+                    .collect::<Vec<_>>()
+                    .join(".");
+                let older = match newest.get(&prefix) {
                     Some((n, _)) => n < &name,
                     None => true,
                 };
                 if older {
-                    newest = Some((name.clone(), fs::read_to_string(&p).unwrap_or_default()));
+                    newest.insert(
+                        prefix,
+                        (
+                            name.clone(),
+                            normalise_lineage(&fs::read_to_string(&p).unwrap_or_default(), lineage),
+                        ),
+                    );
                 }
                 continue;
             }
@@ -169,20 +181,24 @@ fn state_files(dir: &Path, lineage: &str) -> BTreeMap<String, String> {
                 })
                 .collect::<Vec<_>>()
                 .join(".");
-            let text = fs::read_to_string(&p).unwrap_or_default();
-            let l = lineage_of(&text);
-            let text = if !l.is_empty() && l != lineage {
-                text.replace(&l, "NEW")
-            } else {
-                text
-            };
+            let text = normalise_lineage(&fs::read_to_string(&p).unwrap_or_default(), lineage);
             out.insert(masked, text);
         }
     }
-    if let Some((_, text)) = newest {
-        out.insert("NEWEST.backup".into(), text);
+    for (prefix, (_, text)) in newest {
+        out.insert(format!("{prefix}.NEWEST.backup"), text);
     }
     out
+}
+
+/// `text` with a lineage other than `lineage` replaced by `NEW`.
+fn normalise_lineage(text: &str, lineage: &str) -> String {
+    let l = lineage_of(text);
+    if !l.is_empty() && l != lineage {
+        text.replace(&l, "NEW")
+    } else {
+        text.to_string()
+    }
 }
 
 /// Runs one step in both directories; returns the differences.
@@ -376,6 +392,16 @@ fn state_mv_matches() {
                 "null_resource.z",
                 "null_resource.z",
             ],
+            // Into the now existing other state: both get a backup.
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "-state-out=other.tfstate",
+                "null_resource.c2",
+                "null_resource.c2",
+            ],
+            &["state", "list", "-state=other.tfstate"],
             &["state", "list"],
         ],
     ));
