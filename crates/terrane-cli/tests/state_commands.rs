@@ -30,6 +30,14 @@ struct Pair {
     lineage: String,
 }
 
+impl Drop for Pair {
+    fn drop(&mut self) {
+        if let Some(scratch) = self.tf_dir.parent() {
+            let _ = fs::remove_dir_all(scratch);
+        }
+    }
+}
+
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/state_fixtures/basic")
 }
@@ -763,9 +771,26 @@ fn apply_in_two_workspaces_matches() {
             "-auto-approve",
             "-var=x=2",
         ][..],
+        // Commands on the selected workspace's state.
+        &["workspace", "select", "-no-color", "dev"][..],
+        &["taint", "-no-color", "null_resource.a"][..],
+        &["state", "rm", "-no-color", "null_resource.c[\"k1\"]"][..],
+        &["output", "-no-color", "-raw", "o"][..],
+        &["plan", "-no-color", "-input=false"][..],
+        &["workspace", "select", "-no-color", "default"][..],
     ] {
-        let a = common::outcome(&tool(&pair, true, &pair.tf_dir, args, &[], ""));
-        let b = common::outcome(&tool(&pair, false, &pair.tn_dir, args, &[], ""));
+        let (a, b) = (
+            tool(&pair, true, &pair.tf_dir, args, &[], ""),
+            tool(&pair, false, &pair.tn_dir, args, &[], ""),
+        );
+        if !matches!(args[0], "apply" | "plan") && a.stdout != b.stdout {
+            failures.push(format!(
+                "{args:?}: stdout: terraform {:?} terrane {:?}",
+                String::from_utf8_lossy(&a.stdout),
+                String::from_utf8_lossy(&b.stdout)
+            ));
+        }
+        let (a, b) = (common::outcome(&a), common::outcome(&b));
         if a.code != b.code || a.summaries != b.summaries || a.actions != b.actions {
             failures.push(format!(
                 "{args:?}: terraform {} {:?} {:?}, terrane {} {:?} {:?}",

@@ -223,7 +223,10 @@ fn run_saved(file: &str, flags: &Flags, ui: &Ui) -> i32 {
             return 1;
         }
     };
-    let state_path = PathBuf::from(flags.value("state").unwrap_or("terraform.tfstate"));
+    let state_path = flags
+        .value("state")
+        .map(PathBuf::from)
+        .unwrap_or_else(super::statefile::default_state_path);
     let (pf, factory) = match load(file, ui) {
         Ok(x) => x,
         Err(code) => return code,

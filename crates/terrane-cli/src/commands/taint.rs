@@ -96,7 +96,10 @@ pub fn run(args: &[String], ui: &Ui, taint: bool) -> i32 {
         eprintln!("Resource instance {addr} cannot be {verb}ed");
         return 1;
     }
-    let state_path = PathBuf::from(flags.value("state").unwrap_or("terraform.tfstate"));
+    let state_path = flags
+        .value("state")
+        .map(PathBuf::from)
+        .unwrap_or_else(super::statefile::default_state_path);
     let mut opts = LocalStateOptions::new(&state_path);
     if let Some(out) = flags.value("state-out") {
         opts.out_path = Some(PathBuf::from(out));
