@@ -408,7 +408,7 @@ impl Decoder {
 /// attribute's type, so the decoded value is the same as if it had been
 /// written as an argument. `None` when no attribute is written as blocks.
 fn attributes_as_blocks(schema: &Block, eff: &Effective<'_>) -> Option<Block> {
-    let as_blocks: Vec<(&String, NestingMode, &BTreeMap<String, Type>)> = schema
+    let as_blocks: Vec<(&String, NestingMode, &terrane_value::AttrTypes)> = schema
         .attributes
         .iter()
         .filter(|(name, attr)| {
@@ -448,7 +448,7 @@ fn attributes_as_blocks(schema: &Block, eff: &Effective<'_>) -> Option<Block> {
 }
 
 /// A block whose attributes are an object type's, all optional.
-fn object_as_block(attrs: &BTreeMap<String, Type>) -> Block {
+fn object_as_block(attrs: &terrane_value::AttrTypes) -> Block {
     Block {
         attributes: attrs
             .iter()

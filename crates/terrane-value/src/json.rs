@@ -432,7 +432,7 @@ fn implied_type_of(j: &Json) -> Result<Type, JsonError> {
                 }
             }
             Type::Object {
-                attrs,
+                attrs: attrs.into(),
                 optional: Default::default(),
             }
         }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -25,8 +26,8 @@ pub enum Type {
     Map(Box<Type>),
     /// Fixed set of named attributes, each with its own type.
     Object {
-        /// Attribute types, sorted by name.
-        attrs: BTreeMap<String, Type>,
+        /// Attribute types, sorted by name (shared: cloning is cheap).
+        attrs: AttrTypes,
         /// Names of attributes that are optional (type constraints only).
         optional: BTreeSet<String>,
     },
@@ -90,7 +91,7 @@ impl Type {
     /// The empty object type `object({})`.
     pub fn empty_object() -> Type {
         Type::Object {
-            attrs: BTreeMap::new(),
+            attrs: AttrTypes::default(),
             optional: BTreeSet::new(),
         }
     }
@@ -145,7 +146,7 @@ impl Type {
     }
 
     /// Attribute types of an object type.
-    pub fn attribute_types(&self) -> Option<&BTreeMap<String, Type>> {
+    pub fn attribute_types(&self) -> Option<&AttrTypes> {
         match self {
             Type::Object { attrs, .. } => Some(attrs),
             _ => None,
@@ -377,10 +378,10 @@ impl Type {
                         let obj = arg.as_object().ok_or_else(|| {
                             TypeJsonError("object attributes must be a JSON object".into())
                         })?;
-                        let mut attrs = BTreeMap::new();
-                        for (k, v) in obj {
-                            attrs.insert(k.clone(), Type::from_json(v)?);
-                        }
+                        let attrs: AttrTypes = obj
+                            .iter()
+                            .map(|(k, v)| Ok((k.clone(), Type::from_json(v)?)))
+                            .collect::<Result<_, TypeJsonError>>()?;
                         let mut optional = BTreeSet::new();
                         if let Some(opt) = items.get(2) {
                             let arr = opt.as_array().ok_or_else(|| {
@@ -445,6 +446,125 @@ impl Type {
             }
             (a, b) => a == b,
         }
+    }
+}
+
+/// The attribute types of an object type: name → type, sorted by name.
+///
+/// A shared, exactly-sized sorted slice rather than a `BTreeMap`: every
+/// object value carries its type, so at tens of thousands of resource
+/// instances a map node per object type (and a deep copy per clone) was a
+/// large share of the process's memory. Read it like a map (`get`,
+/// `iter`, `keys`, `values`); build it with `collect()` or `From`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AttrTypes(Arc<[(String, Type)]>);
+
+/// Iterator over `(name, type)` pairs of [`AttrTypes`], in name order.
+pub type AttrTypesIter<'a> =
+    std::iter::Map<std::slice::Iter<'a, (String, Type)>, fn(&(String, Type)) -> (&String, &Type)>;
+
+impl AttrTypes {
+    fn pair(p: &(String, Type)) -> (&String, &Type) {
+        (&p.0, &p.1)
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(name)).ok()
+    }
+
+    /// The type of attribute `name`.
+    pub fn get(&self, name: &str) -> Option<&Type> {
+        self.position(name).map(|i| &self.0[i].1)
+    }
+
+    /// Whether there is an attribute `name`.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.position(name).is_some()
+    }
+
+    /// Number of attributes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are no attributes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `(name, type)` pairs in name order.
+    pub fn iter(&self) -> AttrTypesIter<'_> {
+        self.0
+            .iter()
+            .map(AttrTypes::pair as fn(&(String, Type)) -> (&String, &Type))
+    }
+
+    /// Attribute names in order.
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator + Clone {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    /// Attribute types in name order.
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Type> + ExactSizeIterator + Clone {
+        self.0.iter().map(|(_, t)| t)
+    }
+
+    /// A copy as a `BTreeMap` (to modify).
+    pub fn to_btree_map(&self) -> BTreeMap<String, Type> {
+        self.iter().map(|(k, t)| (k.clone(), t.clone())).collect()
+    }
+
+    /// Builds from pairs already sorted by name without duplicates.
+    fn from_sorted(pairs: Vec<(String, Type)>) -> AttrTypes {
+        AttrTypes(pairs.into())
+    }
+}
+
+impl Default for AttrTypes {
+    fn default() -> AttrTypes {
+        AttrTypes::from_sorted(Vec::new())
+    }
+}
+
+impl FromIterator<(String, Type)> for AttrTypes {
+    /// Sorts by name; of duplicate names the last wins (as inserting into a
+    /// map).
+    fn from_iter<I: IntoIterator<Item = (String, Type)>>(iter: I) -> AttrTypes {
+        let mut pairs: Vec<(String, Type)> = iter.into_iter().collect();
+        if !pairs.windows(2).all(|w| w[0].0 < w[1].0) {
+            // Stable: equal names keep their input order, then the last of
+            // each run is kept.
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut deduped: Vec<(String, Type)> = Vec::with_capacity(pairs.len());
+            for p in pairs {
+                match deduped.last_mut() {
+                    Some(last) if last.0 == p.0 => *last = p,
+                    _ => deduped.push(p),
+                }
+            }
+            pairs = deduped;
+        }
+        AttrTypes::from_sorted(pairs)
+    }
+}
+
+impl From<BTreeMap<String, Type>> for AttrTypes {
+    fn from(m: BTreeMap<String, Type>) -> AttrTypes {
+        AttrTypes::from_sorted(m.into_iter().collect())
+    }
+}
+
+impl<'a> IntoIterator for &'a AttrTypes {
+    type Item = (&'a String, &'a Type);
+    type IntoIter = AttrTypesIter<'a>;
+    fn into_iter(self) -> AttrTypesIter<'a> {
+        self.iter()
+    }
+}
+
+impl fmt::Debug for AttrTypes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
