@@ -962,3 +962,33 @@ fn crash_journal_is_folded_first() {
 fn common_serialize(file: &terrane_state::StateFile) -> Vec<u8> {
     terrane_state::serialize(file).into_bytes()
 }
+
+/// `state show` of a state Terraform wrote (strings with quotes, escapes,
+/// `<>&`, non-ASCII text, a multi-line heredoc, an empty map, a tainted
+/// instance): the text recorded from `terraform state show` next to it.
+/// Needs no peer.
+#[test]
+fn state_show_matches_recorded_output() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/state_fixtures/show");
+    for addr in ["null_resource.a", "null_resource.b"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_terrane"))
+            .args([
+                "state",
+                "show",
+                "-no-color",
+                "-state=terraform.tfstate",
+                addr,
+            ])
+            .current_dir(&dir)
+            .env_remove("TF_WORKSPACE")
+            .output()
+            .expect("run terrane");
+        let expected = fs::read_to_string(dir.join(format!("{addr}.txt"))).expect("recorded");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{addr}");
+        assert_eq!(out.status.code(), Some(0));
+    }
+    assert!(
+        !dir.join(".terraform.tfstate.journal").exists(),
+        "state show left a file behind"
+    );
+}

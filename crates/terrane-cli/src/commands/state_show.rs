@@ -74,8 +74,31 @@ fn sensitive_top_level(obj: &Instance) -> Vec<String> {
         .collect()
 }
 
+/// A string as Terraform displays it (Go's `%q`): backslash escapes for
+/// quotes, backslashes and control characters; `<`, `>`, `&` and
+/// non-ASCII text as they are.
 fn quote(s: &str) -> String {
-    terrane_state::json::quote(s)
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn value_text(v: &serde_json::Value, depth: usize) -> String {
