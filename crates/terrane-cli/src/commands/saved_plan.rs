@@ -42,7 +42,11 @@ pub fn save(
         options: SavedOptions {
             destroy: opts.destroy,
             refresh_only: opts.refresh_only,
-            targets,
+            targets: if targets.is_empty() {
+                opts.targets.iter().map(target_text).collect()
+            } else {
+                targets
+            },
             replace: opts.replace.clone(),
         },
     };
@@ -52,6 +56,24 @@ pub fn save(
             format!("The plan file could not be written: {e}."),
         )
     })
+}
+
+/// A `-target` address as written.
+fn target_text(t: &terrane_core::addrs::TargetAddr) -> String {
+    let mut out = t.module.to_string();
+    if let Some((mode, ty, name, key)) = &t.resource {
+        if !out.is_empty() {
+            out.push('.');
+        }
+        if *mode == terrane_config::ResourceMode::Data {
+            out.push_str("data.");
+        }
+        out.push_str(&format!("{ty}.{name}"));
+        if let Some(k) = key {
+            out.push_str(&k.to_string());
+        }
+    }
+    out
 }
 
 /// The lines after a plan saved with `-out`.
@@ -313,6 +335,12 @@ fn apply_locked(
         destroy: pf.options.destroy,
         refresh_only: pf.options.refresh_only,
         replace: pf.options.replace.clone(),
+        targets: pf
+            .options
+            .targets
+            .iter()
+            .filter_map(|t| terrane_core::addrs::TargetAddr::parse(t).ok())
+            .collect(),
         workspace: std::env::var("TF_WORKSPACE").unwrap_or_else(|_| "default".into()),
         parallelism,
         interrupt: Some(terrane_core::interrupt::install()),

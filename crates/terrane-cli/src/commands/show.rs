@@ -112,6 +112,17 @@ fn show_state_file(file: &str, json: bool, ui: &Ui) -> i32 {
     0
 }
 
+/// Console formatting indents by two spaces; `show` by four.
+fn four_space(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let n = l.len() - l.trim_start_matches(' ').len();
+            format!("{}{}", " ".repeat(n * 2), &l[n..])
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Every object in state as `state show` prints it, then the outputs.
 fn state_text(state: Option<&terrane_state::StateFile>, _color: bool) -> String {
     let Some(sf) = state else {
@@ -122,23 +133,31 @@ fn state_text(state: Option<&terrane_state::StateFile>, _color: bool) -> String 
         return "\n".to_string();
     }
     let mut out = String::new();
-    let mut resources: Vec<&terrane_state::Resource> = s.resources.iter().collect();
-    resources.sort_by_key(|r| (r.module.clone(), r.mode == terrane_state::Mode::Managed));
-    for r in resources {
-        for inst in &r.instances {
-            if inst.deposed.is_some() {
-                continue;
+    // Root module first, then each module by address; a blank line after
+    // each module other than the root, as Terraform lays it out.
+    let mut modules: Vec<&str> = s.resources.iter().map(|r| r.module.as_str()).collect();
+    modules.sort();
+    modules.dedup();
+    for module in modules {
+        for r in s.resources.iter().filter(|r| r.module == module) {
+            for inst in &r.instances {
+                if inst.deposed.is_some() {
+                    continue;
+                }
+                let mut address = r.address();
+                if let Some(k) = &inst.index_key {
+                    address.push_str(&match k {
+                        terrane_state::IndexKey::Int(i) => format!("[{i}]"),
+                        terrane_state::IndexKey::String(s) => {
+                            format!("[{}]", serde_json::to_string(s).unwrap_or_default())
+                        }
+                    });
+                }
+                out.push_str(&super::state_show::render_instance(&address, r, inst));
+                out.push('\n');
             }
-            let mut address = r.address();
-            if let Some(k) = &inst.index_key {
-                address.push_str(&match k {
-                    terrane_state::IndexKey::Int(i) => format!("[{i}]"),
-                    terrane_state::IndexKey::String(s) => {
-                        format!("[{}]", serde_json::to_string(s).unwrap_or_default())
-                    }
-                });
-            }
-            out.push_str(&super::state_show::render_instance(&address, r, inst));
+        }
+        if !module.is_empty() {
             out.push('\n');
         }
     }
@@ -153,8 +172,14 @@ fn state_text(state: Option<&terrane_state::StateFile>, _color: bool) -> String 
                 .unwrap_or(terrane_value::Type::Dynamic);
             let v = terrane_value::json::unmarshal(o.value.as_str(), &ty)
                 .unwrap_or_else(|_| terrane_value::Value::null_dynamic());
-            out.push_str(&format!("{name} = {}\n", terrane_value::format_console(&v)));
+            out.push_str(&format!(
+                "{name} = {}\n",
+                four_space(&terrane_value::format_console(&v))
+            ));
         }
     }
+    // Terraform trims the text and ends it with one newline.
+    let mut out = out.trim().to_string();
+    out.push('\n');
     out
 }

@@ -367,6 +367,13 @@ pub fn state_json(state: Option<&StateFile>) -> Json {
     let Some(sf) = state else {
         return json!({ "format_version": FORMAT_VERSION });
     };
+    if sf.state.resources.is_empty() && sf.state.outputs.is_empty() {
+        // An empty state has no `values`, as in Terraform.
+        return json!({
+            "format_version": FORMAT_VERSION,
+            "terraform_version": TERRAFORM_VERSION,
+        });
+    }
     json!({
         "format_version": FORMAT_VERSION,
         "terraform_version": TERRAFORM_VERSION,
@@ -582,7 +589,7 @@ pub fn plan_json(
     // values (the plan walk records them there).
     let empty = State::default();
     let prior_state = prior.map(|s| &s.state).unwrap_or(&empty);
-    let mut outputs = Map::new();
+    let mut outputs = state_outputs(prior_state);
     for oc in &plan.output_changes {
         if oc.action == Action::Delete || !oc.after.unmark_deep_value().is_wholly_known() {
             continue;
