@@ -79,6 +79,21 @@ fn normalize(j: &mut Json) {
             // every path the provider says forces replacement (`id` too
             // for the null plugin); Terraform 1.0.3 lists `triggers` only.
             m.remove("replace_paths");
+            // Known difference: the plan does not carry what data sources
+            // read during planning, so `prior_state` lacks them.
+            if let Some(Json::Object(values)) = m.get_mut("prior_state").map(|p| &mut p["values"]) {
+                if let Some(Json::Array(rs)) = values
+                    .get_mut("root_module")
+                    .and_then(|r| r.get_mut("resources"))
+                {
+                    rs.retain(|r| r["mode"] != "data");
+                    if rs.is_empty() {
+                        if let Some(Json::Object(root)) = values.get_mut("root_module") {
+                            root.remove("resources");
+                        }
+                    }
+                }
+            }
             m.values_mut().for_each(normalize);
         }
         _ => {}

@@ -112,15 +112,65 @@ fn show_state_file(file: &str, json: bool, ui: &Ui) -> i32 {
     0
 }
 
-/// Console formatting indents by two spaces; `show` by four.
-fn four_space(text: &str) -> String {
-    text.lines()
-        .map(|l| {
-            let n = l.len() - l.trim_start_matches(' ').len();
-            format!("{}{}", " ".repeat(n * 2), &l[n..])
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+/// An output value as `show` prints it: lists and maps one element a
+/// line, four-space indented, map keys quoted and aligned, object
+/// attributes aligned, multi-line strings as heredocs.
+fn show_value(v: &terrane_value::Value, indent: usize) -> String {
+    use terrane_value::Kind;
+    let pad = " ".repeat(indent);
+    let inner = " ".repeat(indent + 4);
+    match v.kind() {
+        Kind::Null | Kind::Unknown => "null".to_string(),
+        Kind::Bool(b) => b.to_string(),
+        Kind::Number(n) => n.to_string(),
+        Kind::String(s) if s.contains('\n') => {
+            let mut out = String::from("<<-EOT\n");
+            for line in s.trim_end_matches('\n').split('\n') {
+                out.push_str(&format!("{inner}{line}\n"));
+            }
+            out.push_str(&format!("{pad}EOT"));
+            out
+        }
+        Kind::String(s) => serde_json::to_string(s).unwrap_or_default(),
+        Kind::List(xs) | Kind::Set(xs) | Kind::Tuple(xs) => {
+            if xs.is_empty() {
+                return "[]".to_string();
+            }
+            let mut out = String::from("[\n");
+            for x in xs {
+                out.push_str(&format!("{inner}{},\n", show_value(x, indent + 4)));
+            }
+            out.push_str(&format!("{pad}]"));
+            out
+        }
+        Kind::Map(m) | Kind::Object(m) => {
+            if m.is_empty() {
+                return "{}".to_string();
+            }
+            let quoted = matches!(v.kind(), Kind::Map(_));
+            let keys: Vec<String> = m
+                .keys()
+                .map(|k| {
+                    if quoted {
+                        serde_json::to_string(k).unwrap_or_default()
+                    } else {
+                        k.clone()
+                    }
+                })
+                .collect();
+            let width = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
+            let mut out = String::from("{\n");
+            for (k, x) in keys.iter().zip(m.values()) {
+                let gap = " ".repeat(width - k.chars().count());
+                out.push_str(&format!(
+                    "{inner}{k}{gap} = {}\n",
+                    show_value(x, indent + 4)
+                ));
+            }
+            out.push_str(&format!("{pad}}}"));
+            out
+        }
+    }
 }
 
 /// Every object in state as `state show` prints it, then the outputs.
@@ -172,14 +222,11 @@ fn state_text(state: Option<&terrane_state::StateFile>, _color: bool) -> String 
                 .unwrap_or(terrane_value::Type::Dynamic);
             let v = terrane_value::json::unmarshal(o.value.as_str(), &ty)
                 .unwrap_or_else(|_| terrane_value::Value::null_dynamic());
-            out.push_str(&format!(
-                "{name} = {}\n",
-                four_space(&terrane_value::format_console(&v))
-            ));
+            out.push_str(&format!("{name} = {}\n", show_value(&v, 0)));
         }
     }
     // Terraform trims the text and ends it with one newline.
-    let mut out = out.trim().to_string();
+    let mut out = out.trim_end().to_string();
     out.push('\n');
     out
 }

@@ -212,11 +212,15 @@ fn module_json(t: &ModuleTree, schema_versions: &BTreeMap<String, i64>) -> Json 
         .chain(m.data_resources.values())
         .map(|r| resource_json(r, &t.path, schema_versions))
         .collect();
+    // Managed resources first, then data sources, each by address.
     resources.sort_by(|a, b| {
-        a["address"]
-            .as_str()
-            .unwrap_or_default()
-            .cmp(b["address"].as_str().unwrap_or_default())
+        let key = |r: &Json| {
+            (
+                r["mode"] == "data",
+                r["address"].as_str().unwrap_or_default().to_string(),
+            )
+        };
+        key(a).cmp(&key(b))
     });
     if !resources.is_empty() {
         o.insert("resources".into(), Json::Array(resources));
