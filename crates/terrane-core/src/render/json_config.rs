@@ -23,13 +23,11 @@ fn step_text(s: &TraversalStep) -> String {
 /// reference as written up to the attribute it names, then the object
 /// itself (`null_resource.a.id`, `null_resource.a`).
 fn references(e: &Expr) -> Vec<String> {
+    // Each traversal adds its own entries; Terraform does not merge
+    // repeated references.
     let mut out: Vec<String> = Vec::new();
-    let mut push = |s: String| {
-        if !out.contains(&s) {
-            out.push(s);
-        }
-    };
     e.walk_traversals(&mut |root, steps| {
+        let mut push = |s: String| out.push(s);
         let root = root.as_str();
         // How many steps name the object (before its attribute).
         let object_len = match root {
@@ -64,11 +62,30 @@ fn references(e: &Expr) -> Vec<String> {
     out
 }
 
+/// Whether an expression calls a function (Terraform evaluates constants
+/// without any functions, so such an expression has no constant value).
+fn has_call(e: &Expr) -> bool {
+    use terrane_hcl::ast::ExprKind;
+    match &e.kind {
+        ExprKind::Call { .. } => true,
+        ExprKind::Tuple(xs) => xs.iter().any(has_call),
+        ExprKind::Object(items) => items.iter().any(|i| has_call(&i.key) || has_call(&i.value)),
+        ExprKind::Parens(x) | ExprKind::TemplateWrap(x) => has_call(x),
+        ExprKind::Index {
+            collection, key, ..
+        } => has_call(collection) || has_call(key),
+        _ => false,
+    }
+}
+
 /// `{"references": [...]}` or `{"constant_value": V}`.
 fn expression(e: &Expr) -> Json {
     let refs = references(e);
     if !refs.is_empty() {
         return json!({ "references": refs });
+    }
+    if has_call(e) {
+        return json!({});
     }
     let scope = terrane_lang::Scope::new();
     let ctx = terrane_lang::EvalContext::new(&scope);
@@ -297,6 +314,15 @@ fn provider_configs(t: &ModuleTree, out: &mut Map<String, Json>) {
                     .collect::<Vec<_>>()
                     .join(".")),
             );
+        }
+        let constraint = t
+            .module
+            .terraform
+            .required_providers
+            .get(&p.name)
+            .and_then(|r| r.version.clone());
+        if let Some(v) = constraint {
+            x.insert("version_constraint".into(), json!(v));
         }
         let exprs = body_expressions(&p.config.body, &["alias", "version"]);
         if !exprs.is_empty() {

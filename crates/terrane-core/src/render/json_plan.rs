@@ -504,7 +504,7 @@ fn planned_values(plan: &Plan) -> Json {
         }
         let mut o = Map::new();
         instance_fields(&mut o, c);
-        o.remove("module_address");
+        o.shift_remove("module_address");
         o.insert("provider_name".into(), json!(provider_name(&c.provider)));
         o.insert("schema_version".into(), json!(c.schema.version));
         let values = value_json(&c.after);
@@ -574,11 +574,10 @@ pub fn plan_json(
         top.insert("variables".into(), Json::Object(vars));
     }
     top.insert("planned_values".into(), planned_values(plan));
-    let changes: Vec<Json> = plan
-        .resource_changes
-        .iter()
-        .map(resource_change_json)
-        .collect();
+    // Terraform lists changes by address text (`module.a...` before `null_resource...`).
+    let mut sorted: Vec<&ResourceInstanceChange> = plan.resource_changes.iter().collect();
+    sorted.sort_by_cached_key(|c| (c.addr.to_string(), c.deposed.clone()));
+    let changes: Vec<Json> = sorted.into_iter().map(resource_change_json).collect();
     if !changes.is_empty() {
         top.insert("resource_changes".into(), Json::Array(changes));
     }
