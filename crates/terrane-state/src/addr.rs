@@ -442,15 +442,23 @@ pub fn find_resource(state: &State, module: &[ModuleStep], part: &ResourcePart) 
 /// returns their addresses; resources left empty are dropped.
 pub fn remove(state: &mut State, addr: &StateAddr) -> Vec<String> {
     let removed = matching_instances(state, Some(addr));
+    let key = addr.resource.as_ref().and_then(|p| p.key.as_ref());
     for m in &removed {
-        state.resources[m.resource]
-            .instances
-            .retain(|x| x.index_key != m.key);
+        let instances = &mut state.resources[m.resource].instances;
+        match key {
+            // One instance (its current and deposed objects).
+            Some(k) => instances.retain(|x| x.index_key.as_ref() != Some(k)),
+            // Every instance: the whole resource.
+            None => instances.clear(),
+        }
     }
-    let touched: Vec<usize> = removed.iter().map(|m| m.resource).collect();
+    let mut touched = vec![false; state.resources.len()];
+    for m in &removed {
+        touched[m.resource] = true;
+    }
     let mut i = 0;
     state.resources.retain(|r| {
-        let keep = !(touched.contains(&i) && r.instances.is_empty());
+        let keep = !(touched[i] && r.instances.is_empty());
         i += 1;
         keep
     });
@@ -556,10 +564,13 @@ pub fn move_to(
                 nr.module = format_module(&new_path);
                 moved.push((i, nr));
             }
-            let taken: Vec<usize> = moved.iter().map(|(i, _)| *i).collect();
+            let mut taken = vec![false; from.resources.len()];
+            for (i, _) in &moved {
+                taken[*i] = true;
+            }
             let mut idx = 0;
             from.resources.retain(|_| {
-                let keep = !taken.contains(&idx);
+                let keep = !taken[idx];
                 idx += 1;
                 keep
             });
