@@ -101,3 +101,55 @@ fn failed_check_assertion_only_warns() {
         "{text}"
     );
 }
+
+/// Runs terrane with `args` in `dir` (built-in providers).
+fn terrane(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_terrane"))
+        .args(args)
+        .current_dir(dir)
+        .env("TERRANE_PROVIDERS", "builtin")
+        .output()
+        .expect("run terrane");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn replace_triggered_by_replaces_on_change_only() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conditions/triggers");
+    let dir = std::env::temp_dir().join(format!("terrane-triggers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    std::fs::copy(src.join("main.tf"), dir.join("main.tf")).expect("copy main.tf");
+    let (code, text) = terrane(&dir, &["apply", "-no-color", "-auto-approve"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("Resources: 5 added"), "{text}");
+    // Nothing changed: no trigger fires.
+    let (code, text) = terrane(&dir, &["plan", "-no-color"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("No changes."), "{text}");
+    // The source is replaced: the whole-resource and the attribute
+    // reference both fire; the unrelated one does not.
+    let (code, text) = terrane(&dir, &["plan", "-no-color", "-var", "v=2"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(
+            "  # null_resource.whole will be replaced due to changes in replace_triggered_by"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  # null_resource.attr[0] will be replaced due to changes in replace_triggered_by"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("  # null_resource.unrelated"), "{text}");
+    assert!(
+        text.contains("Plan: 3 to add, 0 to change, 3 to destroy."),
+        "{text}"
+    );
+}

@@ -54,6 +54,7 @@ impl<'a> Engine<'a> {
             drift: Vec::new(),
             provider_configs: BTreeMap::new(),
             stop_sent: false,
+            target_needed: Default::default(),
         }
     }
 
@@ -110,7 +111,11 @@ impl<'a> Engine<'a> {
             };
             prior.set_type(&addr.type_name, &pi.state_addr, schema.block.implied_type());
             for (key, inst) in prior.instances_of(&addr) {
-                if inst.value.is_null() {
+                let iaddr = addr.instance(key.clone());
+                if inst.value.is_null()
+                    || (!opts.targets.is_empty()
+                        && !opts.targets.iter().any(|t| t.contains(&iaddr)))
+                {
                     continue;
                 }
                 changes.push(ResourceInstanceChange {

@@ -57,6 +57,8 @@ pub struct PlanOptions {
     pub refresh_only: bool,
     /// `-replace=ADDR` instance addresses.
     pub replace: Vec<String>,
+    /// `-target=ADDR`: only these (and what they depend on) are planned.
+    pub targets: Vec<crate::addrs::TargetAddr>,
     pub workspace: String,
     /// At most this many provider operations at once (`-parallelism`);
     /// 0 means [`DEFAULT_PARALLELISM`], 1 runs everything on the calling
@@ -158,6 +160,9 @@ pub(crate) struct Walker<'e, 'p> {
     pub provider_configs: BTreeMap<String, crate::plan::ProviderConfig>,
     /// Providers were asked to stop after an interrupt.
     pub stop_sent: bool,
+    /// With `-target`: (module instance, resource key) of the resources
+    /// the targeted ones depend on, which are planned in full.
+    pub target_needed: BTreeSet<(String, String)>,
 }
 
 /// Source address of a provider local name in a module.
@@ -246,6 +251,8 @@ enum InstanceJob {
         config: Value,
         create_before_destroy: bool,
         ignore_changes: Option<terrane_config::IgnoreChanges>,
+        /// A `replace_triggered_by` reference changed.
+        replace_triggered: bool,
     },
     Data {
         addr: ResourceInstanceAddr,
@@ -294,6 +301,25 @@ impl<'e> Walker<'e, '_> {
                 return Value::unknown_dynamic();
             }
         };
+        if !self.shared.opts.targets.is_empty() {
+            for r in m
+                .managed_resources
+                .values()
+                .chain(m.data_resources.values())
+            {
+                let ra = ResourceAddr {
+                    module: path.clone(),
+                    mode: r.mode,
+                    type_name: r.type_name.clone(),
+                    name: r.name.clone(),
+                };
+                if self.shared.opts.targets.iter().any(|t| t.touches(&ra)) {
+                    for d in dependencies(&deps, r) {
+                        self.target_needed.insert((path.to_string(), d));
+                    }
+                }
+            }
+        }
         let mut scope = Scope::new();
         let cwd = std::env::current_dir().unwrap_or_default();
         scope.path_cwd = cwd.to_string_lossy().into_owned();
@@ -953,6 +979,36 @@ impl<'e> Walker<'e, '_> {
         shared
             .prior
             .set_type(&r.type_name, &pi.state_addr, ty.clone());
+        // `-target`: a resource neither targeted nor needed by a target
+        // keeps its objects from state, untouched.
+        let targets = &shared.opts.targets;
+        let needed = self.target_needed.contains(&(path.to_string(), r.addr()));
+        let directly = targets.iter().any(|t| t.touches(&addr));
+        let in_target = |a: &ResourceInstanceAddr| {
+            targets.is_empty() || needed || targets.iter().any(|t| t.contains(a))
+        };
+        if !targets.is_empty() && !needed && !directly {
+            let prior = shared.prior.instances_of(&addr);
+            let mut run = RunningResource {
+                mode: r.mode,
+                scope_key: match r.mode {
+                    ResourceMode::Managed => r.addr(),
+                    ResourceMode::Data => r.addr().trim_start_matches("data.").to_string(),
+                },
+                counted: r.count.is_some(),
+                each: r.for_each.is_some(),
+                postconditions: Vec::new(),
+                instance_values: Vec::new(),
+                keys: Vec::new(),
+                outcomes: Vec::new(),
+                remaining: 0,
+            };
+            for (key, p) in prior {
+                run.keys.push(Some(key));
+                run.outcomes.push(Some(Outcome::new(p.value)));
+            }
+            return Some(run);
+        }
         let keys = if shared.opts.destroy {
             Vec::new()
         } else {
@@ -962,8 +1018,22 @@ impl<'e> Walker<'e, '_> {
         let resource_deps = Arc::new(dependencies(deps, r));
         let mut jobs: Vec<(Option<InstanceKey>, InstanceJob)> = Vec::new();
         let mut instance_values = Vec::new();
+        // Slots of instances outside `-target`, with their values.
+        let mut skipped_values: Vec<(usize, Value)> = Vec::new();
         for (key, iv) in keys {
             let iaddr = addr.instance(key.clone());
+            if !in_target(&iaddr) {
+                // An instance outside the targets keeps its object.
+                instance_values.push(None);
+                let value = shared
+                    .prior
+                    .instance(&iaddr)
+                    .map(|p| p.value)
+                    .unwrap_or_else(|| Value::unknown(ty.clone()));
+                jobs.push((Some(key), InstanceJob::Failed { ty: ty.clone() }));
+                skipped_values.push((jobs.len() - 1, value));
+                continue;
+            }
             instance_values.push(Some(iv.clone()));
             let ctx = EvalContext::new(scope).with_instance(iv);
             let subject = Subject {
@@ -992,6 +1062,7 @@ impl<'e> Walker<'e, '_> {
                         config,
                         create_before_destroy: r.lifecycle.create_before_destroy == Some(true),
                         ignore_changes: r.lifecycle.ignore_changes.clone(),
+                        replace_triggered: self.replace_triggered(r, path, &ctx),
                     },
                     ResourceMode::Data => InstanceJob::Data {
                         addr: iaddr,
@@ -1004,7 +1075,7 @@ impl<'e> Walker<'e, '_> {
         // Instances in state that the configuration no longer has.
         if r.mode == ResourceMode::Managed {
             for (key, prior) in shared.prior.instances_of(&addr) {
-                if key_set.contains(&key) {
+                if key_set.contains(&key) || !in_target(&addr.instance(key.clone())) {
                     continue;
                 }
                 let reason = if shared.opts.destroy {
@@ -1092,7 +1163,53 @@ impl<'e> Walker<'e, '_> {
                 }
             }));
         }
+        for (slot, v) in skipped_values {
+            run.outcomes[slot] = Some(Outcome::new(v));
+        }
         Some(run)
+    }
+
+    /// Whether a `replace_triggered_by` reference of `r` changes in this
+    /// plan (Terraform 1.2 semantics): a resource or instance reference
+    /// when it is planned for update or replacement, an attribute
+    /// reference when the attribute's value changes.
+    fn replace_triggered(&self, r: &Resource, path: &ModuleInstance, ctx: &EvalContext) -> bool {
+        if !matches!(self.shared.mode, Mode::Plan) {
+            return false;
+        }
+        r.lifecycle.replace_triggered_by.iter().any(|e| {
+            let Some((ty, name, key, attrs)) = trigger_reference(&e.expr, ctx, &e.file) else {
+                return false;
+            };
+            self.changes.iter().any(|c| {
+                let a = &c.addr;
+                if a.resource.module != *path
+                    || a.resource.mode != ResourceMode::Managed
+                    || a.resource.type_name != ty
+                    || a.resource.name != name
+                    || key.as_ref().is_some_and(|k| *k != a.key)
+                {
+                    return false;
+                }
+                if attrs.is_empty() {
+                    return matches!(
+                        c.action,
+                        Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
+                    );
+                }
+                let mut p = terrane_value::Path::root();
+                for at in &attrs {
+                    p = p.attr(at.clone());
+                }
+                match (c.before.get_path(&p), c.after.get_path(&p)) {
+                    (Ok(b), Ok(a)) => {
+                        !a.is_wholly_known()
+                            || !b.unmark_deep_value().raw_equal(&a.unmark_deep_value())
+                    }
+                    _ => c.action != Action::NoOp,
+                }
+            })
+        })
     }
 
     /// Collects a resource's finished instances into its value, changes
@@ -1160,6 +1277,7 @@ impl Shared<'_> {
                 config,
                 create_before_destroy,
                 ignore_changes,
+                replace_triggered,
             } => self.managed_instance(
                 &addr,
                 pi,
@@ -1168,6 +1286,7 @@ impl Shared<'_> {
                 deps,
                 create_before_destroy,
                 ignore_changes.as_ref(),
+                replace_triggered,
             ),
             InstanceJob::Data { addr, config } => self.data_instance(&addr, pi, schema, config),
             InstanceJob::Orphan {
@@ -1282,6 +1401,7 @@ impl Shared<'_> {
         deps: &[String],
         cbd: bool,
         ignore_changes: Option<&terrane_config::IgnoreChanges>,
+        triggered: bool,
     ) -> Outcome {
         let ty = schema.block.implied_type();
         let mut out = Outcome::new(Value::unknown(ty.clone()));
@@ -1328,11 +1448,15 @@ impl Shared<'_> {
                     mut private,
                 } = pc;
                 let mut reason = ActionReason::None;
-                if action != Action::Create && (tainted || by_request || action.is_replace()) {
+                if action != Action::Create
+                    && (tainted || by_request || triggered || action.is_replace())
+                {
                     reason = if tainted {
                         ActionReason::ReplaceBecauseTainted
                     } else if by_request {
                         ActionReason::ReplaceByRequest
+                    } else if triggered {
+                        ActionReason::ReplaceByTriggers
                     } else {
                         ActionReason::ReplaceBecauseCannotUpdate
                     };
@@ -1639,6 +1763,76 @@ pub struct PriorInstance {
     pub tainted: bool,
 }
 
+/// A `replace_triggered_by` entry as (type, name, instance key if one is
+/// given, attribute names): `null_resource.a`, `null_resource.a[0].id`,
+/// `null_resource.a[count.index]`.
+fn trigger_reference(
+    expr: &terrane_hcl::ast::Expr,
+    ctx: &EvalContext,
+    file: &Arc<terrane_hcl::SourceFile>,
+) -> Option<(String, String, Option<InstanceKey>, Vec<String>)> {
+    use terrane_hcl::ast::{ExprKind, IndexKey as K, TraversalStep as S};
+    let attrs_of = |steps: &[S]| -> Option<Vec<String>> {
+        steps
+            .iter()
+            .map(|s| match s {
+                S::Attr(id) => Some(id.name.to_string()),
+                S::Index { .. } => None,
+            })
+            .collect()
+    };
+    match &expr.kind {
+        ExprKind::Traversal { root, steps } => {
+            let Some(S::Attr(name)) = steps.first() else {
+                return None;
+            };
+            let (key, rest) = match steps.get(1) {
+                Some(S::Index { key, .. }) => (
+                    Some(match key {
+                        K::Number(n) => InstanceKey::Int(n.parse().ok()?),
+                        K::String(s) => InstanceKey::Str(s.to_string()),
+                    }),
+                    &steps[2..],
+                ),
+                _ => (None, &steps[1..]),
+            };
+            Some((
+                root.name.to_string(),
+                name.name.to_string(),
+                key,
+                attrs_of(rest)?,
+            ))
+        }
+        ExprKind::RelativeTraversal { source, steps } => {
+            let (ty, name, key, mut attrs) = trigger_reference(source, ctx, file)?;
+            attrs.extend(attrs_of(steps)?);
+            Some((ty, name, key, attrs))
+        }
+        ExprKind::Index {
+            collection, key, ..
+        } => {
+            let (ty, name, None, attrs) = trigger_reference(collection, ctx, file)? else {
+                return None;
+            };
+            if !attrs.is_empty() {
+                return None;
+            }
+            let (k, d) = eval_expr(key, &ctx.clone().with_file(file));
+            if d.has_errors() {
+                return None;
+            }
+            let (k, _) = k.unmark_deep();
+            let key = match k.kind() {
+                Kind::String(s) => InstanceKey::Str(s.to_string()),
+                Kind::Number(_) => InstanceKey::Int(is_known_int(&k)?),
+                _ => return None,
+            };
+            Some((ty, name, Some(key), attrs))
+        }
+        _ => None,
+    }
+}
+
 /// Evaluates `precondition` / `postcondition` / `assert` rules: a rule
 /// whose condition is false reports `summary` (an error, or a warning for
 /// check blocks) with its error message, at the condition; an unknown
@@ -1759,7 +1953,7 @@ fn replace_at(config: &Value, prior: &Value, steps: &[IgnoreStep]) -> Value {
                     .unwrap_or_else(|| Value::null(c.ty().clone()));
                 attrs.insert(name.clone(), replace_at(&c, &p, rest));
             }
-            Value::object(attrs).with_marks(config.marks())
+            Value::object(attrs.into()).with_marks(config.marks())
         }
         (IgnoreStep::Key(k) | IgnoreStep::Attr(k), Kind::Map(elems)) => {
             let mut elems = elems.clone();
@@ -1786,7 +1980,7 @@ fn replace_at(config: &Value, prior: &Value, steps: &[IgnoreStep]) -> Value {
             if elems.is_empty() {
                 Value::map_empty(ety)
             } else {
-                Value::map(ety, elems)
+                Value::map(ety, elems.into())
             }
         }
         (IgnoreStep::Key(k), Kind::List(elems)) => {

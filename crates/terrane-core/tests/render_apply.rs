@@ -87,3 +87,36 @@ fn footer() {
     assert!(f.starts_with("\n───"));
     assert!(f.ends_with("if you run \"terraform apply\" now.\n"));
 }
+
+#[test]
+fn refresh_and_long_operation_lines() {
+    // As hashicorp/aws 3.39.0 runs under Terraform 1.0.3.
+    assert_eq!(
+        refresh_start("aws_vpc.main", Some("vpc-5e30"), &C),
+        "\x1b[0m\x1b[1maws_vpc.main: Refreshing state... [id=vpc-5e30]\x1b[0m\n"
+    );
+    assert_eq!(
+        refresh_start("aws_vpc.main", Some("vpc-5e30"), &N),
+        "aws_vpc.main: Refreshing state... [id=vpc-5e30]\n"
+    );
+    assert_eq!(
+        apply_progress_id(
+            "aws_instance.web[1]",
+            Action::Delete,
+            Some("i-b7a2"),
+            Duration::from_secs(10),
+            &N
+        ),
+        "aws_instance.web[1]: Still destroying... [id=i-b7a2, 10s elapsed]\n"
+    );
+    assert_eq!(
+        apply_progress_id(
+            "aws_route53_record.web",
+            Action::Create,
+            None,
+            Duration::from_secs(30),
+            &N
+        ),
+        "aws_route53_record.web: Still creating... [30s elapsed]\n"
+    );
+}

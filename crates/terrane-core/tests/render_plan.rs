@@ -827,3 +827,62 @@ fn aws_ssm_sensitive() {
     };
     check("aws_ssm_sensitive", &plan);
 }
+
+#[test]
+fn drift_section() {
+    // The shapes Terraform 1.0.3 showed for hashicorp/aws 3.39.0 on moto:
+    // null → "" is neither shown nor counted, null → {} is shown.
+    let s = schema("aws_ssm_parameter");
+    let before = obj(
+        &s,
+        json!({"id": "p", "name": "p", "type": "String", "value": "v"}),
+    );
+    let after = obj(
+        &s,
+        json!({"id": "p", "name": "p", "type": "String", "value": "v", "description": "", "tags": {}}),
+    );
+    let gone = obj(
+        &s,
+        json!({"id": "q", "name": "q", "type": "String", "value": "w"}),
+    );
+    let plan = Plan {
+        drift: vec![
+            change(
+                managed("aws_ssm_parameter", "p"),
+                Action::Update,
+                &s,
+                before,
+                after,
+            ),
+            change(
+                managed("aws_ssm_parameter", "q"),
+                Action::Delete,
+                &s,
+                gone,
+                null_obj(&s),
+            ),
+        ],
+        ..Default::default()
+    };
+    let got = terrane_core::render::render_plan(&plan, &RenderOptions { color: false });
+    let rule = "─".repeat(77);
+    let want_start = "\nNote: Objects have changed outside of Terraform\n\n\
+        Terraform detected the following changes made outside of Terraform since the\n\
+        last \"terraform apply\":\n\n  # aws_ssm_parameter.p has been changed\n  ~ resource \"aws_ssm_parameter\" \"p\" {\n";
+    assert!(got.starts_with(want_start), "{got}");
+    assert!(!got.contains("description"), "{got}");
+    assert!(got.contains("      + tags  = {}\n"), "{got}");
+    assert!(got.contains("  # aws_ssm_parameter.q has been deleted\n  - resource \"aws_ssm_parameter\" \"q\" {\n"), "{got}");
+    assert!(
+        got.ends_with(&format!(
+            "\nUnless you have made equivalent changes to your configuration, or ignored the\n\
+         relevant attributes using ignore_changes, the following plan may include\n\
+         actions to undo or respond to these changes.\n\n{rule}\n\n\
+         No changes. Your infrastructure matches the configuration.\n\n\
+         Your configuration already matches the changes detected above. If you'd like\n\
+         to update the Terraform state to match, create and apply a refresh-only plan:\n  \
+         terraform apply -refresh-only\n"
+        )),
+        "{got}"
+    );
+}

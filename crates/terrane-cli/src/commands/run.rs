@@ -39,6 +39,8 @@ struct Options {
     detailed_exitcode: bool,
     state_path: PathBuf,
     replace: Vec<String>,
+    /// `-target=ADDR`, as given.
+    targets: Vec<String>,
     parallelism: usize,
 }
 
@@ -82,11 +84,13 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
     )?;
     let mut vars = Vec::new();
     let mut replace = Vec::new();
+    let mut targets = Vec::new();
     for (name, value) in flags.values() {
         match (name.as_str(), value) {
             ("var", Some(v)) => vars.push(VarArg::Var(v.clone())),
             ("var-file", Some(v)) => vars.push(VarArg::File(v.clone())),
             ("replace", Some(v)) => replace.push(v.clone()),
+            ("target", Some(v)) => targets.push(v.clone()),
             _ => {}
         }
     }
@@ -110,6 +114,7 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
             .map(PathBuf::from)
             .unwrap_or_else(super::statefile::default_state_path),
         replace,
+        targets,
         parallelism: match flags.value("parallelism") {
             None => terrane_core::walk::DEFAULT_PARALLELISM,
             Some(v) => match v.parse::<usize>() {
@@ -258,11 +263,31 @@ fn with_lock(
         root_vars,
         prior_state: prior,
     };
+    let mut targets = Vec::new();
+    for t in &opts.targets {
+        match terrane_core::addrs::TargetAddr::parse(t) {
+            Ok(a) => targets.push(a),
+            Err(detail) => {
+                ui.diagnostics([&Diagnostic::error(
+                    "Invalid target address",
+                    format!("{t:?}: {detail}"),
+                )]);
+                return 1;
+            }
+        }
+    }
+    if !targets.is_empty() {
+        diags.push(Diagnostic::warning(
+            "Resource targeting is in effect",
+            TARGET_PLAN_NOTE,
+        ));
+    }
     let plan_opts = PlanOptions {
         refresh: opts.refresh,
         destroy: opts.destroy,
         refresh_only: opts.refresh_only,
         replace: opts.replace.clone(),
+        targets,
         workspace: super::statefile::current_workspace(),
         parallelism: opts.parallelism,
         // Ctrl-C (SIGINT) and SIGTERM: stop gracefully, then hard on a
@@ -363,6 +388,15 @@ fn with_lock(
         stop_ticker.store(true, std::sync::atomic::Ordering::SeqCst);
         r
     });
+    let mut d = d;
+    if !plan_opts.targets.is_empty() {
+        d.push(Diagnostic::warning(
+            "Applied changes may be incomplete",
+            TARGET_APPLY_NOTE,
+        ));
+    }
+    // Warnings of the apply itself are shown before the summary.
+    let apply_warnings: Vec<Diagnostic> = d.iter().filter(|x| !x.is_error()).cloned().collect();
     diags.extend(d);
     let write = local.write(&new_state);
     match write {
@@ -378,6 +412,9 @@ fn with_lock(
     if diags.has_errors() {
         ui.diagnostics(diags.iter());
         return 1;
+    }
+    if !apply_warnings.is_empty() {
+        ui.diagnostics(apply_warnings.iter());
     }
     let (add, change, destroy) = if changes && !plan.refresh_only {
         plan.counts()
@@ -395,6 +432,12 @@ fn with_lock(
     }
     0
 }
+
+/// The warning of a plan with `-target` (Terraform's words).
+const TARGET_PLAN_NOTE: &str = "You are creating a plan with the -target option, which means that the result of this plan may not represent all of the changes requested by the current configuration.\n\t\t\nThe -target option is not for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when Terraform specifically suggests to use it as part of an error message.";
+
+/// The warning after an apply with `-target`.
+const TARGET_APPLY_NOTE: &str = "The plan was created with the -target option in effect, so some changes requested in the configuration may have been ignored and the output values may not be fully updated. Run the following command to verify that no other changes are pending:\n    terraform plan\n\t\nNote that the -target option is not suitable for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when Terraform specifically suggests to use it as part of an error message.";
 
 /// Operations in flight: address → (action, prior id, start, next tick
 /// number).

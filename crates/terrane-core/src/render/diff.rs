@@ -84,14 +84,14 @@ fn absent_both(old: &Value, new: &Value) -> bool {
         || (old.as_str() == Some("") && new.as_str() == Some("") && same(old, new))
 }
 
-/// Null or the empty string: legacy providers report an unset string
-/// either way, and Terraform 1.0.3 neither shows nor counts an attribute
-/// that is one of them on both sides of an in-place diff (seen with
-/// hashicorp/aws 3.39.0: `null` in state, `""` after refresh).
+/// Null before and the empty string after: legacy providers report an
+/// unset string either way, and Terraform 1.0.3 neither shows nor counts
+/// such an attribute in an in-place diff (seen with hashicorp/aws 3.39.0:
+/// `null` in state, `""` after refresh). The other direction, `""` to
+/// null, is shown.
 fn blank_both(old: &Value, new: &Value) -> bool {
-    let blank =
-        |v: &Value| v.is_null() || (v.is_known() && !v.is_marked() && v.as_str() == Some(""));
-    blank(old) && blank(new)
+    absent_both(old, new)
+        || (old.is_null() && new.is_known() && !new.is_marked() && new.as_str() == Some(""))
 }
 
 fn get_attr(obj: &Value, name: &str) -> Value {

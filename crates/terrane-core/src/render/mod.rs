@@ -313,6 +313,9 @@ pub fn render_resource_change(c: &ResourceInstanceChange, opts: &RenderOptions) 
             ActionReason::ReplaceByRequest => {
                 format!("[bold]  # {addr}[reset] will be [bold][red]replaced[reset], as requested")
             }
+            ActionReason::ReplaceByTriggers => {
+                format!("[bold]  # {addr}[reset] will be [bold][red]replaced[reset] due to changes in replace_triggered_by")
+            }
             _ => format!("[bold]  # {addr}[reset] must be [bold][red]replaced"),
         },
         Action::Delete => format!("[bold]  # {addr}[reset] will be [bold][red]destroyed"),
@@ -401,7 +404,7 @@ pub fn apply_start(addr: &str, action: Action, id: Option<&str>, opts: &RenderOp
 /// `null_resource.a: Refreshing state... [id=x]` with its newline.
 pub fn refresh_start(addr: &str, id: Option<&str>, opts: &RenderOptions) -> String {
     let s = format!(
-        "[reset][bold]{addr}: Refreshing state...{}[reset]",
+        "[reset][bold]{addr}: Refreshing state...{}",
         id_suffix(id)
     );
     format!("{}\n", col(&s, opts))
