@@ -733,6 +733,21 @@ fn workspaces_match() {
     ] {
         failures.extend(step(&pair, args, &env, "", false));
     }
+    // terraform.workspace in expressions: the selected workspace.
+    failures.extend(step(
+        &pair,
+        &["console"],
+        &env,
+        "terraform.workspace\n",
+        false,
+    ));
+    failures.extend(step(
+        &pair,
+        &["console"],
+        &[],
+        "terraform.workspace\n",
+        false,
+    ));
     // A workspace named only by TF_WORKSPACE comes into being.
     for args in [
         &["state", "list", "-no-color"][..],

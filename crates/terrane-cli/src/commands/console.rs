@@ -117,6 +117,7 @@ pub fn run(args: &[String], _global: &crate::GlobalOptions) -> i32 {
         _ => return 1,
     };
     let mut scope = Scope::from_module_with_values(&module, values);
+    scope.workspace = super::statefile::current_workspace();
     load_state(&mut scope, Path::new(&state_path));
 
     let stdin = std::io::stdin();
