@@ -341,7 +341,7 @@ fn apply_locked(
             .iter()
             .filter_map(|t| terrane_core::addrs::TargetAddr::parse(t).ok())
             .collect(),
-        workspace: std::env::var("TF_WORKSPACE").unwrap_or_else(|_| "default".into()),
+        workspace: super::statefile::current_workspace(),
         parallelism,
         interrupt: Some(terrane_core::interrupt::install()),
     };
