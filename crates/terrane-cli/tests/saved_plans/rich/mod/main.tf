@@ -1,0 +1,3 @@
+variable "value" {}
+resource "null_resource" "inner" { triggers = { v = var.value } }
+output "out" { value = null_resource.inner.id }
