@@ -279,14 +279,28 @@ fn delete(args: &[String], ui: &Ui) -> i32 {
     }
     let force = f.bool("force", false).unwrap_or(false);
     let path = state_path_of(name);
-    let has_resources = std::fs::read(&path)
-        .ok()
-        .and_then(|b| {
-            terrane_state::read(&b, &ReadOptions::default())
-                .ok()
-                .flatten()
-        })
+    // Under the workspace's lock, as Terraform: a running apply there
+    // makes the delete fail instead of pulling the state from under it.
+    let lock = LockOptions {
+        lock: f.bool("lock", true).unwrap_or(true),
+        timeout: f
+            .value("lock-timeout")
+            .and_then(statefile::parse_duration)
+            .unwrap_or_default(),
+    };
+    let Some(open) = statefile::open(
+        &path,
+        Backup::Disabled,
+        Some(&lock),
+        "OperationTypeInvalid",
+        ui,
+    ) else {
+        return 1;
+    };
+    let has_resources = open
+        .file()
         .is_some_and(|s| s.state.resources.iter().any(|r| !r.instances.is_empty()));
+    open.close();
     if has_resources && !force {
         eprintln!("Workspace {name:?} is not empty.\n\nDeleting {name:?} can result in dangling resources: resources that\nexist but are no longer manageable by Terraform. Please destroy\nthese resources first.  If you want to delete this workspace\nanyway and risk dangling resources, use the '-force' flag.");
         return 1;
