@@ -401,3 +401,22 @@ fn apply_of_a_saved_plan_ignores_later_edits() {
     assert_eq!(a["instances"][0]["attributes"]["triggers"]["version"], "1");
     assert!(state["outputs"].get("late").is_none());
 }
+
+#[test]
+fn unreadable_plan_files_are_reported_like_terraform() {
+    let Some(t) = tools() else { return };
+    let (tf, tn) = setup(&t, "04-trigger-replace", "bad");
+    let mut outcomes = Vec::new();
+    for (tool, dir) in [(&t.terraform, &tf), (&t.terrane, &tn)] {
+        fs::write(dir.join("bad.tfplan"), "not a zip\n").expect("write");
+        let apply = run(tool, dir, &["apply", "-no-color", "bad.tfplan"], &t.peer);
+        let show = run(tool, dir, &["show", "-no-color", "bad.tfplan"], &t.peer);
+        outcomes.push([apply, show].map(|o| (o.status.code(), text(&o))));
+    }
+    assert!(
+        outcomes[0][0].1.contains("as a plan file"),
+        "{}",
+        outcomes[0][0].1
+    );
+    assert_eq!(outcomes[0], outcomes[1]);
+}

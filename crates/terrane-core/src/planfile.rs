@@ -153,7 +153,7 @@ pub fn write(path: &Path, pf: &PlanFile) -> Result<(), String> {
 /// `factory`), as the file does not carry them.
 pub fn read(path: &Path, factory: &dyn ProviderFactory) -> Result<PlanFile, String> {
     let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut zip = zip::ZipArchive::new(f).map_err(|e| format!("not a plan file: {e}"))?;
+    let mut zip = zip::ZipArchive::new(f).map_err(|_| "zip: not a valid zip file".to_string())?;
     if zip.by_name(META_ENTRY).is_err() {
         if zip.by_name("tfplan").is_ok() {
             return Err("this plan file was written by Terraform, not terrane; plan files are not compatible between the two, so create the plan again with terrane".into());

@@ -95,6 +95,19 @@ fn show_state_file(file: &str, json: bool, ui: &Ui) -> i32 {
         )]);
         return 1;
     }
+    // Neither a plan nor a readable state: both reasons, as Terraform
+    // gives them.
+    let mut probe = terrane_state::LocalState::new(terrane_state::LocalStateOptions::new(path));
+    if let Err(e) = probe.refresh() {
+        let plan_error = match std::fs::File::open(path).map(zip_ok) {
+            Ok(true) => "the archive is not a plan file".to_string(),
+            _ => "zip: not a valid zip file".to_string(),
+        };
+        eprintln!(
+            "Terraform couldn't read the given file as a state or plan file.\nThe errors while attempting to read the file as each format are\nshown below.\n\nState read error: Error reading {file} as a statefile: {e}\n\nPlan read error: {plan_error}"
+        );
+        return 1;
+    }
     let Some(open) = statefile::open(path, Backup::Disabled, None, "", ui) else {
         return 1;
     };
@@ -171,6 +184,11 @@ fn show_value(v: &terrane_value::Value, indent: usize) -> String {
             out
         }
     }
+}
+
+/// Whether a file opens as a zip archive.
+fn zip_ok(f: std::fs::File) -> bool {
+    zip::ZipArchive::new(f).is_ok()
 }
 
 /// Every object in state as `state show` prints it, then the outputs.
