@@ -82,7 +82,9 @@ fn normalize(j: &mut Json) {
         }
         Json::Array(xs) => xs.iter_mut().for_each(normalize),
         Json::Object(m) => {
-            m.remove("terraform_version");
+            if let Some(v) = m.get_mut("terraform_version") {
+                *v = Json::String("<version>".into());
+            }
             // Known difference (docs/compatibility.md): the engine keeps
             // every path the provider says forces replacement (`id` too
             // for the null plugin); Terraform 1.0.3 lists `triggers` only.

@@ -368,11 +368,8 @@ pub fn state_json(state: Option<&StateFile>) -> Json {
         return json!({ "format_version": FORMAT_VERSION });
     };
     if sf.state.resources.is_empty() && sf.state.outputs.is_empty() {
-        // An empty state has no `values`, as in Terraform.
-        return json!({
-            "format_version": FORMAT_VERSION,
-            "terraform_version": TERRAFORM_VERSION,
-        });
+        // An empty state prints as no state at all, as in Terraform.
+        return json!({ "format_version": FORMAT_VERSION });
     }
     json!({
         "format_version": FORMAT_VERSION,
