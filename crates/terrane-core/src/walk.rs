@@ -1603,10 +1603,21 @@ impl Shared<'_> {
         } else {
             Action::Update
         };
+        // As Terraform: a create has nothing to replace, and only the
+        // paths whose values changed force a replacement (SDKv2 plugins
+        // return every ForceNew path, changed or not).
+        let requires_replace = if prior.is_null() {
+            Vec::new()
+        } else {
+            resp.requires_replace
+                .into_iter()
+                .filter(|p| replace_paths_changed(prior, &planned, std::slice::from_ref(p)))
+                .collect()
+        };
         Some(PlannedChange {
             action,
             planned,
-            requires_replace: resp.requires_replace,
+            requires_replace,
             private: resp.planned_private,
         })
     }

@@ -65,7 +65,16 @@ impl Imp for Null {
         let (planned, replace) = plan_generic(ctx.block, &rules(), req);
         let mut r = match planned {
             None => plan_response(Value::null(ctx.ty.clone()), replace),
-            Some((p, _)) => plan_response(p.to_value(), replace),
+            Some((mut p, _)) => {
+                // The legacy SDK's flatmap cannot hold a partly unknown
+                // map: the real plugin plans `triggers = { a = <unknown> }`
+                // as a wholly unknown map.
+                let triggers = p.get("triggers");
+                if triggers.is_known() && !triggers.is_wholly_known() {
+                    p.set("triggers", Value::unknown(map_str()));
+                }
+                plan_response(p.to_value(), replace)
+            }
         };
         r.planned_private = b"null".to_vec();
         r
