@@ -204,12 +204,46 @@ Options:
   backend only. For more information, see the local backend's documentation.
 ";
 
+const PULL_USAGE: &str = "Usage: terraform [global options] state pull [options]
+
+  Pull the state from its location, upgrade the local copy, and output it
+  to stdout.
+
+  This command \"pulls\" the current state and outputs it to stdout.
+  As part of this process, Terraform will upgrade the state format of the
+  local copy to the current version.
+
+  The primary use of this is for state stored remotely. This command
+  will still work with local state but is less useful for this.
+";
+
+/// Whether the arguments ask for help (before any positional argument).
+pub(crate) fn wants_help(args: &[String]) -> bool {
+    args.iter()
+        .take_while(|a| a.starts_with('-'))
+        .any(|a| matches!(a.as_str(), "-help" | "--help" | "-h"))
+}
+
 /// Dispatches `terrane state SUBCOMMAND`.
 pub fn run(args: &[String], ui: &Ui) -> i32 {
     let Some((sub, rest)) = args.split_first() else {
         print!("{STATE_USAGE}");
         return 1;
     };
+    if wants_help(rest) {
+        let usage = match sub.as_str() {
+            "list" => LIST_USAGE,
+            "show" => SHOW_USAGE,
+            "mv" => MV_USAGE,
+            "rm" => RM_USAGE,
+            "pull" => PULL_USAGE,
+            "push" => PUSH_USAGE,
+            "replace-provider" => REPLACE_PROVIDER_USAGE,
+            _ => STATE_USAGE,
+        };
+        print!("{usage}");
+        return 0;
+    }
     match sub.as_str() {
         "list" => list(rest, ui),
         "show" => show(rest, ui),
@@ -405,7 +439,7 @@ fn show(args: &[String], ui: &Ui) -> i32 {
 }
 
 fn pull(args: &[String], ui: &Ui) -> i32 {
-    let Some(f) = flags(args, &["state"], &["state"], STATE_USAGE) else {
+    let Some(f) = flags(args, &["state"], &["state"], PULL_USAGE) else {
         return 1;
     };
     let path = state_path(&f);

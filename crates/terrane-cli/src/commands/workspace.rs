@@ -15,10 +15,67 @@ use crate::ui::Ui;
 const USAGE: &str = "Usage: terraform [global options] workspace
 
   new, list, show, select and delete Terraform workspaces.
-
 ";
 
 const WORKSPACES_DIR: &str = "terraform.tfstate.d";
+
+const HELP: &str = "Usage: terraform [global options] workspace
+
+  new, list, show, select and delete Terraform workspaces.
+
+Subcommands:
+    delete    Delete a workspace
+    list      List Workspaces
+    new       Create a new workspace
+    select    Select a workspace
+    show      Show the name of the current workspace
+";
+
+const LIST_USAGE: &str = "Usage: terraform [global options] workspace list
+
+  List Terraform workspaces.
+";
+
+const SHOW_USAGE: &str = "Usage: terraform [global options] workspace show
+
+  Show the name of the current workspace.
+";
+
+const NEW_USAGE: &str = "Usage: terraform [global options] workspace new [OPTIONS] NAME
+
+  Create a new Terraform workspace.
+
+Options:
+
+    -lock=false         Don't hold a state lock during the operation. This is
+                        dangerous if others might concurrently run commands
+                        against the same workspace.
+
+    -lock-timeout=0s    Duration to retry a state lock.
+
+    -state=path         Copy an existing state file into the new workspace.
+";
+
+const SELECT_USAGE: &str = "Usage: terraform [global options] workspace select NAME
+
+  Select a different Terraform workspace.
+";
+
+const DELETE_USAGE: &str = "Usage: terraform [global options] workspace delete [OPTIONS] NAME
+
+  Delete a Terraform workspace
+
+
+Options:
+
+  -force             Remove even a non-empty workspace.
+
+  -lock=false        Don't hold a state lock during the operation. This is
+                     dangerous if others might concurrently run commands
+                     against the same workspace.
+
+  -lock-timeout=0s   Duration to retry a state lock.
+";
 
 /// Dispatches `terrane workspace SUBCOMMAND`.
 pub fn run(args: &[String], ui: &Ui) -> i32 {
@@ -26,6 +83,18 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         print!("{USAGE}");
         return 0;
     };
+    if super::state::wants_help(rest) || super::state::wants_help(std::slice::from_ref(sub)) {
+        let usage = match sub.as_str() {
+            "list" => LIST_USAGE,
+            "show" => SHOW_USAGE,
+            "new" => NEW_USAGE,
+            "select" => SELECT_USAGE,
+            "delete" => DELETE_USAGE,
+            _ => HELP,
+        };
+        print!("{usage}");
+        return 0;
+    }
     match sub.as_str() {
         "list" => list(rest),
         "show" => {
