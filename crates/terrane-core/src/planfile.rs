@@ -93,9 +93,14 @@ pub fn config_snapshot(tree: &terrane_config::ModuleTree, dir: &Path) -> BTreeMa
         }
     }
     walk(tree, &mut out);
-    let manifest = ".terraform/modules/modules.json";
-    if let Ok(text) = std::fs::read_to_string(dir.join(manifest)) {
-        out.insert(manifest.to_string(), text);
+    // The module manifest, where the loader will look for it at apply
+    // (`TF_DATA_DIR` relative to the working directory, as the loader does).
+    let data_dir = std::env::var("TF_DATA_DIR").unwrap_or_else(|_| ".terraform".into());
+    let manifest = format!("{}/modules/modules.json", data_dir.trim_end_matches('/'));
+    if !Path::new(&manifest).is_absolute() {
+        if let Ok(text) = std::fs::read_to_string(dir.join(&manifest)) {
+            out.insert(manifest, text);
+        }
     }
     out
 }
