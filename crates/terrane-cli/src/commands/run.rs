@@ -38,6 +38,12 @@ struct Options {
     input: bool,
     detailed_exitcode: bool,
     state_path: PathBuf,
+    /// `-state-out=PATH`: write the new state there instead.
+    state_out: Option<PathBuf>,
+    /// `-backup=PATH` (`-` for none).
+    backup: terrane_state::Backup,
+    /// `-lock-timeout=DURATION`.
+    lock_timeout: std::time::Duration,
     replace: Vec<String>,
     /// `-target=ADDR`, as given.
     targets: Vec<String>,
@@ -113,6 +119,20 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
             .value("state")
             .map(PathBuf::from)
             .unwrap_or_else(super::statefile::default_state_path),
+        state_out: flags
+            .value("state-out")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from),
+        backup: match flags.value("backup") {
+            Some("-") => terrane_state::Backup::Disabled,
+            Some(p) if !p.is_empty() => terrane_state::Backup::Path(PathBuf::from(p)),
+            _ => terrane_state::Backup::Default,
+        },
+        lock_timeout: match flags.value("lock-timeout") {
+            None => std::time::Duration::ZERO,
+            Some(v) => super::statefile::parse_duration(v)
+                .ok_or_else(|| format!("invalid value {v:?} for flag -lock-timeout: invalid duration"))?,
+        },
         replace,
         targets,
         parallelism: match flags.value("parallelism") {
@@ -177,14 +197,17 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
         return 1;
     }
 
-    let mut local = LocalState::new(LocalStateOptions::new(&opts.state_path));
+    let mut state_options = LocalStateOptions::new(&opts.state_path);
+    state_options.out_path = opts.state_out.clone();
+    state_options.backup = opts.backup.clone();
+    let mut local = LocalState::new(state_options);
     let operation = match cmd {
         Command::Plan => "OperationTypePlan",
         Command::Refresh => "OperationTypeRefresh",
         _ => "OperationTypeApply",
     };
     let lock_id = if opts.lock {
-        match local.lock(operation, "") {
+        match local.lock_with_timeout(operation, "", opts.lock_timeout) {
             Ok(id) => Some(id),
             Err(e) => {
                 ui.diagnostics([&Diagnostic::error(
@@ -426,11 +449,27 @@ fn with_lock(
         let _ = out.write_all(
             crate::planfmt::apply_summary(opts.destroy, add, change, destroy, ui.color).as_bytes(),
         );
+        if let Some(path) = opts
+            .state_out
+            .as_ref()
+            .filter(|_| add + change + destroy > 0)
+        {
+            let _ = write!(out, "{}", state_path_note(path));
+        }
     }
     if !opts.destroy {
         let _ = out.write_all(crate::planfmt::outputs_text(&new_state, ui.color).as_bytes());
     }
     0
+}
+
+/// What Terraform prints after an apply that changed something when
+/// `-state-out` names where the state went.
+fn state_path_note(path: &Path) -> String {
+    format!(
+        "\nThe state of your infrastructure has been saved to the path below. This state\nis required to modify and destroy your infrastructure, so keep it safe. To\ninspect the complete state use the `terraform show` command.\n\nState path: {}\n",
+        path.display()
+    )
 }
 
 /// The warning of a plan with `-target` (Terraform's words).
