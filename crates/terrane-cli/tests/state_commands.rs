@@ -565,6 +565,10 @@ fn state_pull_and_push_conflicts_match() {
             original.replace(&pair.lineage, "11111111-2222-3333-4444-555555555555"),
         ),
         ("bad.tfstate", "{\n".to_string()),
+        (
+            "same-serial.tfstate",
+            original.replace("\"x\": \"1\"", "\"x\": \"9\""),
+        ),
     ];
     for (name, text) in &variants {
         for d in [&pair.tf_dir, &pair.tn_dir] {
@@ -579,6 +583,7 @@ fn state_pull_and_push_conflicts_match() {
             &["state", "push", "-no-color", "other.tfstate"],
             &["state", "push", "-no-color", "nonexist.tfstate"],
             &["state", "push", "-no-color", "bad.tfstate"],
+            &["state", "push", "-no-color", "same-serial.tfstate"],
             &["state", "push", "-no-color", "high.tfstate"],
             &["state", "push", "-no-color", "low.tfstate"],
             &["state", "push", "-no-color", "-force", "low.tfstate"],

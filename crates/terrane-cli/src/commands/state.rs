@@ -720,6 +720,19 @@ fn push(args: &[String], ui: &Ui) -> i32 {
         return 1;
     };
     let force = f.bool("force", false).unwrap_or(false);
+    // Terraform also refuses other content under the same serial.
+    if let (false, Some(current)) = (force, open.file()) {
+        if current.lineage == pushed.lineage
+            && current.serial == pushed.serial
+            && !terrane_state::content_equal(&current.state, &pushed.state)
+        {
+            eprintln!(
+                "Failed to write state: cannot overwrite existing state with serial {} with a different state that has the same serial",
+                current.serial
+            );
+            return 1;
+        }
+    }
     if let Err(e) = open.local.write_file(&pushed, force) {
         eprintln!("Failed to write state: {e}");
         return 1;
