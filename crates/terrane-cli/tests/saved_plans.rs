@@ -422,3 +422,73 @@ fn unreadable_plan_files_are_reported_like_terraform() {
     );
     assert_eq!(outcomes[0], outcomes[1]);
 }
+
+/// A remote (git) module is applied from the plan's snapshot too, not
+/// from `.terraform/modules` as edited after the plan.
+#[test]
+fn remote_modules_apply_from_the_snapshot() {
+    let Some(t) = tools() else { return };
+    let base = std::env::temp_dir().join(format!("terrane-saved-{}-git", std::process::id()));
+    let _ = fs::remove_dir_all(&base);
+    let (src, work) = (base.join("src"), base.join("work"));
+    fs::create_dir_all(&src).expect("mkdir");
+    fs::create_dir_all(&work).expect("mkdir");
+    fs::write(
+        src.join("main.tf"),
+        "variable \"v\" {}\nresource \"null_resource\" \"r\" {\n  triggers = { v = var.v }\n}\n",
+    )
+    .expect("module");
+    for args in [
+        vec!["init", "-q"],
+        vec!["add", "main.tf"],
+        vec![
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-q",
+            "-m",
+            "module",
+        ],
+    ] {
+        let o = Command::new("git")
+            .args(&args)
+            .current_dir(&src)
+            .output()
+            .expect("git");
+        assert!(o.status.success(), "git {args:?}: {}", text(&o));
+    }
+    fs::write(
+        work.join("main.tf"),
+        format!(
+            "module \"x\" {{\n  source = \"git::file://{}\"\n  v      = \"planned\"\n}}\n",
+            src.display()
+        ),
+    )
+    .expect("root");
+    let o = run(&t.terrane, &work, &["init", "-no-color"], &t.peer);
+    assert!(o.status.success(), "init: {}", text(&o));
+    let o = run(
+        &t.terrane,
+        &work,
+        &["plan", "-no-color", "-out=p.tfplan"],
+        &t.peer,
+    );
+    assert!(o.status.success(), "plan: {}", text(&o));
+    let installed = work.join(".terraform/modules/x/main.tf");
+    let edited = fs::read_to_string(&installed)
+        .expect("installed module")
+        .replace("v = var.v", "v = \"edited\"");
+    fs::write(&installed, edited).expect("edit module");
+    let o = run(
+        &t.terrane,
+        &work,
+        &["apply", "-no-color", "p.tfplan"],
+        &t.peer,
+    );
+    assert!(o.status.success(), "apply: {}", text(&o));
+    let state = fs::read_to_string(work.join("terraform.tfstate")).expect("state");
+    assert!(state.contains("\"v\": \"planned\""), "{state}");
+    assert!(!state.contains("edited"), "{state}");
+}
