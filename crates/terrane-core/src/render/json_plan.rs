@@ -575,6 +575,11 @@ pub fn plan_json(
     let mut sorted: Vec<&ResourceInstanceChange> = plan.resource_changes.iter().collect();
     sorted.sort_by_cached_key(|c| (c.addr.to_string(), c.deposed.clone()));
     let changes: Vec<Json> = sorted.into_iter().map(resource_change_json).collect();
+    // What refreshing found changed outside terrane (Terraform 0.15.4+).
+    let drift: Vec<Json> = plan.drift.iter().map(resource_change_json).collect();
+    if !drift.is_empty() {
+        top.insert("resource_drift".into(), Json::Array(drift));
+    }
     if !changes.is_empty() {
         top.insert("resource_changes".into(), Json::Array(changes));
     }
