@@ -425,6 +425,15 @@ fn state_mv_matches() {
                 "null_resource.c2",
             ],
             &["state", "list", "-state=other.tfstate"],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "-state-out=other.tfstate",
+                "-backup-out=out.backup",
+                "null_resource.c[\"k2\"]",
+                "null_resource.c[\"k2\"]",
+            ],
             &["state", "list"],
         ],
     ));
@@ -526,7 +535,15 @@ fn state_rm_matches() {
                 "null_resource.a",
                 "null_resource.b[0]",
             ],
-            &["state", "rm", "-no-color", "module.m"],
+            &["state", "rm", "-no-color", "-backup=rm.backup", "module.m"],
+            // Terraform's state commands ignore -backup=-.
+            &[
+                "state",
+                "rm",
+                "-no-color",
+                "-backup=-",
+                "null_resource.c[\"k2\"]",
+            ],
             &["state", "rm", "-no-color", "null_resource.nope"],
             &[
                 "state",

@@ -296,14 +296,24 @@ fn state_path(f: &Flags) -> PathBuf {
         .unwrap_or_else(statefile::default_state_path)
 }
 
-/// The backup for a modifying command: `-backup` (`-` disables), else
-/// `<state>.<unix seconds>.backup`.
+/// The backup of a modifying command: `-backup=PATH`, else (also for
+/// `-backup=-`, which Terraform's state commands do not honour: their
+/// backups "cannot be disabled") `<state>.<unix seconds>.backup`.
 fn backup_for(flag: Option<&str>, state: &Path) -> Backup {
     match flag {
-        Some("-") => Backup::Disabled,
-        Some(p) if !p.is_empty() => Backup::Path(PathBuf::from(p)),
+        Some(p) if !p.is_empty() && p != "-" => Backup::Path(PathBuf::from(p)),
         _ => Backup::Path(statefile::timestamped_backup(state)),
     }
+}
+
+/// Writes `state` through `open` (serial +1, the backup first). Errors
+/// are printed.
+fn write_state(open: &mut statefile::OpenState, state: &State, ui: &Ui) -> bool {
+    if let Err(e) = open.local.write(state) {
+        error(ui, "Failed to write state", e.to_string());
+        return false;
+    }
+    true
 }
 
 /// Prints an address syntax error as Terraform does (a diagnostic about
@@ -570,13 +580,11 @@ fn mv(args: &[String], ui: &Ui) -> i32 {
         return 0;
     }
     if let (Some(d), Some(t)) = (dest.as_mut(), &to_state) {
-        if let Err(e) = d.local.write(t) {
-            error(ui, "Failed to write state", e.to_string());
+        if !write_state(d, t, ui) {
             return 1;
         }
     }
-    if let Err(e) = open.local.write(&from) {
-        error(ui, "Failed to write state", e.to_string());
+    if !write_state(&mut open, &from, ui) {
         return 1;
     }
     println!("Successfully moved 1 object(s).");
@@ -649,8 +657,7 @@ fn rm(args: &[String], ui: &Ui) -> i32 {
     if dry_run {
         return 0;
     }
-    if let Err(e) = open.local.write(&state) {
-        error(ui, "Failed to write state", e.to_string());
+    if !write_state(&mut open, &state, ui) {
         return 1;
     }
     let _ = writeln!(
@@ -888,8 +895,7 @@ fn replace_provider(args: &[String], ui: &Ui) -> i32 {
         }
         println!();
     }
-    if let Err(e) = open.local.write(&state) {
-        error(ui, "Failed to write state", e.to_string());
+    if !write_state(&mut open, &state, ui) {
         return 1;
     }
     println!(
