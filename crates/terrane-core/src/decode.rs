@@ -517,7 +517,7 @@ mod tests {
     use super::*;
 
     fn optional(ty: Type) -> terrane_plugin::Attribute {
-        let mut a = object_as_block(&BTreeMap::from([("x".to_string(), ty)]))
+        let mut a = object_as_block(&[("x".to_string(), ty)].into_iter().collect())
             .attributes
             .remove("x")
             .expect("attribute");

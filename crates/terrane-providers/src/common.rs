@@ -14,7 +14,7 @@ use terrane_plugin::{
     ReadResourceResponse, Schema, Severity, StringKind, UpgradeResourceStateRequest,
     UpgradeResourceStateResponse, ValidateProviderConfigResponse,
 };
-use terrane_value::{Path, Type, Value};
+use terrane_value::{Path, Type, Value, ValueMap};
 
 // ----- schema builders -----
 
@@ -67,7 +67,8 @@ impl Obj {
     /// The attributes of `v` (a known object), with every attribute of
     /// `block` present (missing ones null).
     pub fn from_value(block: &Block, v: &Value) -> Obj {
-        let mut attrs: BTreeMap<String, Value> = v.as_map().cloned().unwrap_or_default();
+        let mut attrs: BTreeMap<String, Value> =
+            v.as_map().map(ValueMap::to_btree_map).unwrap_or_default();
         for (name, a) in &block.attributes {
             attrs
                 .entry(name.clone())

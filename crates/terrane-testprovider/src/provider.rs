@@ -122,7 +122,7 @@ fn decode(dv: Option<&proto::DynamicValue>, ty: &Type) -> Result<Value, proto::D
 fn with_attr(v: &Value, name: &str, new: Value) -> Value {
     let mut attrs = v.as_map().cloned().unwrap_or_default();
     attrs.insert(name.to_string(), new);
-    Value::object(attrs)
+    Value::object(attrs.into())
 }
 
 fn count_items(v: Option<&Value>) -> Option<usize> {

@@ -330,7 +330,7 @@ fn conv_unmarked(
                     }
                 }
             }
-            Ok(Value::object(out))
+            Ok(Value::object_typed(want, out))
         }
         (Kind::Map(m), Type::Object { attrs, optional }) if unsafe_ => {
             let ie = from.element_type().cloned().unwrap_or(Type::Dynamic);
@@ -396,7 +396,7 @@ fn conv_elems(
 }
 
 fn conv_map_elems(
-    m: &BTreeMap<String, Value>,
+    m: &crate::ValueMap,
     ety: &Type,
     unsafe_: bool,
     path: &mut Path,

@@ -95,7 +95,7 @@ fn write_seq(out: &mut String, es: &[Value], indent: usize) {
     out.push(']');
 }
 
-fn write_mapping(out: &mut String, m: &std::collections::BTreeMap<String, Value>, indent: usize) {
+fn write_mapping(out: &mut String, m: &crate::ValueMap, indent: usize) {
     if m.is_empty() {
         out.push_str("{}");
         return;

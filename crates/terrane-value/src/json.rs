@@ -544,7 +544,7 @@ pub fn from_json(j: &Json, ty: &Type) -> Result<Value, JsonError> {
                 m.entry(k.clone())
                     .or_insert_with(|| Value::null(at.clone()));
             }
-            Ok(Value::object(m))
+            Ok(Value::object_typed(ty, m))
         }
     }
 }

@@ -30,4 +30,4 @@ pub use number::{ArithError, Number, ParseNumberError};
 pub use path::{Path, PathError, PathStep};
 pub use set::set_hash;
 pub use ty::{AttrTypes, Type, TypeJsonError};
-pub use value::{merged_marks, Kind, Mark, Marks, PathMarks, Value};
+pub use value::{merged_marks, Kind, Mark, Marks, PathMarks, Value, ValueMap, ValueMapIter};

@@ -422,7 +422,7 @@ impl<'a> Reader<'a> {
                     m.entry(k.clone())
                         .or_insert_with(|| Value::null(at.clone()));
                 }
-                Ok(Value::object(m))
+                Ok(Value::object_typed(ty, m))
             }
         }
     }

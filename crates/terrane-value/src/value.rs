@@ -92,12 +92,14 @@ enum Repr {
     Null,
     Unknown,
     Bool(bool),
-    Number(Number),
+    /// Boxed: a number is larger than the other variants, and every value
+    /// would pay for it.
+    Number(Box<Number>),
     String(String),
     /// List, set or tuple elements (set elements in canonical order).
     Seq(Vec<Value>),
     /// Map elements or object attributes.
-    Map(BTreeMap<String, Value>),
+    Map(ValueMap),
 }
 
 struct Inner {
@@ -133,9 +135,9 @@ pub enum Kind<'a> {
     /// Known tuple.
     Tuple(&'a [Value]),
     /// Known map.
-    Map(&'a BTreeMap<String, Value>),
+    Map(&'a ValueMap),
     /// Known object.
-    Object(&'a BTreeMap<String, Value>),
+    Object(&'a ValueMap),
 }
 
 fn nfc(s: String) -> String {
@@ -191,7 +193,7 @@ impl Value {
 
     /// A number.
     pub fn number(n: Number) -> Value {
-        Value::make(Type::Number, Repr::Number(n))
+        Value::make(Type::Number, Repr::Number(Box::new(n)))
     }
 
     /// A number from an integer (precision 64, as go-cty's `NumberIntVal`).
@@ -247,7 +249,7 @@ impl Value {
 
     /// A map with element type `ety` (elements must have that type).
     pub fn map(ety: Type, elems: BTreeMap<String, Value>) -> Value {
-        let elems = elems
+        let elems: ValueMap = elems
             .into_iter()
             .map(|(k, v)| (nfc(k), retype(&ety, v)))
             .collect();
@@ -272,9 +274,33 @@ impl Value {
 
     /// An object; its type is derived from the attributes.
     pub fn object(attrs: BTreeMap<String, Value>) -> Value {
-        let attrs: BTreeMap<String, Value> = attrs.into_iter().map(|(k, v)| (nfc(k), v)).collect();
+        let attrs: ValueMap = attrs.into_iter().map(|(k, v)| (nfc(k), v)).collect();
         let ty = Type::object(attrs.iter().map(|(k, v)| (k.clone(), v.ty().clone())));
         Value::make(ty, Repr::Map(attrs))
+    }
+
+    /// An object expected to be of type `ty` (decoded or converted to it):
+    /// when the attributes' types are exactly `ty`'s, the value shares `ty`
+    /// instead of deriving a copy (objects are the bulk of a large state);
+    /// otherwise as [`Value::object`].
+    pub fn object_typed(ty: &Type, attrs: BTreeMap<String, Value>) -> Value {
+        if let Type::Object {
+            attrs: want,
+            optional,
+        } = ty
+        {
+            let same = optional.is_empty()
+                && want.len() == attrs.len()
+                && want
+                    .iter()
+                    .zip(&attrs)
+                    .all(|((wk, wt), (k, v))| wk == k && v.ty() == wt);
+            if same {
+                let attrs: ValueMap = attrs.into_iter().map(|(k, v)| (nfc(k), v)).collect();
+                return Value::make(ty.clone(), Repr::Map(attrs));
+            }
+        }
+        Value::object(attrs)
     }
 
     /// An object from `(name, value)` pairs (later duplicates win).
@@ -360,7 +386,7 @@ impl Value {
     /// The number, if this is a known number.
     pub fn as_number(&self) -> Option<&Number> {
         match &self.inner.repr {
-            Repr::Number(n) => Some(n),
+            Repr::Number(n) => Some(&**n),
             _ => None,
         }
     }
@@ -382,7 +408,7 @@ impl Value {
     }
 
     /// Elements of a known map or attributes of a known object.
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_map(&self) -> Option<&ValueMap> {
         match &self.inner.repr {
             Repr::Map(m) => Some(m),
             _ => None,
@@ -527,7 +553,7 @@ impl Value {
             }
             Repr::Map(m) if m.values().any(Value::has_marks_deep) => {
                 let is_obj = matches!(self.ty(), Type::Object { .. });
-                let new: BTreeMap<String, Value> = m
+                let new: ValueMap = m
                     .iter()
                     .map(|(k, e)| {
                         path.push(if is_obj {
@@ -598,7 +624,8 @@ impl Value {
                     return self.clone();
                 };
                 let mut new = m.clone();
-                new.insert(key.to_string(), e.mark_at(rest, marks));
+                let marked = e.mark_at(rest, marks);
+                new.insert(key.to_string(), marked);
                 Value {
                     inner: Arc::new(Inner {
                         ty: self.ty().clone(),
@@ -787,6 +814,157 @@ fn retype_elems(ety: &Type, elems: Vec<Value>) -> Vec<Value> {
 pub fn merged_marks<'a>(vals: impl IntoIterator<Item = &'a Value>) -> Marks {
     vals.into_iter()
         .fold(Marks::NONE, |m, v| m.union(v.marks()))
+}
+
+/// The elements of a known map or the attributes of a known object: name →
+/// value, sorted by name.
+///
+/// An exactly-sized sorted vector rather than a `BTreeMap`, whose smallest
+/// node holds eleven entries: resource instances are mostly small objects
+/// and maps, and at tens of thousands of instances those mostly empty nodes
+/// were the largest share of the process's memory. Read it like a map
+/// (`get`, `iter`, `keys`, `values`, `len`); build values from a
+/// `BTreeMap` as before, or `collect()` one.
+#[derive(Clone, Default)]
+pub struct ValueMap(Vec<(String, Value)>);
+
+/// Iterator over `(name, value)` pairs of a [`ValueMap`], in name order.
+pub type ValueMapIter<'a> = std::iter::Map<
+    std::slice::Iter<'a, (String, Value)>,
+    fn(&(String, Value)) -> (&String, &Value),
+>;
+
+impl ValueMap {
+    fn pair(p: &(String, Value)) -> (&String, &Value) {
+        (&p.0, &p.1)
+    }
+
+    fn search(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    /// An empty map.
+    pub fn new() -> ValueMap {
+        ValueMap(Vec::new())
+    }
+
+    /// The value under `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.search(key).ok().map(|i| &self.0[i].1)
+    }
+
+    /// Whether there is a value under `key`.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.search(key).is_ok()
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `(name, value)` pairs in name order.
+    pub fn iter(&self) -> ValueMapIter<'_> {
+        self.0
+            .iter()
+            .map(ValueMap::pair as fn(&(String, Value)) -> (&String, &Value))
+    }
+
+    /// Names in order.
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator + Clone {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    /// Values in name order.
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator + Clone {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    /// Inserts or replaces the value under `key`; the previous value.
+    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+        match self.search(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Err(i) => {
+                self.0.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    /// Removes and returns the value under `key`.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        self.search(key).ok().map(|i| self.0.remove(i).1)
+    }
+
+    /// A copy as a `BTreeMap`.
+    pub fn to_btree_map(&self) -> BTreeMap<String, Value> {
+        self.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}
+
+impl FromIterator<(String, Value)> for ValueMap {
+    /// Sorts by name; of duplicate names the last wins (as inserting into a
+    /// map).
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> ValueMap {
+        let mut pairs: Vec<(String, Value)> = iter.into_iter().collect();
+        if !pairs.windows(2).all(|w| w[0].0 < w[1].0) {
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut deduped: Vec<(String, Value)> = Vec::with_capacity(pairs.len());
+            for p in pairs {
+                match deduped.last_mut() {
+                    Some(last) if last.0 == p.0 => *last = p,
+                    _ => deduped.push(p),
+                }
+            }
+            pairs = deduped;
+        }
+        ValueMap(pairs)
+    }
+}
+
+impl From<BTreeMap<String, Value>> for ValueMap {
+    fn from(m: BTreeMap<String, Value>) -> ValueMap {
+        ValueMap(m.into_iter().collect())
+    }
+}
+
+impl From<ValueMap> for BTreeMap<String, Value> {
+    fn from(m: ValueMap) -> BTreeMap<String, Value> {
+        m.0.into_iter().collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a ValueMap {
+    type Item = (&'a String, &'a Value);
+    type IntoIter = ValueMapIter<'a>;
+    fn into_iter(self) -> ValueMapIter<'a> {
+        self.iter()
+    }
+}
+
+impl IntoIterator for ValueMap {
+    type Item = (String, Value);
+    type IntoIter = std::vec::IntoIter<(String, Value)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl PartialEq for ValueMap {
+    fn eq(&self, other: &ValueMap) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl fmt::Debug for ValueMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
 }
 
 impl PartialEq for Value {
