@@ -304,13 +304,71 @@ pub enum FoldOutcome {
     Stale,
 }
 
+/// Records read from a journal file: the header's base, the complete
+/// changes after it, where the last complete record ends and the file
+/// length.
+type Records = (Option<(String, u64)>, Vec<Change>, usize, usize);
+
+/// Reads every complete record of the journal `file` from its start.
+fn read_records(file: &mut File, path: &Path) -> Result<Records, JournalError> {
+    let ioe = |error| JournalError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
+    file.seek(SeekFrom::Start(0)).map_err(ioe)?;
+    let mut data = Vec::new();
+    file.read_to_end(&mut data).map_err(ioe)?;
+    let corrupt = |detail: String| JournalError::Corrupt {
+        path: path.to_path_buf(),
+        detail,
+    };
+
+    let mut base = None;
+    let mut changes = Vec::new();
+    let good_end;
+    if data.len() < MAGIC.len() {
+        if !MAGIC.starts_with(&data) {
+            return Err(corrupt("not a terrane state journal".into()));
+        }
+        good_end = 0;
+    } else if &data[..MAGIC.len()] != MAGIC {
+        return Err(corrupt("not a terrane state journal".into()));
+    } else {
+        let mut pos = MAGIC.len();
+        let mut end = pos;
+        while let Some((payload, next)) = next_record(&data, pos) {
+            if base.is_none() {
+                base = Some(
+                    decode_header(payload)
+                        .ok_or_else(|| corrupt("invalid header record".into()))?,
+                );
+            } else {
+                changes.push(
+                    decode_change(payload)
+                        .map_err(|d| corrupt(format!("record at byte {pos}: {d}")))?,
+                );
+            }
+            pos = next;
+            end = next;
+        }
+        good_end = end;
+    }
+    Ok((base, changes, good_end, data.len()))
+}
+
 /// An open journal.
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
     file: File,
     base: Option<(String, u64)>,
+    /// The changes recovered by [`Journal::open`].
     changes: Vec<Change>,
+    /// Changes appended since the journal was opened or started. They are
+    /// only on disk: an apply over tens of thousands of instances would
+    /// otherwise hold every new object twice (here and in the engine's
+    /// state); [`Journal::fold`] reads them back.
+    appended: usize,
 }
 
 impl Journal {
@@ -338,44 +396,8 @@ impl Journal {
             .truncate(false)
             .open(&path)
             .map_err(ioe)?;
-        let mut data = Vec::new();
-        file.read_to_end(&mut data).map_err(ioe)?;
-        let corrupt = |detail: String| JournalError::Corrupt {
-            path: path.clone(),
-            detail,
-        };
-
-        let mut base = None;
-        let mut changes = Vec::new();
-        let good_end;
-        if data.len() < MAGIC.len() {
-            if !MAGIC.starts_with(&data) {
-                return Err(corrupt("not a terrane state journal".into()));
-            }
-            good_end = 0;
-        } else if &data[..MAGIC.len()] != MAGIC {
-            return Err(corrupt("not a terrane state journal".into()));
-        } else {
-            let mut pos = MAGIC.len();
-            let mut end = pos;
-            while let Some((payload, next)) = next_record(&data, pos) {
-                if base.is_none() {
-                    base = Some(
-                        decode_header(payload)
-                            .ok_or_else(|| corrupt("invalid header record".into()))?,
-                    );
-                } else {
-                    changes.push(
-                        decode_change(payload)
-                            .map_err(|d| corrupt(format!("record at byte {pos}: {d}")))?,
-                    );
-                }
-                pos = next;
-                end = next;
-            }
-            good_end = end;
-        }
-        if good_end != data.len() {
+        let (base, changes, good_end, len) = read_records(&mut file, &path)?;
+        if good_end != len {
             // Drop the torn tail (or a bare partial magic) so appends
             // continue after the last complete record.
             let keep = if base.is_none() { 0 } else { good_end };
@@ -388,6 +410,7 @@ impl Journal {
             file,
             base,
             changes,
+            appended: 0,
         })
     }
 
@@ -402,7 +425,8 @@ impl Journal {
         self.base.as_ref().map(|(l, s)| (l.as_str(), *s))
     }
 
-    /// The recovered and appended changes, in order.
+    /// The changes recovered when the journal was opened, in order
+    /// (changes appended since are on disk only; see [`Journal::fold`]).
     pub fn changes(&self) -> &[Change] {
         &self.changes
     }
@@ -434,6 +458,7 @@ impl Journal {
         sync_dir(&self.path).map_err(ioe)?;
         self.base = Some((lineage, serial));
         self.changes.clear();
+        self.appended = 0;
         Ok(())
     }
 
@@ -464,7 +489,7 @@ impl Journal {
             error,
         };
         self.file.write_all(&buf).map_err(ioe)?;
-        self.changes.extend_from_slice(changes);
+        self.appended += changes.len();
         Ok(())
     }
 
@@ -476,9 +501,21 @@ impl Journal {
         })
     }
 
-    /// Applies the journal to the state held by `local` (which must have
-    /// been refreshed), writes it, and empties the journal.
+    /// Applies the journal (recovered and appended changes) to the state
+    /// held by `local` (which must have been refreshed), writes it, and
+    /// empties the journal.
     pub fn fold(&mut self, local: &mut LocalState) -> Result<FoldOutcome, JournalError> {
+        if self.appended > 0 {
+            // Appended changes are not kept in memory: read them back.
+            let (_, changes, _, _) = read_records(&mut self.file, &self.path)?;
+            let ioe = |error| JournalError::Io {
+                path: self.path.clone(),
+                error,
+            };
+            self.file.seek(SeekFrom::End(0)).map_err(ioe)?;
+            self.changes = changes;
+            self.appended = 0;
+        }
         let Some((lineage, serial)) = self.base.clone() else {
             return Ok(FoldOutcome::Empty);
         };
@@ -515,6 +552,7 @@ impl Journal {
         self.file.sync_all().map_err(ioe)?;
         self.base = None;
         self.changes.clear();
+        self.appended = 0;
         Ok(())
     }
 

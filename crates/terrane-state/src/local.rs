@@ -24,6 +24,7 @@ use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::lock::{self, HeldLock, LockError, LockInfo};
 use crate::model::{new_lineage, State, StateFile};
@@ -177,12 +178,14 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StateWriteError + '_ {
 pub struct LocalState {
     opts: LocalStateOptions,
     lock: Option<HeldLock>,
-    /// The bytes read by the last [`refresh`](Self::refresh) (for the backup).
-    read_bytes: Option<Vec<u8>>,
+    /// The bytes read by the last [`refresh`](Self::refresh), until the
+    /// backup is written. Shared with `current_bytes` when the state is
+    /// written where it was read, so a large state is held once.
+    read_bytes: Option<Arc<Vec<u8>>>,
     /// The current snapshot (as read or last written).
     current: Option<StateFile>,
     /// The bytes last written or read at the out path.
-    current_bytes: Option<Vec<u8>>,
+    current_bytes: Option<Arc<Vec<u8>>>,
     backup_written: bool,
 }
 
@@ -276,7 +279,7 @@ impl LocalState {
             })?,
             None => None,
         };
-        self.read_bytes = bytes.filter(|b| !b.is_empty());
+        self.read_bytes = bytes.filter(|b| !b.is_empty()).map(Arc::new);
         self.current_bytes = if self.opts.out_path() == self.opts.path {
             self.read_bytes.clone()
         } else {
@@ -360,8 +363,10 @@ impl LocalState {
                 atomic_write(&backup, old, None).map_err(io_err(&backup))?;
             }
             self.backup_written = true;
+            // Only the backup needed them.
+            self.read_bytes = None;
         }
-        if self.current_bytes.as_deref() != Some(bytes.as_slice()) {
+        if self.current_bytes.as_deref().map(Vec::as_slice) != Some(bytes.as_slice()) {
             let out = self.opts.out_path().to_path_buf();
             let new_lock = atomic_write(&out, &bytes, self.lock.as_ref().map(|l| &l.file))
                 .map_err(io_err(&out))?;
@@ -369,7 +374,7 @@ impl LocalState {
                 // The old descriptor's lock is on the replaced inode.
                 held.file = f;
             }
-            self.current_bytes = Some(bytes);
+            self.current_bytes = Some(Arc::new(bytes));
         }
         Ok(&*self.current.insert(file))
     }
