@@ -30,11 +30,13 @@ pub struct ClientCert {
 
 impl ClientCert {
     /// Generates a fresh ECDSA P-256 certificate shaped like go-plugin's
-    /// (CN and SAN `localhost`, CA, client and server auth usages).
+    /// (CN and SAN `localhost`, client and server auth usages), except that
+    /// it is an end-entity certificate: go-plugin marks its own as a CA,
+    /// which Go servers accept (they trust the exact certificate) but
+    /// rustls-based plugin servers reject ("CaUsedAsEndEntity").
     pub fn generate() -> Result<ClientCert, String> {
         use rcgen::{
-            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-            KeyUsagePurpose,
+            CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
         };
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
             .map_err(|e| format!("generating the client key: {e}"))?;
@@ -46,11 +48,10 @@ impl ClientCert {
         params
             .distinguished_name
             .push(DnType::CommonName, "localhost");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,
             KeyUsagePurpose::KeyEncipherment,
-            KeyUsagePurpose::KeyCertSign,
         ];
         params.extended_key_usages = vec![
             ExtendedKeyUsagePurpose::ClientAuth,
@@ -208,6 +209,22 @@ mod tests {
         assert!(algorithms()
             .supported_schemes()
             .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+    }
+
+    #[test]
+    fn client_cert_passes_a_rustls_server_verifier() {
+        // What a rustls-based plugin server does with PLUGIN_CLIENT_CERT:
+        // trust exactly that certificate and verify the one presented.
+        let c = ClientCert::generate().expect("generate");
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(c.der.clone()).expect("root");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .expect("verifier");
+        let res = verifier.verify_client_cert(&c.der, &[], UnixTime::now());
+        assert!(res.is_ok(), "{res:?}");
     }
 
     fn hex(s: &str) -> Vec<u8> {
