@@ -270,8 +270,11 @@ fn flags(args: &[String], known: &[&str], valued: &[&str], usage: &str) -> Optio
     match Flags::parse(args, &all, valued) {
         Ok(f) => Some(f),
         Err(e) => {
-            print!("{usage}");
-            eprintln!("Error parsing command-line flags: {e}");
+            // Only `list` and `replace-provider` show their usage with it.
+            if usage == LIST_USAGE || usage == REPLACE_PROVIDER_USAGE {
+                print!("{usage}");
+            }
+            eprint!("Error parsing command-line flags: {e}\n\n");
             None
         }
     }
@@ -492,7 +495,7 @@ fn mv(args: &[String], ui: &Ui) -> i32 {
     let lock = match lock_options(&f) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("{e}");
+            eprint!("Error parsing command-line flags: {e}\n\n");
             return 1;
         }
     };
@@ -612,7 +615,7 @@ fn rm(args: &[String], ui: &Ui) -> i32 {
     let lock = match lock_options(&f) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("{e}");
+            eprint!("Error parsing command-line flags: {e}\n\n");
             return 1;
         }
     };
@@ -686,7 +689,7 @@ fn push(args: &[String], ui: &Ui) -> i32 {
     let lock = match lock_options(&f) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("{e}");
+            eprint!("Error parsing command-line flags: {e}\n\n");
             return 1;
         }
     };
@@ -813,7 +816,7 @@ fn replace_provider(args: &[String], ui: &Ui) -> i32 {
     let lock = match lock_options(&f) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("{e}");
+            eprint!("Error parsing command-line flags: {e}\n\n");
             return 1;
         }
     };

@@ -111,6 +111,12 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
     }
 }
 
+/// A flag error as Terraform reports it: the usage, then the error.
+fn flag_error(usage: &str, e: &str) -> i32 {
+    eprint!("{usage}Error parsing command-line flags: {e}\n\n");
+    1
+}
+
 fn color_wrap(ui: &Ui, code: &str, s: &str) -> String {
     if ui.color {
         format!("\x1b[{code}m{s}\x1b[0m")
@@ -136,9 +142,13 @@ pub fn workspaces() -> Vec<String> {
 }
 
 fn list(args: &[String]) -> i32 {
-    if let Err(e) = Flags::parse(args, &["no-color"], &[]) {
-        eprintln!("{e}");
-        return 1;
+    match Flags::parse(args, &["no-color"], &[]) {
+        Err(e) => return flag_error(LIST_USAGE, &e),
+        Ok(f) if !f.positional.is_empty() => {
+            eprintln!("Too many command line arguments. Did you mean to use -chdir?");
+            return 1;
+        }
+        Ok(_) => {}
     }
     let current = statefile::current_workspace();
     let mut out = String::new();
@@ -207,13 +217,11 @@ fn new(args: &[String], ui: &Ui) -> i32 {
         &["lock-timeout", "state"],
     ) {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("{e}");
-            return 1;
-        }
+        Err(e) => return flag_error(NEW_USAGE, &e),
     };
     let [name] = f.positional.as_slice() else {
-        eprint!("Expected a single argument: NAME.\n\n{USAGE}");
+        eprint!("Expected a single argument: NAME.\n\n");
+        print!("{NEW_USAGE}");
         return 1;
     };
     if statefile::workspace_overridden() && statefile::current_workspace() != *name {
@@ -290,13 +298,11 @@ fn new(args: &[String], ui: &Ui) -> i32 {
 fn select(args: &[String], ui: &Ui) -> i32 {
     let f = match Flags::parse(args, &["no-color"], &[]) {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("{e}");
-            return 1;
-        }
+        Err(e) => return flag_error(SELECT_USAGE, &e),
     };
     let [name] = f.positional.as_slice() else {
-        eprint!("Expected a single argument: NAME.\n\n{USAGE}");
+        eprint!("Expected a single argument: NAME.\n\n");
+        print!("{SELECT_USAGE}");
         return 1;
     };
     if statefile::workspace_overridden() {
@@ -308,6 +314,10 @@ fn select(args: &[String], ui: &Ui) -> i32 {
     }
     if !workspaces().iter().any(|w| w == name) {
         return doesnt_exist(name, true);
+    }
+    // Already selected: Terraform says nothing.
+    if *name == statefile::current_workspace() {
+        return 0;
     }
     if let Err(e) = write_selection(name) {
         eprintln!("Failed to select workspace: {}", crate::cli::io_reason(&e));
@@ -327,13 +337,11 @@ fn delete(args: &[String], ui: &Ui) -> i32 {
         &["lock-timeout"],
     ) {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("{e}");
-            return 1;
-        }
+        Err(e) => return flag_error(DELETE_USAGE, &e),
     };
     let [name] = f.positional.as_slice() else {
-        eprint!("Expected a single argument: NAME.\n\n{USAGE}");
+        eprint!("Expected a single argument: NAME.\n\n");
+        print!("{DELETE_USAGE}");
         return 1;
     };
     if !valid_name(name) {
