@@ -381,7 +381,7 @@ fn list(args: &[String], ui: &Ui) -> i32 {
     }
     let mut out = std::io::stdout().lock();
     for m in found {
-        if let Some(id) = f.value("id") {
+        if let Some(id) = f.value("id").filter(|id| !id.is_empty()) {
             let r = &state.resources[m.resource];
             let Some(obj) = r.object(m.key.as_ref(), None) else {
                 continue;
@@ -452,7 +452,7 @@ fn show(args: &[String], ui: &Ui) -> i32 {
 }
 
 fn pull(args: &[String], ui: &Ui) -> i32 {
-    let Some(f) = flags(args, &["state"], &["state"], PULL_USAGE) else {
+    let Some(f) = flags(args, &[], &[], PULL_USAGE) else {
         return 1;
     };
     let path = state_path(&f);
@@ -675,8 +675,8 @@ fn rm(args: &[String], ui: &Ui) -> i32 {
 fn push(args: &[String], ui: &Ui) -> i32 {
     let Some(f) = flags(
         args,
-        &["force", "lock", "lock-timeout", "state"],
-        &["lock-timeout", "state"],
+        &["force", "lock", "lock-timeout"],
+        &["lock-timeout"],
         PUSH_USAGE,
     ) else {
         return 1;
