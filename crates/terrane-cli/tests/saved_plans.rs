@@ -89,6 +89,11 @@ fn normalize(j: &mut Json) {
             // every path the provider says forces replacement (`id` too
             // for the null plugin); Terraform 1.0.3 lists `triggers` only.
             m.remove("replace_paths");
+            // Terraform records an object's dependencies in an order that
+            // varies from run to run.
+            if let Some(Json::Array(deps)) = m.get_mut("depends_on") {
+                deps.sort_by_key(|d| d.to_string());
+            }
             // Known difference: the plan does not carry what data sources
             // read during planning, so `prior_state` lacks them.
             if let Some(Json::Object(values)) = m.get_mut("prior_state").map(|p| &mut p["values"]) {
