@@ -38,8 +38,10 @@ impl Drop for Pair {
     }
 }
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/state_fixtures/basic")
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/state_fixtures")
+        .join(name)
 }
 
 fn tool(
@@ -78,16 +80,21 @@ fn tool(
     child.wait_with_output().expect("wait for tool")
 }
 
-/// Both directories hold the fixture and the state Terraform applied.
+/// Both directories hold the basic fixture and the state Terraform applied.
 fn setup(name: &str) -> Option<Pair> {
+    setup_fixture(name, "basic")
+}
+
+/// Both directories hold `fixture` and the state Terraform applied.
+fn setup_fixture(name: &str, fixture_name: &str) -> Option<Pair> {
     let peer = peer_dir()?;
     let scratch =
         std::env::temp_dir().join(format!("terrane-statecmd-{}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
     let tf_dir = scratch.join("terraform");
     let tn_dir = scratch.join("terrane");
-    common::copy_dir(&fixture(), &tf_dir);
-    common::copy_dir(&fixture(), &tn_dir);
+    common::copy_dir(&fixture(fixture_name), &tf_dir);
+    common::copy_dir(&fixture(fixture_name), &tn_dir);
     let mut pair = Pair {
         terraform: peer.join("bin/terraform"),
         terrane: PathBuf::from(env!("CARGO_BIN_EXE_terrane")),
@@ -530,6 +537,93 @@ fn state_mv_more_cases_match() {
             &["state", "show", "-no-color", "null_resource.c"],
         ],
     ));
+}
+
+/// Modules with `count` and `for_each` and nested modules: listing order,
+/// module filters without a key (every instance of the call), and moves of
+/// module instances with their nested modules.
+#[test]
+fn nested_modules_match() {
+    let Some(pair) = setup_fixture("nested", "modules") else {
+        return;
+    };
+    let mut failures = run_steps(
+        &pair,
+        &[
+            &["state", "list"],
+            &["state", "list", "-no-color", "module.mc"],
+            &["state", "list", "-no-color", "module.mc[0]"],
+            &["state", "list", "-no-color", "module.mf[\"a\"]"],
+            &["state", "list", "-no-color", "module.mc[0].module.inner"],
+            &[
+                "state",
+                "list",
+                "-no-color",
+                "module.mc.module.inner.null_resource.y",
+            ],
+            &["state", "show", "-no-color", "data.null_data_source.top"],
+            &[
+                "state",
+                "show",
+                "-no-color",
+                "module.mc[1].module.inner.null_resource.y[0]",
+            ],
+            &["state", "rm", "-no-color", "-dry-run", "module.mc"],
+            &["state", "rm", "-no-color", "module.mf[\"b\"]"],
+        ],
+    );
+    // Terraform prints a dry run's module instances in map order.
+    failures.extend(step(
+        &pair,
+        &[
+            "state",
+            "mv",
+            "-no-color",
+            "-dry-run",
+            "module.mc[0]",
+            "module.mf[\"c\"]",
+        ],
+        &[],
+        "",
+        true,
+    ));
+    failures.extend(run_steps(
+        &pair,
+        &[
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "module.mc[0]",
+                "module.mf[\"c\"]",
+            ],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "module.mc[1].module.inner",
+                "module.moved",
+            ],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "data.null_data_source.top",
+                "data.null_data_source.top2",
+            ],
+            &[
+                "state",
+                "mv",
+                "-no-color",
+                "module.mf[\"a\"].null_resource.x",
+                "null_resource.fromm",
+            ],
+            &["state", "list"],
+            &["state", "rm", "-no-color", "module.mc"],
+            &["state", "list"],
+        ],
+    ));
+    check(failures);
 }
 
 #[test]

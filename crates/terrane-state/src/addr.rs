@@ -349,29 +349,80 @@ pub struct InstanceRef {
 /// Terraform's listing order: module path (root first), then mode, type,
 /// name, then instance key.
 pub fn sorted_resources(state: &State) -> Vec<usize> {
+    let paths: Vec<Option<ModulePath>> = state
+        .resources
+        .iter()
+        .map(|r| parse_module(&r.module))
+        .collect();
     let mut idx: Vec<usize> = (0..state.resources.len()).collect();
     idx.sort_by(|&a, &b| {
         let (ra, rb) = (&state.resources[a], &state.resources[b]);
-        (&ra.module, ra.mode, &ra.type_, &ra.name).cmp(&(&rb.module, rb.mode, &rb.type_, &rb.name))
+        let by_module = match (&paths[a], &paths[b]) {
+            (Some(pa), Some(pb)) => module_cmp(pa, pb),
+            _ => ra.module.cmp(&rb.module),
+        };
+        by_module.then_with(|| (ra.mode, &ra.type_, &ra.name).cmp(&(rb.mode, &rb.type_, &rb.name)))
     });
     idx
 }
 
-fn module_within(module: &[ModuleStep], prefix: &[ModuleStep]) -> bool {
-    module.len() >= prefix.len() && module[..prefix.len()] == *prefix
+/// Terraform's module instance order: shallower first, then step by step
+/// by call name and key (no key, then integers, then strings).
+pub fn module_cmp(a: &[ModuleStep], b: &[ModuleStep]) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| {
+        for (x, y) in a.iter().zip(b) {
+            let o = x.name.cmp(&y.name).then_with(|| key_cmp(&x.key, &y.key));
+            if o != std::cmp::Ordering::Equal {
+                return o;
+            }
+        }
+        std::cmp::Ordering::Equal
+    })
 }
 
-/// Whether `r` belongs to the module or resource `addr` names (any key).
-fn resource_matches(r: &Resource, addr: &StateAddr) -> bool {
+/// Whether `module` is `prefix` or below it. With `any_key`, a step of
+/// `prefix` without a key stands for every instance of that call (as the
+/// filters of `state list` and `state rm` read `module.a`).
+fn module_within(module: &[ModuleStep], prefix: &[ModuleStep], any_key: bool) -> bool {
+    module.len() >= prefix.len()
+        && module
+            .iter()
+            .zip(prefix)
+            .all(|(m, p)| m.name == p.name && (m.key == p.key || (any_key && p.key.is_none())))
+}
+
+/// Whether `r` belongs to the module or resource `addr` names (any
+/// instance key of the resource).
+fn resource_matches(r: &Resource, addr: &StateAddr, any_key: bool) -> bool {
     let Some(module) = parse_module(&r.module) else {
         return false;
     };
     match &addr.resource {
-        None => module_within(&module, &addr.module),
+        None => module_within(&module, &addr.module, any_key),
+        // A resource address names its module instance exactly.
         Some(p) => {
             module == addr.module && r.mode == p.mode && r.type_ == p.type_ && r.name == p.name
         }
     }
+}
+
+/// The module instances at or below `prefix` that hold resources, in
+/// Terraform's order.
+pub fn module_instances_under(state: &State, prefix: &[ModuleStep]) -> Vec<ModulePath> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<ModulePath> = Vec::new();
+    for r in &state.resources {
+        if !seen.insert(r.module.as_str()) {
+            continue;
+        }
+        if let Some(m) = parse_module(&r.module) {
+            if module_within(&m, prefix, false) {
+                out.push(m);
+            }
+        }
+    }
+    out.sort_by(|a, b| module_cmp(a, b));
+    out
 }
 
 /// The current instances of `state` that `addr` covers (all of them for
@@ -381,7 +432,7 @@ pub fn matching_instances(state: &State, addr: Option<&StateAddr>) -> Vec<Instan
     for i in sorted_resources(state) {
         let r = &state.resources[i];
         if let Some(a) = addr {
-            if !resource_matches(r, a) {
+            if !resource_matches(r, a, true) {
                 continue;
             }
         }
@@ -425,7 +476,7 @@ pub fn has_module(state: &State, path: &[ModuleStep]) -> bool {
     state
         .resources
         .iter()
-        .any(|r| parse_module(&r.module).is_some_and(|m| module_within(&m, path)))
+        .any(|r| parse_module(&r.module).is_some_and(|m| module_within(&m, path, false)))
 }
 
 /// Whether `state` has the resource `addr` names (ignoring its key).
@@ -500,7 +551,7 @@ pub fn move_source(state: &State, src: &StateAddr) -> Option<MoveSource> {
                 .resources
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| resource_matches(r, src))
+                .filter(|(_, r)| resource_matches(r, src, false))
                 .map(|(i, _)| i)
                 .collect();
             (!rs.is_empty()).then_some(MoveSource::Module(rs))

@@ -564,6 +564,17 @@ fn mv(args: &[String], ui: &Ui) -> i32 {
         return 0;
     };
     let verb = if dry_run { "Would move" } else { "Move" };
+    // A module moves as each module instance in it, one line each.
+    let mut moves = Vec::new();
+    if src.is_module() {
+        for m in addr::module_instances_under(&from, &src.module) {
+            let mut to = dst.module.clone();
+            to.extend_from_slice(&m[src.module.len()..]);
+            moves.push((addr::format_module(&m), addr::format_module(&to)));
+        }
+    } else {
+        moves.push((src.to_string(), dst.to_string()));
+    }
     if let Err(errs) = addr::move_to(&mut from, to_state.as_mut(), &src, &source, &dst) {
         for e in errs {
             if e.detail.is_empty() {
@@ -574,11 +585,9 @@ fn mv(args: &[String], ui: &Ui) -> i32 {
         }
         return 1;
     }
-    println!(
-        "{verb} {} to {}",
-        go_quote(&src.to_string()),
-        go_quote(&dst.to_string())
-    );
+    for (a, b) in &moves {
+        println!("{verb} {} to {}", go_quote(a), go_quote(b));
+    }
     if dry_run {
         return 0;
     }
@@ -590,7 +599,7 @@ fn mv(args: &[String], ui: &Ui) -> i32 {
     if !write_state(&mut open, &from, ui) {
         return 1;
     }
-    println!("Successfully moved 1 object(s).");
+    println!("Successfully moved {} object(s).", moves.len());
     if let Some(d) = dest {
         d.close();
     }

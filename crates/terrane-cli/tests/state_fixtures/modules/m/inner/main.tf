@@ -1,0 +1,1 @@
+resource "null_resource" "y" { count = 1 }
