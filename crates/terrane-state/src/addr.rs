@@ -87,7 +87,6 @@ fn tokens(src: &str) -> Result<Vec<Token>, AddrError> {
             b'[' if !expect_name => {
                 i += 1;
                 let key = if b.get(i) == Some(&b'"') {
-                    let start = i;
                     i += 1;
                     let mut s = String::new();
                     loop {
@@ -116,7 +115,6 @@ fn tokens(src: &str) -> Result<Vec<Token>, AddrError> {
                             }
                         }
                     }
-                    let _ = start;
                     i += 1;
                     IndexKey::String(s)
                 } else {
