@@ -974,6 +974,22 @@ fn apply_in_two_workspaces_matches() {
     check(failures);
 }
 
+/// A child process killed when dropped.
+struct KillOnDrop(std::process::Child);
+
+impl KillOnDrop {
+    fn stop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// While Terraform holds the state lock (an apply waiting at its prompt),
 /// `state rm` and `state mv` fail the same way in both tools, with
 /// Terraform's lock info; `-lock=false` goes ahead.
@@ -987,7 +1003,7 @@ fn lock_held_by_terraform_is_honoured() {
             .replace("default = \"1\"", "default = \"2\""),
     )
     .expect("change config");
-    let mut holder = Command::new(&pair.terraform)
+    let holder = Command::new(&pair.terraform)
         .args(["apply", "-no-color"])
         .current_dir(&pair.tf_dir)
         .env("TF_CLI_CONFIG_FILE", pair.peer.join("terraformrc"))
@@ -997,6 +1013,8 @@ fn lock_held_by_terraform_is_honoured() {
         .stderr(Stdio::null())
         .spawn()
         .expect("terraform apply");
+    // Stopped however the test ends.
+    let mut holder = KillOnDrop(holder);
     let info = pair.tf_dir.join(".terraform.tfstate.lock.info");
     for _ in 0..600 {
         if info.exists() {
@@ -1041,8 +1059,7 @@ fn lock_held_by_terraform_is_honoured() {
         }
     }
     let before = fs::read_to_string(pair.tf_dir.join("terraform.tfstate")).expect("state");
-    let _ = holder.kill();
-    let _ = holder.wait();
+    holder.stop();
     assert!(
         before.contains("\"name\": \"a\""),
         "the refused commands changed the state"
