@@ -70,7 +70,7 @@ impl<'a> Engine<'a> {
         let mut shared = self.shared(&prior, opts, Mode::Plan);
         shared.events = events;
         let shared = shared;
-        let (mut changes, outputs, drift, mut diags, providers, visited, provider_configs) =
+        let (mut changes, outputs, mut drift, mut diags, providers, visited, provider_configs) =
             std::thread::scope(|s| {
                 let pool = Pool::start(s, opts.workers());
                 let mut w = self.walker(&shared, &pool);
@@ -118,12 +118,21 @@ impl<'a> Engine<'a> {
                 {
                     continue;
                 }
+                // Refreshed like any other object: one already gone needs
+                // no deletion.
+                let mut refresh = crate::walk::Outcome::new(Value::null_dynamic());
+                let before = shared.refreshed(&iaddr, &pi, &inst, &mut refresh);
+                diags.extend(refresh.diags);
+                drift.extend(refresh.drift);
+                if before.is_null() {
+                    continue;
+                }
                 changes.push(ResourceInstanceChange {
                     addr: addr.instance(key),
                     provider: pi.state_addr.clone(),
                     action: Action::Delete,
                     reason: crate::plan::ActionReason::DeleteBecauseNoResourceConfig,
-                    before: inst.value,
+                    before,
                     after: Value::null(schema.block.implied_type()),
                     requires_replace: Vec::new(),
                     schema: std::sync::Arc::new(schema.clone()),

@@ -213,7 +213,7 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    fn new(value: Value) -> Outcome {
+    pub(crate) fn new(value: Value) -> Outcome {
         Outcome {
             value,
             diags: Diagnostics::new(),
@@ -1337,7 +1337,7 @@ impl Shared<'_> {
     }
 
     /// The prior object, refreshed from the provider when asked to.
-    fn refreshed(
+    pub(crate) fn refreshed(
         &self,
         addr: &ResourceInstanceAddr,
         pi: &ProviderInstance,
