@@ -518,8 +518,9 @@ impl NestedObject {
         })
     }
 
-    /// The type of the attribute's value. Optional inner attributes become
-    /// optional object attributes, as Terraform's `Object.ImpliedType`.
+    /// The type of the attribute's value. Optional and computed inner
+    /// attributes become optional object attributes, as Terraform's
+    /// `Object.ImpliedType` (a computed-only one is never in configuration).
     pub fn implied_type(&self) -> Type {
         let attrs: BTreeMap<String, Type> = self
             .attributes
@@ -529,7 +530,7 @@ impl NestedObject {
         let optional: Vec<String> = self
             .attributes
             .iter()
-            .filter(|(_, a)| a.optional)
+            .filter(|(_, a)| a.optional || a.computed)
             .map(|(n, _)| n.clone())
             .collect();
         let ety = Type::object_with_optional(attrs, optional);
@@ -842,6 +843,7 @@ mod tests {
                                 attributes: vec![
                                     attr("port", "\"number\"", false, false),
                                     attr("cidr", "\"string\"", true, false),
+                                    attr("position", "\"number\"", false, true),
                                 ],
                                 nesting: proto::nesting::LIST,
                                 min_items: 1,
@@ -860,8 +862,14 @@ mod tests {
         };
         let (s, diags) = ProviderSchema::from_proto(&resp);
         assert!(diags.is_empty(), "{diags}");
-        let elem =
-            Type::object_with_optional([("cidr", Type::String), ("port", Type::Number)], ["cidr"]);
+        let elem = Type::object_with_optional(
+            [
+                ("cidr", Type::String),
+                ("port", Type::Number),
+                ("position", Type::Number),
+            ],
+            ["cidr", "position"],
+        );
         assert_eq!(
             s.resource("t").map(|r| r.block.implied_type()),
             Some(Type::object([("rules", Type::list(elem))]))

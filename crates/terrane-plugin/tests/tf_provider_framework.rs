@@ -49,15 +49,28 @@ fn build_provider() -> Option<PathBuf> {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     // The working directory selects the project's .cargo/config.toml.
-    let out = match Command::new(&cargo)
+    let mut build = Command::new(&cargo);
+    build
         .args(["build", "--locked", "--quiet", "--manifest-path"])
         .arg(project.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target)
-        .current_dir(&project)
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-    {
+        .current_dir(&project);
+    // Not the variables cargo set for this test: build scripts that watch
+    // them (ring's watches CARGO_MANIFEST_DIR) would rerun per test crate.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name == "OUT_DIR"
+            || (name.starts_with("CARGO_")
+                && name != "CARGO_HOME"
+                && !name.starts_with("CARGO_NET_")
+                && !name.starts_with("CARGO_HTTP_")
+                && !name.starts_with("CARGO_REGISTRIES_"))
+        {
+            build.env_remove(name.as_ref());
+        }
+    }
+    let out = match build.output() {
         Ok(out) => out,
         Err(e) => return skip_or_fail(format!("cannot run cargo to build {BINARY}: {e}")),
     };
@@ -190,7 +203,8 @@ fn tf_provider_framework_server() {
                 ("position", Type::Number),
                 ("value", Type::String),
             ],
-            ["value"],
+            // A computed-only inner attribute is optional in the type.
+            ["position", "value"],
         ))
     );
     let ports = &widget.block.attributes["ports"];
