@@ -502,8 +502,13 @@ fn tf_provider_framework_server() {
         r.diagnostics.iter().next().map(|d| d.summary.as_str()),
         Some("Error in function call")
     );
+    // Unknown names are refused before the call, from the signatures.
     let r = call(&p, "nope", vec![]);
-    assert!(r.diagnostics.has_errors() || r.error.is_some());
+    assert!(r.error.is_none());
+    assert_eq!(
+        r.diagnostics.iter().next().map(|d| d.summary.as_str()),
+        Some("Call to unknown function")
+    );
 
     let cd = p.close();
     assert!(!cd.has_errors(), "{cd}");
