@@ -10,6 +10,7 @@
 //!   characters, two-space indentation, `{}`/`[]` for empty containers).
 
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 /// Maximum nesting depth accepted when reading. Deeper documents are
 /// rejected as a syntax error rather than risking the stack.
@@ -18,8 +19,24 @@ pub const MAX_DEPTH: usize = 1000;
 /// A JSON value kept as compact source text: insignificant white space
 /// removed, escapes and number spellings preserved, `<`, `>`, `&`, U+2028
 /// and U+2029 inside strings escaped as Go's compact does.
+///
+/// Shared text (`Arc<str>`): the state is copied several times during a
+/// run (the snapshot read, the engine's prior state, the state being
+/// built), and the attributes of every instance are most of its size.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct RawJson(String);
+pub struct RawJson(Arc<str>);
+
+/// Texts that occur in nearly every instance (`[]` sensitive paths, `null`
+/// and `{}`), shared by all instances instead of allocated for each.
+fn shared_text(text: &str) -> Option<Arc<str>> {
+    static COMMON: OnceLock<[Arc<str>; 3]> = OnceLock::new();
+    let common = COMMON.get_or_init(|| [Arc::from("[]"), Arc::from("null"), Arc::from("{}")]);
+    common.iter().find(|c| &***c == text).cloned()
+}
+
+fn raw_text(text: String) -> Arc<str> {
+    shared_text(&text).unwrap_or_else(|| Arc::from(text))
+}
 
 impl RawJson {
     /// Parses and compacts `text`. Errors carry Go's byte offset.
@@ -30,7 +47,7 @@ impl RawJson {
 
     /// The JSON `null`.
     pub fn null() -> RawJson {
-        RawJson("null".to_string())
+        RawJson(raw_text("null".to_string()))
     }
 
     /// The compact JSON text.
@@ -40,17 +57,17 @@ impl RawJson {
 
     /// Whether this is the literal `null`.
     pub fn is_null(&self) -> bool {
-        self.0 == "null"
+        &*self.0 == "null"
     }
 
     pub(crate) fn from_source(src: &[u8], node: &Node) -> RawJson {
-        RawJson(compact(&src[node.start..node.end]))
+        RawJson(raw_text(compact(&src[node.start..node.end])))
     }
 
     /// Wraps text that is already valid compact JSON (used for text this
     /// crate produced itself).
     pub(crate) fn from_trusted(text: String) -> RawJson {
-        RawJson(text)
+        RawJson(raw_text(text))
     }
 }
 
