@@ -29,5 +29,5 @@ pub use format::format_console;
 pub use number::{ArithError, Number, ParseNumberError};
 pub use path::{Path, PathError, PathStep};
 pub use set::set_hash;
-pub use ty::{AttrTypes, Type, TypeJsonError};
+pub use ty::{AttrTypes, OptionalAttrs, Type, TypeJsonError};
 pub use value::{merged_marks, Kind, Mark, Marks, PathMarks, Value, ValueMap, ValueMapIter};

@@ -29,7 +29,7 @@ pub enum Type {
         /// Attribute types, sorted by name (shared: cloning is cheap).
         attrs: AttrTypes,
         /// Names of attributes that are optional (type constraints only).
-        optional: BTreeSet<String>,
+        optional: OptionalAttrs,
     },
     /// Fixed-length sequence with a type per element.
     Tuple(Vec<Type>),
@@ -71,7 +71,7 @@ impl Type {
     {
         Type::Object {
             attrs: attrs.into_iter().map(|(k, t)| (k.into(), t)).collect(),
-            optional: BTreeSet::new(),
+            optional: OptionalAttrs::default(),
         }
     }
 
@@ -92,7 +92,7 @@ impl Type {
     pub fn empty_object() -> Type {
         Type::Object {
             attrs: AttrTypes::default(),
-            optional: BTreeSet::new(),
+            optional: OptionalAttrs::default(),
         }
     }
 
@@ -185,7 +185,7 @@ impl Type {
                     .iter()
                     .map(|(k, t)| (k.clone(), t.without_optional_attrs_deep()))
                     .collect(),
-                optional: BTreeSet::new(),
+                optional: OptionalAttrs::default(),
             },
             Type::Tuple(es) => {
                 Type::Tuple(es.iter().map(Type::without_optional_attrs_deep).collect())
@@ -402,7 +402,10 @@ impl Type {
                         if items.len() > 3 {
                             return Err(TypeJsonError("too many elements for object".into()));
                         }
-                        Ok(Type::Object { attrs, optional })
+                        Ok(Type::Object {
+                            attrs,
+                            optional: optional.into_iter().collect(),
+                        })
                     }
                     "tuple" => {
                         let arr = arg.as_array().ok_or_else(|| {
@@ -568,6 +571,43 @@ impl fmt::Debug for AttrTypes {
     }
 }
 
+/// The optional attribute names of an object type constraint. Nearly every
+/// object type has none, so the set is boxed behind an `Option` to keep
+/// [`Type`] (held by every value) small.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OptionalAttrs(Option<Arc<BTreeSet<String>>>);
+
+impl OptionalAttrs {
+    /// Whether `name` is optional.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.as_ref().is_some_and(|s| s.contains(name))
+    }
+
+    /// True when no attribute is optional.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The optional names in order.
+    pub fn iter(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().flat_map(|s| s.iter())
+    }
+}
+
+impl FromIterator<String> for OptionalAttrs {
+    fn from_iter<I: IntoIterator<Item = String>>(iter: I) -> OptionalAttrs {
+        let set: BTreeSet<String> = iter.into_iter().collect();
+        // Empty is always `None`, so equal sets compare equal.
+        OptionalAttrs((!set.is_empty()).then(|| Arc::new(set)))
+    }
+}
+
+impl fmt::Debug for OptionalAttrs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
 fn push_indent(out: &mut String, level: usize) {
     for _ in 0..level {
         out.push_str("    ");
@@ -589,6 +629,26 @@ impl fmt::Display for Type {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attr_types_and_optional_attrs() {
+        let t: AttrTypes = [
+            ("b".to_string(), Type::String),
+            ("a".to_string(), Type::Bool),
+            ("b".to_string(), Type::Number),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(t.keys().cloned().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(t.get("b"), Some(&Type::Number), "the last duplicate wins");
+        assert!(t.contains_key("a") && !t.contains_key("c"));
+        assert_eq!(AttrTypes::from(t.to_btree_map()), t);
+        let none: OptionalAttrs = Vec::<String>::new().into_iter().collect();
+        assert_eq!(none, OptionalAttrs::default());
+        assert!(none.is_empty() && !none.contains("a"));
+        let some: OptionalAttrs = ["a".to_string()].into_iter().collect();
+        assert!(some.contains("a") && !some.is_empty());
+    }
 
     #[test]
     fn friendly() {

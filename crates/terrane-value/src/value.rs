@@ -1,5 +1,6 @@
 //! Values: known, null or unknown values of any [`Type`], with marks.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -140,6 +141,52 @@ pub enum Kind<'a> {
     Object(&'a ValueMap),
 }
 
+thread_local! {
+    /// Object types this thread derived recently, most recent first. The
+    /// instances of one resource are objects of one type: sharing it saves
+    /// an allocation per value (and the memory it holds) for all but the
+    /// first.
+    static RECENT_OBJECT_TYPES: RefCell<Vec<Type>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many recently derived object types are kept per thread.
+const RECENT_OBJECT_TYPES_MAX: usize = 8;
+
+/// The type of an object with these attributes: a recently derived equal
+/// type when there is one (shared), else a new one.
+fn object_type_of(attrs: &ValueMap) -> Type {
+    let matches = |t: &Type| match t {
+        Type::Object {
+            attrs: want,
+            optional,
+        } => {
+            optional.is_empty()
+                && want.len() == attrs.len()
+                && want
+                    .iter()
+                    .zip(attrs.iter())
+                    .all(|((wk, wt), (k, v))| wk == k && wt == v.ty())
+        }
+        _ => false,
+    };
+    let derive = || Type::object(attrs.iter().map(|(k, v)| (k.clone(), v.ty().clone())));
+    RECENT_OBJECT_TYPES
+        .try_with(|cell| {
+            let Ok(mut recent) = cell.try_borrow_mut() else {
+                return derive();
+            };
+            if let Some(i) = recent.iter().position(matches) {
+                recent[..=i].rotate_right(1);
+                return recent[0].clone();
+            }
+            let ty = derive();
+            recent.insert(0, ty.clone());
+            recent.truncate(RECENT_OBJECT_TYPES_MAX);
+            ty
+        })
+        .unwrap_or_else(|_| derive())
+}
+
 fn nfc(s: String) -> String {
     if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
         s
@@ -275,7 +322,7 @@ impl Value {
     /// An object; its type is derived from the attributes.
     pub fn object(attrs: BTreeMap<String, Value>) -> Value {
         let attrs: ValueMap = attrs.into_iter().map(|(k, v)| (nfc(k), v)).collect();
-        let ty = Type::object(attrs.iter().map(|(k, v)| (k.clone(), v.ty().clone())));
+        let ty = object_type_of(&attrs);
         Value::make(ty, Repr::Map(attrs))
     }
 
@@ -1028,6 +1075,50 @@ impl From<i64> for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn value_map_reads_like_a_sorted_map() {
+        let mut m: ValueMap = [
+            ("b".to_string(), Value::from_i64(1)),
+            ("a".to_string(), Value::from_i64(2)),
+            ("b".to_string(), Value::from_i64(3)),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(m.keys().cloned().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            m.get("b"),
+            Some(&Value::from_i64(3)),
+            "the last duplicate wins"
+        );
+        assert!(m.insert("c".into(), Value::r#true()).is_none());
+        assert_eq!(
+            m.insert("a".into(), Value::r#false()),
+            Some(Value::from_i64(2))
+        );
+        assert_eq!(m.remove("b"), Some(Value::from_i64(3)));
+        assert_eq!(format!("{m:?}"), r#"{"a": false, "c": true}"#);
+        assert_eq!(m.to_btree_map().len(), 2);
+    }
+
+    #[test]
+    fn object_typed_shares_a_matching_type_only() {
+        let ty = Type::object([("a", Type::String), ("b", Type::Number)]);
+        let attrs: BTreeMap<String, Value> = [
+            ("a".to_string(), Value::string("x")),
+            ("b".to_string(), Value::from_i64(1)),
+        ]
+        .into_iter()
+        .collect();
+        let v = Value::object_typed(&ty, attrs.clone());
+        assert_eq!(v.ty(), &ty);
+        assert!(v.raw_equal(&Value::object(attrs.clone())));
+        // A dynamic attribute in the wanted type: the value keeps the
+        // concrete type of its attribute, as `Value::object` derives it.
+        let dynamic = Type::object([("a", Type::String), ("b", Type::Dynamic)]);
+        let v = Value::object_typed(&dynamic, attrs);
+        assert_eq!(v.ty().attribute_type("b"), Some(&Type::Number));
+    }
 
     fn n(s: &str) -> Value {
         Value::number(Number::parse(s).unwrap())
