@@ -149,6 +149,19 @@ impl PriorState {
                 .unwrap_or_else(|_| Value::unknown_dynamic()),
             (None, _) => Value::unknown_dynamic(),
         };
+        // Values recorded as sensitive stay sensitive when read back, so a
+        // later plan (or destroy) never prints them.
+        let value = match &inst.sensitive_attributes {
+            Some(raw) => {
+                let marks = sensitive_paths_from_json(raw.as_str());
+                if marks.is_empty() {
+                    value
+                } else {
+                    value.mark_with_paths(&marks)
+                }
+            }
+            None => value,
+        };
         PriorInstance {
             value,
             private: inst.private.clone().unwrap_or_default(),
@@ -293,6 +306,44 @@ fn sensitive_paths_json(marks: &[terrane_value::PathMarks]) -> String {
         paths.push(serde_json::Value::Array(steps));
     }
     serde_json::to_string(&paths).unwrap_or_else(|_| "[]".into())
+}
+
+/// The inverse of [`sensitive_paths_json`]: the sensitive paths recorded
+/// in state. Steps it cannot read end the path there (marking the value
+/// above them: hiding more is safe, hiding less is not).
+fn sensitive_paths_from_json(text: &str) -> Vec<terrane_value::PathMarks> {
+    let Ok(serde_json::Value::Array(paths)) = serde_json::from_str::<serde_json::Value>(text)
+    else {
+        return Vec::new();
+    };
+    paths
+        .iter()
+        .filter_map(|p| p.as_array())
+        .map(|steps| {
+            let mut path = terrane_value::Path::root();
+            for step in steps {
+                let next = match (step["type"].as_str(), &step["value"]) {
+                    (Some("get_attr"), serde_json::Value::String(name)) => {
+                        path.clone().attr(name.clone())
+                    }
+                    (Some("index"), key) => match (&key["value"], key["type"].as_str()) {
+                        (serde_json::Value::String(k), _) => path.clone().index_key(k.clone()),
+                        (serde_json::Value::Number(n), _) => match n.as_i64() {
+                            Some(i) => path.clone().index_int(i),
+                            None => break,
+                        },
+                        _ => break,
+                    },
+                    _ => break,
+                };
+                path = next;
+            }
+            terrane_value::PathMarks {
+                path,
+                marks: terrane_value::Marks::SENSITIVE,
+            }
+        })
+        .collect()
 }
 
 /// The state built during apply: the prior state plus the changes made so

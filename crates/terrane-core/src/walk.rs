@@ -1364,20 +1364,27 @@ impl Shared<'_> {
                 return prior.value.clone();
             }
         }
-        let before = prior.value.unmark_deep_value();
+        let (before, prior_marks) = prior.value.unmark_deep();
         let changed = resp.new_state.is_null() || !before.raw_equal(&resp.new_state);
+        // What was sensitive stays sensitive after a refresh.
+        let new_state = if prior_marks.is_empty() {
+            resp.new_state
+        } else {
+            resp.new_state.mark_with_paths(&prior_marks)
+        };
+        let before = prior.value.clone();
         if let (true, Some(schema)) = (changed, pi.schema.resource(&addr.resource.type_name)) {
             out.drift = Some(ResourceInstanceChange {
                 addr: addr.clone(),
                 provider: pi.state_addr.clone(),
-                action: if resp.new_state.is_null() {
+                action: if new_state.is_null() {
                     Action::Delete
                 } else {
                     Action::Update
                 },
                 reason: ActionReason::None,
                 before,
-                after: resp.new_state.clone(),
+                after: new_state.clone(),
                 requires_replace: Vec::new(),
                 schema: Arc::new(schema.clone()),
                 deposed: None,
@@ -1388,7 +1395,7 @@ impl Shared<'_> {
                 },
             });
         }
-        resp.new_state
+        new_state
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1565,7 +1572,7 @@ impl Shared<'_> {
         prior_private: Vec<u8>,
         out: &mut Outcome,
     ) -> Option<PlannedChange> {
-        let (config_plain, _) = config.unmark_deep();
+        let (config_plain, config_marks) = config.unmark_deep();
         let schema = pi.schema.resource(&addr.resource.type_name)?;
         let proposed = crate::objchange::proposed_new(&schema.block, prior, &config_plain);
         let resp = pi
@@ -1613,6 +1620,13 @@ impl Shared<'_> {
                 .into_iter()
                 .filter(|p| replace_paths_changed(prior, &planned, std::slice::from_ref(p)))
                 .collect()
+        };
+        // Values that came from sensitive ones in the configuration stay
+        // sensitive in the plan (and so in its rendering and the state).
+        let planned = if config_marks.is_empty() {
+            planned
+        } else {
+            planned.mark_with_paths(&config_marks)
         };
         Some(PlannedChange {
             action,
@@ -1665,7 +1679,14 @@ impl Shared<'_> {
                 diags.push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
             }
         }
-        let new = resp.new_state;
+        // The new object keeps the planned value's sensitive marks, so the
+        // state records them as `sensitive_attributes`.
+        let (_, planned_marks) = planned.unmark_deep();
+        let new = if planned_marks.is_empty() {
+            resp.new_state
+        } else {
+            resp.new_state.mark_with_paths(&planned_marks)
+        };
         if let Some(sb) = &self.new_state {
             let inst = (!new.is_null()).then(|| {
                 // A create that failed but left an object is tainted.
