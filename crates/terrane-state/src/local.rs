@@ -24,7 +24,6 @@ use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use crate::lock::{self, HeldLock, LockError, LockInfo};
 use crate::model::{new_lineage, State, StateFile};
@@ -173,19 +172,31 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StateWriteError + '_ {
     }
 }
 
+/// Length and hash of a state file's bytes, to tell an identical snapshot.
+fn digest(bytes: &[u8]) -> (usize, u64) {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    (bytes.len(), h.finish())
+}
+
 /// The local backend's state manager for one state file.
 #[derive(Debug)]
 pub struct LocalState {
     opts: LocalStateOptions,
     lock: Option<HeldLock>,
-    /// The bytes read by the last [`refresh`](Self::refresh), until the
-    /// backup is written. Shared with `current_bytes` when the state is
-    /// written where it was read, so a large state is held once.
-    read_bytes: Option<Arc<Vec<u8>>>,
+    /// The bytes read by the last [`refresh`](Self::refresh), for the
+    /// backup. Not held while this manager holds the lock: nothing else
+    /// changes the file then, so they are read back before the first write
+    /// instead of being held (a large state) for the whole run.
+    read_bytes: Option<Vec<u8>>,
+    /// The last refresh read a non-empty file whose bytes are not held.
+    read_bytes_on_disk: bool,
+    /// Length and hash of the bytes last written or read at the out path
+    /// (an identical snapshot is not written again).
+    current_digest: Option<(usize, u64)>,
     /// The current snapshot (as read or last written).
     current: Option<StateFile>,
-    /// The bytes last written or read at the out path.
-    current_bytes: Option<Arc<Vec<u8>>>,
     backup_written: bool,
 }
 
@@ -196,8 +207,9 @@ impl LocalState {
             opts,
             lock: None,
             read_bytes: None,
+            read_bytes_on_disk: false,
+            current_digest: None,
             current: None,
-            current_bytes: None,
             backup_written: false,
         }
     }
@@ -279,12 +291,14 @@ impl LocalState {
             })?,
             None => None,
         };
-        self.read_bytes = bytes.filter(|b| !b.is_empty()).map(Arc::new);
-        self.current_bytes = if self.opts.out_path() == self.opts.path {
-            self.read_bytes.clone()
+        let bytes = bytes.filter(|b| !b.is_empty());
+        self.current_digest = if self.opts.out_path() == self.opts.path {
+            bytes.as_deref().map(digest)
         } else {
             None
         };
+        self.read_bytes_on_disk = bytes.is_some() && self.lock.is_some();
+        self.read_bytes = if self.read_bytes_on_disk { None } else { bytes };
         self.current = file;
         Ok(self.current.as_ref())
     }
@@ -357,6 +371,14 @@ impl LocalState {
     }
 
     fn persist(&mut self, file: StateFile, changed: bool) -> Result<&StateFile, StateWriteError> {
+        if self.read_bytes_on_disk && !self.backup_written {
+            // Still as read (locked, and not written yet): load it before
+            // this write can replace it.
+            let path = self.opts.path.clone();
+            let old = std::fs::read(&path).map_err(io_err(&path))?;
+            self.read_bytes = Some(old);
+            self.read_bytes_on_disk = false;
+        }
         let bytes = serialize(&file).into_bytes();
         if changed && !self.backup_written {
             if let (Some(backup), Some(old)) = (self.opts.backup_path(), &self.read_bytes) {
@@ -366,7 +388,8 @@ impl LocalState {
             // Only the backup needed them.
             self.read_bytes = None;
         }
-        if self.current_bytes.as_deref().map(Vec::as_slice) != Some(bytes.as_slice()) {
+        let written = digest(&bytes);
+        if self.current_digest != Some(written) {
             let out = self.opts.out_path().to_path_buf();
             let new_lock = atomic_write(&out, &bytes, self.lock.as_ref().map(|l| &l.file))
                 .map_err(io_err(&out))?;
@@ -374,7 +397,7 @@ impl LocalState {
                 // The old descriptor's lock is on the replaced inode.
                 held.file = f;
             }
-            self.current_bytes = Some(Arc::new(bytes));
+            self.current_digest = Some(written);
         }
         Ok(&*self.current.insert(file))
     }

@@ -123,6 +123,39 @@ fn serial_lineage_and_backup_rules() {
     assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
 }
 
+/// Locked, the bytes read are not held but read back before the first
+/// write: the backup is still exactly the file as read, even when that
+/// first write (an unchanged snapshot in another spelling) rewrote it.
+#[test]
+fn locked_session_backs_up_the_state_as_read() {
+    let dir = TempDir::new("locked-backup");
+    let path = dir.path().join("terraform.tfstate");
+    let backup = dir.path().join("terraform.tfstate.backup");
+    let mut m = LocalState::new(LocalStateOptions::new(&path));
+    m.refresh().expect("refresh");
+    m.write(&state_with(&["1"])).expect("write");
+    drop(m);
+    // Same content, spelled differently (as another writer might).
+    let as_read = fs::read_to_string(&path)
+        .expect("state")
+        .replace("\n  ", "\n    ");
+    fs::write(&path, &as_read).expect("respell");
+
+    let mut m = LocalState::new(LocalStateOptions::new(&path));
+    let id = m.lock("OperationTypeApply", "").expect("lock");
+    m.refresh().expect("refresh");
+    assert_eq!(m.write(&state_with(&["1"])).expect("write").serial, 1);
+    assert_ne!(
+        fs::read_to_string(&path).expect("state"),
+        as_read,
+        "rewritten"
+    );
+    assert!(!backup.exists(), "no backup for a write without changes");
+    assert_eq!(m.write(&state_with(&["2"])).expect("write").serial, 2);
+    assert_eq!(fs::read_to_string(&backup).expect("backup"), as_read);
+    m.unlock(&id).expect("unlock");
+}
+
 #[test]
 fn state_out_and_backup_paths() {
     let dir = TempDir::new("paths");
