@@ -11,6 +11,7 @@ pub mod decode;
 pub mod engine;
 pub mod graph;
 pub mod interrupt;
+pub mod moved;
 pub mod objchange;
 pub mod plan;
 pub mod planfile;
