@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod jsonview;
 mod planfmt;
 mod provider_factory;
 mod ui;

@@ -10,6 +10,9 @@ pub struct Ui {
     /// Columns to wrap diagnostic details at (Terraform uses 78 when the
     /// width is unknown).
     pub width: usize,
+    /// `-json` (plan, apply, destroy, refresh): diagnostics go to the
+    /// JSON view on standard output instead.
+    pub json: Option<std::sync::Arc<crate::jsonview::JsonView>>,
 }
 
 impl Ui {
@@ -25,7 +28,11 @@ impl Ui {
             .filter(|w| *w > 20)
             .map(|w| w - 1)
             .unwrap_or(78);
-        Ui { color, width }
+        Ui {
+            color,
+            width,
+            json: None,
+        }
     }
 
     /// Prints diagnostics to standard error.
@@ -40,6 +47,12 @@ impl Ui {
         out: &mut dyn Write,
         diags: impl IntoIterator<Item = &'a Diagnostic>,
     ) {
+        if let Some(view) = &self.json {
+            for d in diags {
+                view.diagnostic(d);
+            }
+            return;
+        }
         for d in diags {
             let text = if self.color {
                 render::colored(d, self.width)

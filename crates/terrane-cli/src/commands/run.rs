@@ -153,6 +153,19 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
 const INCOMPATIBLE_REFRESH: &str = "It doesn't make sense to use -refresh-only at the same time as -refresh=false, because Terraform would have nothing to do.";
 
 pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
+    // `-json`: Terraform's machine-readable UI (`jsonview.rs`) instead of text.
+    let json_ui;
+    let (args, ui) = match crate::jsonview::take_json_flag(args, ui, cmd == Command::Plan) {
+        Some((rest, view_ui)) => {
+            json_ui = view_ui;
+            (rest, &json_ui)
+        }
+        None => (args.to_vec(), ui),
+    };
+    let args = &args[..];
+    if crate::jsonview::is_refused(args) {
+        return 1;
+    }
     // `apply FILE` carries out a saved plan instead.
     if cmd == Command::Apply {
         if let Some(code) = super::saved_plan::apply_saved(args, ui) {
@@ -328,6 +341,7 @@ fn with_lock(
     // Operations in flight, for the "Still creating..." lines.
     let in_flight: std::sync::Arc<InFlight> = Default::default();
     let flight = in_flight.clone();
+    let json_view = ui.json.clone();
     let events: Mutex<Box<dyn FnMut(ApplyEvent) + Send>> =
         Mutex::new(Box::new(move |e: ApplyEvent| {
             let mut flying = flight.lock().unwrap_or_else(|p| p.into_inner());
@@ -339,6 +353,10 @@ fn with_lock(
                     flying.remove(&addr.to_string());
                 }
                 ApplyEvent::Refresh { .. } => {}
+            }
+            if let Some(view) = &json_view {
+                view.event(&e);
+                return;
             }
             let line = crate::planfmt::apply_event(&e, color);
             let mut o = std::io::stdout().lock();
@@ -353,7 +371,9 @@ fn with_lock(
         return 1;
     }
     let mut out = std::io::stdout().lock();
-    if cmd != Command::Refresh {
+    if let Some(view) = &ui.json {
+        view.plan(&plan);
+    } else if cmd != Command::Refresh {
         let _ = out.write_all(crate::planfmt::plan_text(&plan, ui.color).as_bytes());
     }
     ui.diagnostics(diags.iter());
@@ -374,11 +394,11 @@ fn with_lock(
                 ui.diagnostics([&d]);
                 return 1;
             }
-            if changes || plan.refresh_only {
+            if (changes || plan.refresh_only) && ui.json.is_none() {
                 let footer = super::saved_plan::saved_footer(path, ui.color);
                 let _ = out.write_all(footer.as_bytes());
             }
-        } else if changes || plan.refresh_only {
+        } else if (changes || plan.refresh_only) && ui.json.is_none() {
             let _ = out.write_all(crate::planfmt::no_out_footer(ui.color).as_bytes());
         }
         return if opts.detailed_exitcode && changes {
@@ -413,7 +433,9 @@ fn with_lock(
     }
     let stop_ticker = std::sync::atomic::AtomicBool::new(false);
     let (new_state, d, journal) = std::thread::scope(|s| {
-        s.spawn(|| progress_ticker(&in_flight, &stop_ticker, color));
+        if ui.json.is_none() {
+            s.spawn(|| progress_ticker(&in_flight, &stop_ticker, color));
+        }
         let r = engine.apply(&plan, &plan_opts, Some(journal), events_ref);
         stop_ticker.store(true, std::sync::atomic::Ordering::SeqCst);
         r
@@ -451,6 +473,14 @@ fn with_lock(
     } else {
         (0, 0, 0)
     };
+    if let Some(view) = &ui.json {
+        let operation = if opts.destroy { "destroy" } else { "apply" };
+        view.summary(operation, add, change, destroy);
+        if !opts.destroy {
+            view.outputs(&new_state);
+        }
+        return 0;
+    }
     let mut out = std::io::stdout().lock();
     if cmd != Command::Refresh {
         let _ = out.write_all(
