@@ -263,10 +263,10 @@ impl JsonView {
             entry.insert("sensitive".into(), json!(o.sensitive));
             let ty: Json = serde_json::from_str(o.ty.as_str()).unwrap_or(Json::Null);
             entry.insert("type".into(), ty);
-            if !o.sensitive {
-                let value: Json = serde_json::from_str(o.value.as_str()).unwrap_or(Json::Null);
-                entry.insert("value".into(), value);
-            }
+            // Terraform 1.0.3 writes sensitive values too (the stream is
+            // for machines; `sensitive` says how to treat it).
+            let value: Json = serde_json::from_str(o.value.as_str()).unwrap_or(Json::Null);
+            entry.insert("value".into(), value);
             outputs.insert(name.clone(), Json::Object(entry));
         }
         let message = format!("Outputs: {}", outputs.len());
@@ -407,6 +407,20 @@ mod tests {
     use super::civil_from_days;
 
     #[test]
+    fn plan_file_is_the_only_positional_argument() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            super::positional_args(&args(&["-var", "v=3", "-input=false"])),
+            0
+        );
+        assert_eq!(super::positional_args(&args(&["-var=v=3", "tfplan"])), 1);
+        assert_eq!(
+            super::positional_args(&args(&["-target", "a.b", "-lock=false"])),
+            0
+        );
+    }
+
+    #[test]
     fn dates_from_day_counts() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(18_836), (2021, 7, 28));
@@ -443,7 +457,7 @@ pub fn take_json_flag(
     if !is_plan && !approved {
         // An apply of a saved plan needs no approval: leave that to the
         // command (a positional argument is a plan file).
-        let has_plan_file = rest.iter().any(|a| !a.starts_with('-'));
+        let has_plan_file = positional_args(&rest) > 0;
         if !has_plan_file {
             json_ui.diagnostics([&Diagnostic::error(
                 "Plan file or auto-approve required",
@@ -462,4 +476,33 @@ const REFUSED: &str = "\u{0}json-refused";
 
 pub fn is_refused(args: &[String]) -> bool {
     args.first().map(String::as_str) == Some(REFUSED)
+}
+
+/// How many positional arguments (a saved plan file) `args` holds: flags
+/// that take a value may have it as the next argument.
+fn positional_args(args: &[String]) -> usize {
+    const WITH_VALUE: [&str; 10] = [
+        "var",
+        "var-file",
+        "state",
+        "state-out",
+        "backup",
+        "replace",
+        "target",
+        "parallelism",
+        "lock-timeout",
+        "out",
+    ];
+    let mut count = 0;
+    let mut iter = args.iter();
+    while let Some(a) = iter.next() {
+        match a.strip_prefix("--").or_else(|| a.strip_prefix('-')) {
+            Some(flag) if WITH_VALUE.contains(&flag) => {
+                iter.next();
+            }
+            Some(_) => {}
+            None => count += 1,
+        }
+    }
+    count
 }
