@@ -332,3 +332,82 @@ fn chain_order(statements: &[Statement]) -> Result<Vec<usize>, Diagnostic> {
     }
     Ok(order)
 }
+
+/// `rendered` (the plan's text) with the moves shown as Terraform 1.1+
+/// shows them: an instance that only moved gets a "# FROM has moved to TO"
+/// block with its unchanged object, and a changed instance that moved a
+/// "# (moved from FROM)" line under its header. With nothing but moves the
+/// plan is "Plan: 0 to add, 0 to change, 0 to destroy." instead of "No
+/// changes.".
+pub fn render_with_moves(
+    plan: &crate::plan::Plan,
+    moves: &[MovedObject],
+    rendered: String,
+    opts: &crate::render::RenderOptions,
+) -> String {
+    use crate::plan::Action;
+    use crate::render::{colorize, render_drift, render_resource_change};
+    if moves.is_empty() || plan.destroy || plan.refresh_only {
+        return rendered;
+    }
+    let moved_from = |c: &crate::plan::ResourceInstanceChange| {
+        if c.deposed.is_some() {
+            return None;
+        }
+        let addr = c.addr.to_string();
+        moves.iter().find(|m| m.to == addr).map(|m| m.from.as_str())
+    };
+    // Blocks of instances that only moved, in the plan's (address) order.
+    let mut only_moved = String::new();
+    for c in &plan.resource_changes {
+        if c.action != Action::NoOp {
+            continue;
+        }
+        let Some(from) = moved_from(c) else {
+            continue;
+        };
+        let block = render_resource_change(c, opts);
+        let body = block.split_once('\n').map(|(_, b)| b).unwrap_or_default();
+        only_moved.push_str(&colorize(
+            &format!(
+                "[bold]  # {from}[reset] has moved to [bold]{}[reset]\n",
+                c.addr
+            ),
+            opts.color,
+        ));
+        only_moved.push_str(body);
+        only_moved.push('\n');
+    }
+    let plan_line = colorize("[reset][bold]Plan:[reset] ", opts.color);
+    if !plan.has_changes() {
+        if only_moved.is_empty() {
+            return rendered;
+        }
+        let mut out = render_drift(plan, opts);
+        out.push_str("\nTerraform will perform the following actions:\n\n");
+        out.push_str(&only_moved);
+        out.push_str(&plan_line);
+        out.push_str("0 to add, 0 to change, 0 to destroy.\n");
+        return out;
+    }
+    let mut out = rendered;
+    for c in &plan.resource_changes {
+        if c.action == Action::NoOp {
+            continue;
+        }
+        let Some(from) = moved_from(c) else {
+            continue;
+        };
+        let block = render_resource_change(c, opts);
+        let Some(header) = block.split_inclusive('\n').next() else {
+            continue;
+        };
+        if let Some(at) = out.find(&block) {
+            out.insert_str(at + header.len(), &format!("  # (moved from {from})\n"));
+        }
+    }
+    if let Some(at) = out.find(&plan_line) {
+        out.insert_str(at, &only_moved);
+    }
+    out
+}

@@ -279,10 +279,14 @@ fn with_lock(
     }
     let mut prior = local.state().map(|s| s.state.clone());
     // `moved` blocks rewrite the prior state's addresses before planning.
+    let mut moves = Vec::new();
     if let Some(state) = prior.as_mut() {
-        if let Err(d) = terrane_core::moved::apply_moved(tree, state) {
-            ui.diagnostics(d.iter());
-            return 1;
+        match terrane_core::moved::apply_moved(tree, state) {
+            Ok(m) => moves = m,
+            Err(d) => {
+                ui.diagnostics(d.iter());
+                return 1;
+            }
         }
     }
     let factory = match crate::provider_factory::Selections::for_working_dir(Path::new(".")) {
@@ -374,10 +378,18 @@ fn with_lock(
     if let Some(view) = &ui.json {
         view.plan(&plan);
     } else if cmd != Command::Refresh {
-        let _ = out.write_all(crate::planfmt::plan_text(&plan, ui.color).as_bytes());
+        let text = crate::planfmt::plan_text(&plan, ui.color);
+        let text = terrane_core::moved::render_with_moves(
+            &plan,
+            &moves,
+            text,
+            &terrane_core::render::RenderOptions { color: ui.color },
+        );
+        let _ = out.write_all(text.as_bytes());
     }
     ui.diagnostics(diags.iter());
-    let changes = plan.has_changes();
+    // Moved objects make a plan worth applying (Terraform 1.1+).
+    let changes = plan.has_changes() || !moves.is_empty();
     if cmd == Command::Plan {
         // A refresh-only plan can always be applied (to record the refresh).
         if let Some(path) = &opts.out {
