@@ -17,12 +17,22 @@ use terrane_state::State;
 /// The version of Terraform's UI message format this view writes.
 const UI_VERSION: &str = "0.1.0";
 
+/// An operation in flight.
+struct InFlight {
+    since: Instant,
+    addr: ResourceInstanceAddr,
+    action: Action,
+    /// Which multiple of 10 s the next `apply_progress` is due at.
+    next_tick: u64,
+}
+
 /// Writes the JSON UI's messages; shared by the walker's worker threads.
 #[derive(Default)]
 pub struct JsonView {
     /// Start times of operations in flight, for `apply_errored`'s
     /// elapsed seconds (the engine's failure event carries none).
-    started: Mutex<HashMap<String, Instant>>,
+    /// Also drives `apply_progress` (`progress_ticker`).
+    started: Mutex<HashMap<String, InFlight>>,
 }
 
 impl JsonView {
@@ -105,7 +115,7 @@ impl JsonView {
                 );
             }
             ApplyEvent::Start { addr, action, id } => {
-                self.started_at(addr);
+                self.started_at(addr, *action);
                 let id = match action {
                     Action::Update | Action::Delete => id.as_deref(),
                     _ => None,
@@ -166,9 +176,51 @@ impl JsonView {
         }
     }
 
-    fn started_at(&self, addr: &ResourceInstanceAddr) {
+    fn started_at(&self, addr: &ResourceInstanceAddr, action: Action) {
         let mut started = self.started.lock().unwrap_or_else(|p| p.into_inner());
-        started.insert(addr.to_string(), Instant::now());
+        let op = InFlight {
+            since: Instant::now(),
+            addr: addr.clone(),
+            action,
+            next_tick: 1,
+        };
+        started.insert(addr.to_string(), op);
+    }
+
+    /// Every 10 s of an operation, `apply_progress` (`ADDR: Still
+    /// creating... [10s elapsed]`), until `stop`.
+    pub fn progress_ticker(&self, stop: &std::sync::atomic::AtomicBool) {
+        const EVERY: u64 = 10;
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let mut due = Vec::new();
+            {
+                let mut started = self.started.lock().unwrap_or_else(|p| p.into_inner());
+                for op in started.values_mut() {
+                    if op.since.elapsed().as_secs() >= op.next_tick * EVERY {
+                        due.push((op.addr.clone(), op.action, op.next_tick * EVERY));
+                        op.next_tick += 1;
+                    }
+                }
+            }
+            for (addr, action, secs) in due {
+                let still = match action {
+                    Action::Delete => "destroying...",
+                    Action::Update => "modifying...",
+                    Action::Read => "reading...",
+                    _ => "creating...",
+                };
+                let mut hook = id_hook(&addr, Some(action), None);
+                hook["elapsed_seconds"] = json!(secs);
+                let elapsed = format_elapsed(std::time::Duration::from_secs(secs));
+                self.emit(
+                    "info",
+                    &format!("{addr}: Still {still} [{elapsed} elapsed]"),
+                    "apply_progress",
+                    Some(("hook", hook)),
+                );
+            }
+        }
     }
 
     /// Seconds since the operation on `addr` started (0 if unknown).
@@ -176,7 +228,7 @@ impl JsonView {
         let mut started = self.started.lock().unwrap_or_else(|p| p.into_inner());
         started
             .remove(&addr.to_string())
-            .map(|t| t.elapsed().as_secs())
+            .map(|op| op.since.elapsed().as_secs())
             .unwrap_or(0)
     }
 
@@ -432,11 +484,12 @@ mod tests {
 /// `-json` among a plan/apply command's `args`: writes the `version`
 /// line and returns the other arguments with a UI that writes JSON.
 /// `-json` implies `-input=false`, so an apply needs `-auto-approve`
-/// (or a saved plan); Terraform's error otherwise, as a JSON diagnostic.
+/// (or a saved plan) when `needs_approval`; Terraform's error otherwise,
+/// as a JSON diagnostic.
 pub fn take_json_flag(
     args: &[String],
     ui: &crate::ui::Ui,
-    is_plan: bool,
+    needs_approval: bool,
 ) -> Option<(Vec<String>, crate::ui::Ui)> {
     let is_json = |a: &String| a == "-json" || a == "--json" || a == "-json=true";
     if !args.iter().any(is_json) {
@@ -454,7 +507,7 @@ pub fn take_json_flag(
     let approved = rest
         .iter()
         .any(|a| a == "-auto-approve" || a == "--auto-approve" || a == "-auto-approve=true");
-    if !is_plan && !approved {
+    if needs_approval && !approved {
         // An apply of a saved plan needs no approval: leave that to the
         // command (a positional argument is a plan file).
         let has_plan_file = positional_args(&rest) > 0;

@@ -213,6 +213,7 @@ fn json_ui_matches_terraform() {
     // Create, then replace (a new var value), refresh first.
     diffs.extend(step(&dirs, &peer, &["plan", "-json"]));
     diffs.extend(step(&dirs, &peer, &["apply", "-json", "-auto-approve"]));
+    diffs.extend(step(&dirs, &peer, &["refresh", "-json"]));
     diffs.extend(step(&dirs, &peer, &["plan", "-json", "-var", "v=2"]));
     diffs.extend(step(
         &dirs,

@@ -155,7 +155,7 @@ const INCOMPATIBLE_REFRESH: &str = "It doesn't make sense to use -refresh-only a
 pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
     // `-json`: Terraform's machine-readable UI (`jsonview.rs`) instead of text.
     let json_ui;
-    let (args, ui) = match crate::jsonview::take_json_flag(args, ui, cmd == Command::Plan) {
+    let (args, ui) = match crate::jsonview::take_json_flag(args, ui, matches!(cmd, Command::Apply | Command::Destroy)) {
         Some((rest, view_ui)) => {
             json_ui = view_ui;
             (rest, &json_ui)
@@ -376,7 +376,9 @@ fn with_lock(
     }
     let mut out = std::io::stdout().lock();
     if let Some(view) = &ui.json {
-        view.plan(&plan);
+        if cmd != Command::Refresh {
+            view.plan(&plan);
+        }
     } else if cmd != Command::Refresh {
         let text = crate::planfmt::plan_text(&plan, ui.color);
         let text = terrane_core::moved::render_with_moves(
@@ -445,9 +447,10 @@ fn with_lock(
     }
     let stop_ticker = std::sync::atomic::AtomicBool::new(false);
     let (new_state, d, journal) = std::thread::scope(|s| {
-        if ui.json.is_none() {
-            s.spawn(|| progress_ticker(&in_flight, &stop_ticker, color));
-        }
+        match &ui.json {
+            Some(view) => s.spawn(|| view.progress_ticker(&stop_ticker)),
+            None => s.spawn(|| progress_ticker(&in_flight, &stop_ticker, color)),
+        };
         let r = engine.apply(&plan, &plan_opts, Some(journal), events_ref);
         stop_ticker.store(true, std::sync::atomic::Ordering::SeqCst);
         r
@@ -487,7 +490,9 @@ fn with_lock(
     };
     if let Some(view) = &ui.json {
         let operation = if opts.destroy { "destroy" } else { "apply" };
-        view.summary(operation, add, change, destroy);
+        if cmd != Command::Refresh {
+            view.summary(operation, add, change, destroy);
+        }
         if !opts.destroy {
             view.outputs(&new_state);
         }
