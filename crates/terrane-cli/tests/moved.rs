@@ -66,12 +66,17 @@ fn ids(dir: &Path) -> Vec<(String, String)> {
         .lines()
         .map(|addr| {
             let shown = ok(dir, &["state", "show", "-no-color", addr]);
-            let id = shown
+            let id: String = shown
                 .lines()
-                .find_map(|l| l.trim().strip_prefix("id = "))
+                .find_map(|l| {
+                    l.trim()
+                        .strip_prefix("id ")
+                        .and_then(|r| r.trim_start().strip_prefix("= "))
+                })
                 .unwrap_or_default()
                 .trim_matches('"')
                 .to_string();
+            assert!(!id.is_empty(), "no id for {addr}:\n{shown}");
             (addr.to_string(), id)
         })
         .collect()
@@ -283,5 +288,76 @@ fn moves_to_another_type_are_an_error() {
     assert_eq!(
         err,
         "\nError: Resource type mismatch\n\n  on main.tf line 4:\n   4: moved {\n\nThis statement declares a move from null_resource.a to random_id.c, which is\na resource of a different type.\n"
+    );
+}
+
+/// The plan text of moves. Terraform 1.0.3 has no `moved`; the expected
+/// text is Terraform 1.1+'s as its refactoring documentation shows it: a
+/// "has moved to" block with the unchanged object (identifying attributes
+/// only), and "Plan: 0 to add, ..." rather than "No changes." when moves
+/// are all there is (such a plan counts as changes: -detailed-exitcode 2).
+#[test]
+fn plan_shows_moves() {
+    let s = scratch("render");
+    let dir = &s.0;
+    write(
+        dir,
+        &[(
+            "main.tf",
+            "resource \"null_resource\" \"a\" {}\nresource \"null_resource\" \"c\" {\n  triggers = { k = \"1\" }\n}\n",
+        )],
+    );
+    ok(dir, &["apply", "-auto-approve", "-no-color"]);
+    let before = ids(dir);
+    let mask = |text: String| {
+        before.iter().fold(text, |t, (addr, id)| {
+            t.replace(id.as_str(), &format!("<{addr}>"))
+        })
+    };
+    write(
+        dir,
+        &[(
+            "main.tf",
+            "resource \"null_resource\" \"b\" {}\nresource \"null_resource\" \"c\" {\n  triggers = { k = \"1\" }\n}\nmoved {\n  from = null_resource.a\n  to   = null_resource.b\n}\n",
+        )],
+    );
+    let out = terrane(dir, &["plan", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        mask(String::from_utf8_lossy(&out.stdout).into_owned()),
+        "null_resource.b: Refreshing state... [id=<null_resource.a>]
+null_resource.c: Refreshing state... [id=<null_resource.c>]
+
+Terraform will perform the following actions:
+
+  # null_resource.a has moved to null_resource.b
+    resource \"null_resource\" \"b\" {
+        id = \"<null_resource.a>\"
+    }
+
+Plan: 0 to add, 0 to change, 0 to destroy.
+
+─────────────────────────────────────────────────────────────────────────────
+
+Note: You didn't use the -out option to save this plan, so Terraform can't
+guarantee to take exactly these actions if you run \"terraform apply\" now.
+"
+    );
+    // A moved instance that also changes: the header says where it was.
+    write(
+        dir,
+        &[(
+            "main.tf",
+            "resource \"null_resource\" \"a\" {}\nresource \"null_resource\" \"d\" {\n  triggers = { k = \"2\" }\n}\nmoved {\n  from = null_resource.c\n  to   = null_resource.d\n}\n",
+        )],
+    );
+    let plan = mask(ok(dir, &["plan", "-no-color"]));
+    assert!(
+        plan.contains("  # null_resource.d must be replaced\n  # (moved from null_resource.c)\n-/+ resource \"null_resource\" \"d\" {\n"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+        "{plan}"
     );
 }
