@@ -240,6 +240,17 @@ impl JsonView {
                 self.change_message(c, "resource_drift", true);
             }
         }
+        self.planned_changes(plan);
+        let (add, change, remove) = if plan.refresh_only {
+            (0, 0, 0)
+        } else {
+            plan.counts()
+        };
+        self.summary("plan", add, change, remove);
+    }
+
+    /// `planned_change` per change (also what `apply FILE` starts with).
+    pub fn planned_changes(&self, plan: &Plan) {
         if !plan.refresh_only {
             for c in &plan.resource_changes {
                 if c.action != Action::NoOp {
@@ -247,12 +258,6 @@ impl JsonView {
                 }
             }
         }
-        let (add, change, remove) = if plan.refresh_only {
-            (0, 0, 0)
-        } else {
-            plan.counts()
-        };
-        self.summary("plan", add, change, remove);
     }
 
     fn change_message(&self, c: &ResourceInstanceChange, kind: &str, drift: bool) {

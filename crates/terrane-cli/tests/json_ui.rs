@@ -222,6 +222,16 @@ fn json_ui_matches_terraform() {
     ));
     // -json leaves no way to approve interactively.
     diffs.extend(step(&dirs, &peer, &["apply", "-json", "-var", "v=3"]));
+    // A saved plan applies without -auto-approve.
+    let terrane = PathBuf::from(env!("CARGO_BIN_EXE_terrane"));
+    for (tool, dir) in [
+        (peer.join("bin/terraform"), &dirs.terraform),
+        (terrane, &dirs.terrane),
+    ] {
+        let (code, _) = run(&tool, dir, &peer, &["plan", "-out=tfplan", "-var", "v=4"]);
+        assert_eq!(code, 0, "plan -out in {}", dir.display());
+    }
+    diffs.extend(step(&dirs, &peer, &["apply", "-json", "tfplan"]));
     diffs.extend(step(&dirs, &peer, &["destroy", "-json", "-auto-approve"]));
     // An invalid configuration: a diagnostic with its range and snippet.
     for d in [&dirs.terraform, &dirs.terrane] {

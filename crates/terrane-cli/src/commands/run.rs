@@ -155,7 +155,8 @@ const INCOMPATIBLE_REFRESH: &str = "It doesn't make sense to use -refresh-only a
 pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
     // `-json`: Terraform's machine-readable UI (`jsonview.rs`) instead of text.
     let json_ui;
-    let (args, ui) = match crate::jsonview::take_json_flag(args, ui, matches!(cmd, Command::Apply | Command::Destroy)) {
+    let needs_approval = matches!(cmd, Command::Apply | Command::Destroy);
+    let (args, ui) = match crate::jsonview::take_json_flag(args, ui, needs_approval) {
         Some((rest, view_ui)) => {
             json_ui = view_ui;
             (rest, &json_ui)

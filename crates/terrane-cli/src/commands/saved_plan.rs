@@ -348,6 +348,7 @@ fn apply_locked(
     let color = ui.color;
     let in_flight: std::sync::Arc<super::run::InFlight> = Default::default();
     let flight = in_flight.clone();
+    let json_view = ui.json.clone();
     let events: Mutex<Box<dyn FnMut(ApplyEvent) + Send>> =
         Mutex::new(Box::new(move |e: ApplyEvent| {
             let mut flying = flight.lock().unwrap_or_else(|p| p.into_inner());
@@ -359,6 +360,10 @@ fn apply_locked(
                     flying.remove(&addr.to_string());
                 }
                 ApplyEvent::Refresh { .. } => {}
+            }
+            if let Some(view) = &json_view {
+                view.event(&e);
+                return;
             }
             let line = crate::planfmt::apply_event(&e, color);
             let mut o = std::io::stdout().lock();
@@ -373,9 +378,15 @@ fn apply_locked(
         )]);
         return 1;
     }
+    if let Some(view) = &ui.json {
+        view.planned_changes(&pf.plan);
+    }
     let stop_ticker = std::sync::atomic::AtomicBool::new(false);
     let (new_state, mut diags, journal) = std::thread::scope(|s| {
-        s.spawn(|| super::run::progress_ticker(&in_flight, &stop_ticker, color));
+        match &ui.json {
+            Some(view) => s.spawn(|| view.progress_ticker(&stop_ticker)),
+            None => s.spawn(|| super::run::progress_ticker(&in_flight, &stop_ticker, color)),
+        };
         let r = engine.apply(&pf.plan, &plan_opts, Some(journal), events_ref);
         stop_ticker.store(true, std::sync::atomic::Ordering::SeqCst);
         r
@@ -399,6 +410,14 @@ fn apply_locked(
     } else {
         (0, 0, 0)
     };
+    if let Some(view) = &ui.json {
+        let operation = if plan.destroy { "destroy" } else { "apply" };
+        view.summary(operation, add, change, destroy);
+        if !plan.destroy {
+            view.outputs(&new_state);
+        }
+        return 0;
+    }
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(
         crate::planfmt::apply_summary(plan.destroy, add, change, destroy, color).as_bytes(),
