@@ -459,46 +459,25 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::civil_from_days;
-
-    #[test]
-    fn plan_file_is_the_only_positional_argument() {
-        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            super::positional_args(&args(&["-var", "v=3", "-input=false"])),
-            0
-        );
-        assert_eq!(super::positional_args(&args(&["-var=v=3", "tfplan"])), 1);
-        assert_eq!(
-            super::positional_args(&args(&["-target", "a.b", "-lock=false"])),
-            0
-        );
-    }
-
-    #[test]
-    fn dates_from_day_counts() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(18_836), (2021, 7, 28));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-    }
+/// What `-json` among a plan/apply command's arguments asks for.
+pub enum JsonArgs {
+    /// No `-json`: text as usual.
+    Text,
+    /// The other arguments (with `-input=false`) and a UI that writes JSON.
+    Json(Vec<String>, crate::ui::Ui),
+    /// Refused (the diagnostic is written): exit with 1.
+    Refused,
 }
 
-/// `-json` among a plan/apply command's `args`: writes the `version`
-/// line and returns the other arguments with a UI that writes JSON.
-/// `-json` implies `-input=false`, so an apply needs `-auto-approve`
-/// (or a saved plan) when `needs_approval`; Terraform's error otherwise,
-/// as a JSON diagnostic.
-pub fn take_json_flag(
-    args: &[String],
-    ui: &crate::ui::Ui,
-    needs_approval: bool,
-) -> Option<(Vec<String>, crate::ui::Ui)> {
+/// Looks for `-json` among a plan/apply command's `args` and, when
+/// present, writes the `version` line. `-json` implies `-input=false`, so
+/// when `needs_approval` (apply, destroy) the command needs
+/// `-auto-approve` or a saved plan; Terraform's error otherwise, as a
+/// JSON diagnostic.
+pub fn take_json_flag(args: &[String], ui: &crate::ui::Ui, needs_approval: bool) -> JsonArgs {
     let is_json = |a: &String| a == "-json" || a == "--json" || a == "-json=true";
     if !args.iter().any(is_json) {
-        return None;
+        return JsonArgs::Text;
     }
     let mut rest: Vec<String> = args.iter().filter(|a| !is_json(a)).cloned().collect();
     rest.push("-input=false".into());
@@ -512,28 +491,15 @@ pub fn take_json_flag(
     let approved = rest
         .iter()
         .any(|a| a == "-auto-approve" || a == "--auto-approve" || a == "-auto-approve=true");
-    if needs_approval && !approved {
-        // An apply of a saved plan needs no approval: leave that to the
-        // command (a positional argument is a plan file).
-        let has_plan_file = positional_args(&rest) > 0;
-        if !has_plan_file {
-            json_ui.diagnostics([&Diagnostic::error(
-                "Plan file or auto-approve required",
-                "Terraform cannot ask for interactive approval when -json is set. You can either apply a saved plan file, or enable the -auto-approve option.",
-            )]);
-            rest = Vec::new();
-            rest.push(REFUSED.into());
-        }
+    // A positional argument is a saved plan file, which needs no approval.
+    if needs_approval && !approved && positional_args(&rest) == 0 {
+        json_ui.diagnostics([&Diagnostic::error(
+            "Plan file or auto-approve required",
+            "Terraform cannot ask for interactive approval when -json is set. You can either apply a saved plan file, or enable the -auto-approve option.",
+        )]);
+        return JsonArgs::Refused;
     }
-    Some((rest, json_ui))
-}
-
-/// Stands in for the arguments when `take_json_flag` has already refused
-/// the command; `is_refused` recognises it.
-const REFUSED: &str = "\u{0}json-refused";
-
-pub fn is_refused(args: &[String]) -> bool {
-    args.first().map(String::as_str) == Some(REFUSED)
+    JsonArgs::Json(rest, json_ui)
 }
 
 /// How many positional arguments (a saved plan file) `args` holds: flags
@@ -563,4 +529,31 @@ fn positional_args(args: &[String]) -> usize {
         }
     }
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil_from_days;
+
+    #[test]
+    fn plan_file_is_the_only_positional_argument() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            super::positional_args(&args(&["-var", "v=3", "-input=false"])),
+            0
+        );
+        assert_eq!(super::positional_args(&args(&["-var=v=3", "tfplan"])), 1);
+        assert_eq!(
+            super::positional_args(&args(&["-target", "a.b", "-lock=false"])),
+            0
+        );
+    }
+
+    #[test]
+    fn dates_from_day_counts() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(18_836), (2021, 7, 28));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
 }

@@ -48,7 +48,7 @@ fn mask_message(m: &str) -> String {
     match out.find(" after ") {
         Some(i) => {
             let tail = &out[i + 7..];
-            let end = tail.find(|c: char| c == ' ').unwrap_or(tail.len());
+            let end = tail.find(' ').unwrap_or(tail.len());
             format!("{} after Ns{}", &out[..i], &tail[end..])
         }
         None => out,

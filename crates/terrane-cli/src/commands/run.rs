@@ -157,16 +157,14 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
     let json_ui;
     let needs_approval = matches!(cmd, Command::Apply | Command::Destroy);
     let (args, ui) = match crate::jsonview::take_json_flag(args, ui, needs_approval) {
-        Some((rest, view_ui)) => {
+        crate::jsonview::JsonArgs::Text => (args.to_vec(), ui),
+        crate::jsonview::JsonArgs::Json(rest, view_ui) => {
             json_ui = view_ui;
             (rest, &json_ui)
         }
-        None => (args.to_vec(), ui),
+        crate::jsonview::JsonArgs::Refused => return 1,
     };
     let args = &args[..];
-    if crate::jsonview::is_refused(args) {
-        return 1;
-    }
     // `apply FILE` carries out a saved plan instead.
     if cmd == Command::Apply {
         if let Some(code) = super::saved_plan::apply_saved(args, ui) {
