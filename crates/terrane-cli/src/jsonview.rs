@@ -427,18 +427,43 @@ pub fn resource(addr: &ResourceInstanceAddr) -> Json {
     })
 }
 
-/// Now in RFC 3339 with microseconds, in UTC (`2021-07-28T10:00:00.123456Z`).
+/// Now in RFC 3339 with microseconds and the local offset, as
+/// Terraform writes it (`2021-07-28T12:00:00.123456+02:00`, `Z` in UTC).
 fn timestamp() -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let secs = now.as_secs() as i64;
-    let micros = now.subsec_micros();
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
+    format_timestamp(secs, now.subsec_micros(), local_offset_secs(secs))
+}
+
+/// The local time zone's offset from UTC at `secs`, in seconds.
+fn local_offset_secs(secs: i64) -> i64 {
+    let t = secs as libc::time_t;
+    // SAFETY: localtime_r only reads `t` and writes the `tm` we own.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
+    if ok {
+        tm.tm_gmtoff as i64
+    } else {
+        0
+    }
+}
+
+fn format_timestamp(utc_secs: i64, micros: u32, offset: i64) -> String {
+    let local = utc_secs + offset;
+    let days = local.div_euclid(86_400);
+    let rem = local.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
+    let zone = if offset == 0 {
+        "Z".to_string()
+    } else {
+        let sign = if offset < 0 { '-' } else { '+' };
+        let abs = offset.abs();
+        format!("{sign}{:02}:{:02}", abs / 3600, (abs % 3600) / 60)
+    };
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}{zone}",
         rem / 3600,
         (rem % 3600) / 60,
         rem % 60
@@ -546,6 +571,23 @@ mod tests {
         assert_eq!(
             super::positional_args(&args(&["-target", "a.b", "-lock=false"])),
             0
+        );
+    }
+
+    #[test]
+    fn timestamps_in_rfc3339_with_offset() {
+        let t = 1_627_466_400; // 2021-07-28T10:00:00Z
+        assert_eq!(
+            super::format_timestamp(t, 42, 0),
+            "2021-07-28T10:00:00.000042Z"
+        );
+        assert_eq!(
+            super::format_timestamp(t, 123_456, 7200),
+            "2021-07-28T12:00:00.123456+02:00"
+        );
+        assert_eq!(
+            super::format_timestamp(t, 0, -(9 * 3600 + 1800)),
+            "2021-07-28T00:30:00.000000-09:30"
         );
     }
 
