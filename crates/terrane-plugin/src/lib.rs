@@ -29,9 +29,9 @@ pub use client::{
 pub use diag::{path_from_proto, path_to_proto, Diagnostic, Diagnostics, Severity};
 pub use logging::{Level, LogConfig};
 pub use provider::*;
-pub use schema_cache::{CacheLookup, SchemaCache};
 pub use schema::{
     schema_json, schema_to_json, to_go_json, Attribute, Block, FunctionParameter,
     FunctionSignature, NestedBlock, NestedObject, NestingMode, ProviderSchema, Schema,
     ServerCapabilities, StringKind,
 };
+pub use schema_cache::{CacheLookup, SchemaCache};

@@ -403,10 +403,7 @@ pub fn apply_start(addr: &str, action: Action, id: Option<&str>, opts: &RenderOp
 
 /// `null_resource.a: Refreshing state... [id=x]` with its newline.
 pub fn refresh_start(addr: &str, id: Option<&str>, opts: &RenderOptions) -> String {
-    let s = format!(
-        "[reset][bold]{addr}: Refreshing state...{}",
-        id_suffix(id)
-    );
+    let s = format!("[reset][bold]{addr}: Refreshing state...{}", id_suffix(id));
     format!("{}\n", col(&s, opts))
 }
 
