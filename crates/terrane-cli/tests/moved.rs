@@ -321,7 +321,13 @@ fn plan_shows_moves() {
             "resource \"null_resource\" \"b\" {}\nresource \"null_resource\" \"c\" {\n  triggers = { k = \"1\" }\n}\nmoved {\n  from = null_resource.a\n  to   = null_resource.b\n}\n",
         )],
     );
-    let out = terrane(dir, &["plan", "-no-color", "-detailed-exitcode"]);
+    // One worker: the refresh lines of independent resources come in
+    // declaration order (with more workers their order varies, as in
+    // Terraform).
+    let out = terrane(
+        dir,
+        &["plan", "-no-color", "-detailed-exitcode", "-parallelism=1"],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         mask(String::from_utf8_lossy(&out.stdout).into_owned()),
