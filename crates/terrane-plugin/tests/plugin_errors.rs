@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use terrane_plugin::*;
 
 fn script(name: &str, body: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("terrane-plugin-test-{}", std::process::id()));
+    // One directory per script: tests run in parallel and each removes its
+    // directory when done (a shared one could vanish under another test).
+    let dir =
+        std::env::temp_dir().join(format!("terrane-plugin-test-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write script");
