@@ -13,74 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const BINARY: &str = "terraform-provider-tfptest";
-
-fn skip_or_fail(why: String) -> Option<PathBuf> {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{why}");
-    }
-    eprintln!("skipping: {why}");
-    None
-}
-
-/// Builds the provider (debug, `--locked`) and returns the directory
-/// holding the binary.
-fn build_provider() -> Option<PathBuf> {
-    // Spelled without `..`: cargo keys its fingerprints on the manifest
-    // path, and the plugin crate's test builds the same project.
-    let crates = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("crates directory");
-    let project = crates.join("terrane-plugin/tests/tfprovider");
-    // The test executable is <target>/debug/deps/NAME.
-    let exe = std::env::current_exe().expect("test executable path");
-    let Some(target) = exe.ancestors().nth(3) else {
-        panic!("unexpected test executable location {}", exe.display());
-    };
-    let target = target.join("tfprovider");
-    let protoc = std::env::var_os("PROTOC").unwrap_or_else(|| "protoc".into());
-    if Command::new(&protoc).arg("--version").output().is_err() {
-        return skip_or_fail(format!(
-            "protoc is not installed (needed to build {BINARY}; Debian: apt-get install protobuf-compiler)"
-        ));
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    // The working directory selects the project's .cargo/config.toml.
-    let mut build = Command::new(&cargo);
-    build
-        .args(["build", "--locked", "--quiet", "--manifest-path"])
-        .arg(project.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target)
-        .current_dir(&project);
-    // Not the variables cargo set for this test: build scripts that watch
-    // them (ring's watches CARGO_MANIFEST_DIR) would rerun per test crate.
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if name == "OUT_DIR"
-            || (name.starts_with("CARGO_")
-                && name != "CARGO_HOME"
-                && !name.starts_with("CARGO_NET_")
-                && !name.starts_with("CARGO_HTTP_")
-                && !name.starts_with("CARGO_REGISTRIES_"))
-        {
-            build.env_remove(name.as_ref());
-        }
-    }
-    let out = match build.output() {
-        Ok(out) => out,
-        Err(e) => return skip_or_fail(format!("cannot run cargo to build {BINARY}: {e}")),
-    };
-    assert!(
-        out.status.success(),
-        "building {BINARY} failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let dir = target.join("debug");
-    assert!(dir.join(BINARY).is_file(), "{BINARY} was not built");
-    Some(dir)
-}
+use terrane_testkit::build_tfptest_provider as build_provider;
 
 /// A scratch directory with `main.tf` and a CLI configuration overriding
 /// the provider with the built binary.
