@@ -135,13 +135,32 @@ fn mark(
     taint: bool,
     allow_missing: bool,
 ) -> i32 {
-    let state = match local.refresh() {
-        Ok(s) => s.map(|f| f.state.clone()),
-        Err(e) => {
-            ui.diagnostics([&Diagnostic::error("Failed to load state", e.to_string())]);
+    if let Err(e) = local.refresh() {
+        ui.diagnostics([&Diagnostic::error("Failed to load state", e.to_string())]);
+        return 1;
+    }
+    // Changes an interrupted apply left in the journal come first, as for
+    // every command that writes state.
+    let journal_path = terrane_state::journal::Journal::path_for(&local.options().path);
+    if journal_path.exists() {
+        let folded = terrane_state::journal::Journal::open(&local.options().path.clone()).and_then(
+            |mut j| {
+                if j.changes().is_empty() {
+                    Ok(())
+                } else {
+                    j.fold(local).map(|_| ())
+                }
+            },
+        );
+        if let Err(e) = folded {
+            ui.diagnostics([&Diagnostic::error(
+                "Failed to recover the state journal",
+                e.to_string(),
+            )]);
             return 1;
         }
-    };
+    }
+    let state = local.state().map(|f| f.state.clone());
     let mut state: State = state.unwrap_or_default();
     let module = addr.resource.module.to_string();
     let key = match &addr.key {
