@@ -25,7 +25,7 @@
 //! # Folding
 //!
 //! [`Journal::fold`] applies the changes to the state, writes it with
-//! [`LocalState::write`] (atomically; the serial increments), then removes
+//! [`StateMgr::write`](crate::backend::StateMgr::write) (atomically; the serial increments), then removes
 //! the journal. A crash between the two leaves a journal whose base serial
 //! is older than the state: it is recognised as already folded and
 //! discarded. Changes are idempotent (set/remove), so replaying a journal
@@ -38,7 +38,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::json::{self, Kind};
-use crate::local::{LocalState, StateWriteError};
+use crate::local::StateWriteError;
 use crate::model::{IndexKey, Instance, Mode, OutputValue, Resource, State, StateFile};
 use crate::read::{read, ReadOptions};
 use crate::write::serialize;
@@ -504,7 +504,10 @@ impl Journal {
     /// Applies the journal (recovered and appended changes) to the state
     /// held by `local` (which must have been refreshed), writes it, and
     /// empties the journal.
-    pub fn fold(&mut self, local: &mut LocalState) -> Result<FoldOutcome, JournalError> {
+    pub fn fold(
+        &mut self,
+        local: &mut dyn crate::backend::StateMgr,
+    ) -> Result<FoldOutcome, JournalError> {
         if self.appended > 0 {
             // Appended changes are not kept in memory: read them back.
             let (_, changes, _, _) = read_records(&mut self.file, &self.path)?;

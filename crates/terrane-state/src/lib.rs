@@ -10,6 +10,8 @@
 //! * [`LocalState`]: the local backend's state manager: locking compatible
 //!   with Terraform (`.terraform.tfstate.lock.info` plus an OS lock on the
 //!   state file), atomic writes, backups, serial and lineage rules.
+//! * [`backend`]: the [`StateMgr`] and [`Backend`] traits the commands
+//!   use, and [`RemoteState`] over any [`RemoteClient`] (s3, pg, http).
 //! * [`Journal`]: an append-only log of instance changes beside the state,
 //!   for crash-safe applies without rewriting the whole state per change.
 //! * [`addr`]: addresses as the `state` commands take them and the edits
@@ -42,6 +44,7 @@
 #![warn(missing_docs)]
 
 pub mod addr;
+pub mod backend;
 mod base64;
 mod ctytype;
 pub mod journal;
@@ -53,6 +56,7 @@ mod read;
 mod write;
 
 pub use addr::{AddrError, MoveError, StateAddr};
+pub use backend::{Backend, BackendError, RemoteClient, RemoteState, RetryPolicy, StateMgr};
 pub use journal::{
     apply_change, apply_changes, Change, FoldOutcome, Journal, JournalError, ResourceAddr,
 };

@@ -134,6 +134,13 @@ pub enum StateWriteError {
     },
     /// Locking failed.
     Lock(LockError),
+    /// A remote backend failed (after retries, when transient).
+    Backend {
+        /// The state's location (`s3://bucket/key`, a URL, ...).
+        location: String,
+        /// The error.
+        error: crate::backend::BackendError,
+    },
 }
 
 impl fmt::Display for StateWriteError {
@@ -153,6 +160,7 @@ impl fmt::Display for StateWriteError {
                 "cannot import state with serial {new} over newer state with serial {existing}"
             ),
             StateWriteError::Lock(e) => write!(f, "{e}"),
+            StateWriteError::Backend { location, error } => write!(f, "{location}: {error}"),
         }
     }
 }
