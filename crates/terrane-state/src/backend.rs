@@ -64,6 +64,54 @@ impl fmt::Display for BackendError {
 
 impl std::error::Error for BackendError {}
 
+/// The type of a backend configuration argument (Terraform's backend
+/// schemas use only these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigType {
+    /// `string`.
+    String,
+    /// `bool`.
+    Bool,
+    /// `number`.
+    Number,
+    /// `list(string)`.
+    ListOfString,
+    /// `map(string)`.
+    MapOfString,
+}
+
+/// One argument of a backend's configuration, as in the backend's schema
+/// (the order is the order `.terraform/terraform.tfstate` records them in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigAttr {
+    /// The argument name.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: ConfigType,
+    /// Whether the merged configuration must set it (after defaults from
+    /// the environment are applied by the backend itself).
+    pub required: bool,
+    /// Never shown in output or logs (passwords, secret keys).
+    pub sensitive: bool,
+}
+
+/// A backend's merged configuration (the `backend` block, then
+/// `-backend-config` files and `key=value` pairs): argument name to value,
+/// only the arguments that are set.
+pub type BackendConfig = serde_json::Map<String, serde_json::Value>;
+
+/// What a backend type offers: its schema and a constructor.
+#[derive(Clone, Copy)]
+pub struct BackendType {
+    /// The type name (`s3`, `pg`, `http`, `local`).
+    pub name: &'static str,
+    /// Its arguments.
+    pub schema: &'static [ConfigAttr],
+    /// Configures it (validating values, reading the environment for
+    /// defaults, connecting where needed).
+    pub configure: fn(&BackendConfig) -> Result<Box<dyn Backend>, BackendError>,
+}
+
 /// One remote state object (one workspace of a remote backend).
 pub trait RemoteClient: Send {
     /// The stored bytes; `None` if there is no state object yet.

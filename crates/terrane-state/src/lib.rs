@@ -56,7 +56,10 @@ mod read;
 mod write;
 
 pub use addr::{AddrError, MoveError, StateAddr};
-pub use backend::{Backend, BackendError, RemoteClient, RemoteState, RetryPolicy, StateMgr};
+pub use backend::{
+    Backend, BackendConfig, BackendError, BackendType, ConfigAttr, ConfigType, RemoteClient,
+    RemoteState, RetryPolicy, StateMgr,
+};
 pub use journal::{
     apply_change, apply_changes, Change, FoldOutcome, Journal, JournalError, ResourceAddr,
 };
