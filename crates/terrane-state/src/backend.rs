@@ -171,7 +171,9 @@ pub trait StateMgr: Send {
         let mut wait = Duration::from_millis(50);
         loop {
             match self.lock(operation, info) {
-                Err(LockError::Held { .. }) if Instant::now() < deadline => {
+                Err(LockError::Held { .. } | LockError::Busy { .. })
+                    if Instant::now() < deadline =>
+                {
                     let left = deadline.saturating_duration_since(Instant::now());
                     std::thread::sleep(wait.min(left));
                     wait = (wait * 2).min(Duration::from_secs(1));

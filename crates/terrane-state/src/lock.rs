@@ -129,6 +129,16 @@ pub enum LockError {
         /// Their lock info.
         info: Option<Box<LockInfo>>,
     },
+    /// Someone else holds the lock, in the store's own words (pg:
+    /// "Workspace is already locked: NAME") and with the info the store
+    /// shows beside them (pg shows the requester's own, as Terraform does).
+    /// Retried by `-lock-timeout` as `Held` is.
+    Busy {
+        /// The store's message.
+        message: String,
+        /// The lock info shown under it.
+        info: Option<Box<LockInfo>>,
+    },
     /// Unlocking with an ID that is not the current lock's.
     IdMismatch {
         /// The ID given.
@@ -154,6 +164,13 @@ impl fmt::Display for LockError {
         match self {
             LockError::Held { info } => {
                 writeln!(f, "resource temporarily unavailable")?;
+                match info {
+                    Some(i) => write!(f, "{i}"),
+                    None => Ok(()),
+                }
+            }
+            LockError::Busy { message, info } => {
+                writeln!(f, "{message}")?;
                 match info {
                     Some(i) => write!(f, "{i}"),
                     None => Ok(()),
