@@ -100,6 +100,46 @@ pub struct ConfigAttr {
 /// only the arguments that are set.
 pub type BackendConfig = serde_json::Map<String, serde_json::Value>;
 
+/// The string argument `name` of a configuration (`None` when unset).
+pub fn config_string(config: &BackendConfig, name: &str) -> Result<Option<String>, BackendError> {
+    match config.get(name) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+        Some(serde_json::Value::Bool(b)) => Ok(Some(b.to_string())),
+        Some(serde_json::Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(_) => Err(BackendError::new(format!("{name}: a string is required"))),
+    }
+}
+
+/// The bool argument `name` (`"true"`/`"false"` strings accepted, as
+/// `-backend-config=key=value` gives strings).
+pub fn config_bool(config: &BackendConfig, name: &str) -> Result<Option<bool>, BackendError> {
+    match config.get(name) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Bool(b)) => Ok(Some(*b)),
+        Some(serde_json::Value::String(s)) if s == "true" || s == "1" => Ok(Some(true)),
+        Some(serde_json::Value::String(s)) if s == "false" || s == "0" => Ok(Some(false)),
+        Some(_) => Err(BackendError::new(format!("{name}: a bool is required"))),
+    }
+}
+
+/// The number argument `name` (numeric strings accepted).
+pub fn config_number(config: &BackendConfig, name: &str) -> Result<Option<f64>, BackendError> {
+    match config.get(name) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Number(n)) => n
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| BackendError::new(format!("{name}: a number is required"))),
+        Some(serde_json::Value::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .map(Some)
+            .map_err(|_| BackendError::new(format!("{name}: a number is required"))),
+        Some(_) => Err(BackendError::new(format!("{name}: a number is required"))),
+    }
+}
+
 /// What a backend type offers: its schema and a constructor.
 #[derive(Clone, Copy)]
 pub struct BackendType {

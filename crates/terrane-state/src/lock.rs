@@ -148,6 +148,9 @@ pub enum LockError {
     },
     /// Not locked by this manager.
     NotLocked,
+    /// The store failed to take or release the lock (an unexpected
+    /// response, a network error), in the store's words.
+    Failed(String),
     /// A file system error.
     Io {
         /// The path concerned.
@@ -185,6 +188,7 @@ impl fmt::Display for LockError {
                 )
             }
             LockError::NotLocked => write!(f, "state is not locked"),
+            LockError::Failed(message) => f.write_str(message),
             LockError::Io { path, error } => write!(f, "{}: {error}", path.display()),
         }
     }
