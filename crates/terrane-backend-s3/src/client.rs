@@ -86,7 +86,7 @@ impl S3Client {
                     Err(e) => Err(BackendError::transient(format!("{what}: {e}"))),
                 },
                 Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
-                Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
+                Err(e) if missing_object(&e) => Ok(None),
                 Err(e) => Err(sdk_error(&what, &e)),
             }
         })
@@ -151,7 +151,7 @@ impl S3Client {
         self.aws.block_on(async {
             match req.send().await {
                 Ok(_) => Ok(()),
-                Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(()),
+                Err(e) if missing_object(&e) => Ok(()),
                 Err(e) => Err(sdk_error(&what, &e)),
             }
         })
@@ -412,6 +412,18 @@ impl RemoteClient for S3Client {
         let file = self.unlock_lockfile(id);
         table.and(file)
     }
+}
+
+/// A 404 that is about the object, not the bucket.
+fn missing_object<E, R>(e: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> bool
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+    R: crate::aws::HasStatus,
+{
+    e.raw_response().is_some_and(|r| r.status_code() == 404)
+        && e.as_service_error()
+            .and_then(|s| s.code())
+            .is_none_or(|code| code != "NoSuchBucket")
 }
 
 fn hex(bytes: &[u8]) -> String {
