@@ -126,3 +126,268 @@ pub fn build_tfptest_provider() -> Option<PathBuf> {
     );
     Some(dir)
 }
+
+/// A PostgreSQL server of its own for one test run: a fresh cluster
+/// (`initdb -A trust -U postgres`) in a temporary directory, listening on
+/// 127.0.0.1 on a free port and on a Unix socket in that directory. Stopped
+/// and removed on drop.
+///
+/// As root, PostgreSQL refuses to run: the cluster then belongs to the
+/// `postgres` user (else `nobody`) and the server runs as that user.
+pub struct PgServer {
+    bindir: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    run_as: Option<(u32, u32)>,
+    child: Option<std::process::Child>,
+}
+
+/// Where the PostgreSQL server binaries are: `PATH`, `pg_config --bindir`,
+/// then the newest `/usr/lib/postgresql/*/bin` (Debian's layout).
+fn postgres_bindir() -> Option<PathBuf> {
+    let has_all = |d: &Path| {
+        ["initdb", "postgres", "pg_ctl"]
+            .iter()
+            .all(|b| d.join(b).is_file())
+    };
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if has_all(&dir) {
+                // Symlinks into the real directory (which has psql too).
+                let real = std::fs::canonicalize(dir.join("postgres"))
+                    .ok()
+                    .and_then(|p| p.parent().map(Path::to_path_buf))
+                    .filter(|d| has_all(d));
+                return Some(real.unwrap_or(dir));
+            }
+        }
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && has_all(&dir) {
+            return Some(dir);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let v = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+            Some((v, e.path().join("bin")))
+        })
+        .filter(|(_, d)| has_all(d))
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, d)| d)
+}
+
+/// uid and gid of the first of `names` in /etc/passwd.
+fn system_user(names: &[&str]) -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    names.iter().find_map(|want| {
+        passwd.lines().find_map(|line| {
+            let f: Vec<&str> = line.split(':').collect();
+            (f.len() > 3 && f[0] == *want)
+                .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+        })
+    })
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port on 127.0.0.1")
+}
+
+impl PgServer {
+    /// Starts a server, or `None` (after printing why) when PostgreSQL is
+    /// not installed outside CI. Panics under `CI=true` when it is missing
+    /// (`.ci/run` installs it), and whenever it is installed but fails.
+    pub fn start() -> Option<PgServer> {
+        let Some(bindir) = postgres_bindir() else {
+            skip_or_fail(
+                "PostgreSQL is not installed (initdb, postgres, pg_ctl not on PATH, nor under \
+                 `pg_config --bindir` or /usr/lib/postgresql/*/bin; Debian: apt-get install postgresql)"
+                    .to_string(),
+            );
+            return None;
+        };
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("terrane-pg-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the PostgreSQL directory");
+        let run_as = if is_root() {
+            let ids = system_user(&["postgres", "nobody"])
+                .expect("running as root, and neither a postgres nor a nobody user exists to run PostgreSQL");
+            std::os::unix::fs::chown(&dir, Some(ids.0), Some(ids.1))
+                .expect("chown the PostgreSQL directory");
+            Some(ids)
+        } else {
+            None
+        };
+        let mut server = PgServer {
+            bindir,
+            dir,
+            port: free_port(),
+            run_as,
+            child: None,
+        };
+        let out = server
+            .command("initdb")
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "-D",
+            ])
+            .arg(server.data_dir())
+            .output()
+            .expect("run initdb");
+        assert!(
+            out.status.success(),
+            "initdb failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        server.resume();
+        Some(server)
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(self.bindir.join(program));
+        cmd.current_dir(&self.dir)
+            .env("LC_ALL", "C")
+            .env("LANG", "C");
+        if let Some((uid, gid)) = self.run_as {
+            use std::os::unix::process::CommandExt;
+            cmd.uid(uid).gid(gid);
+        }
+        cmd
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// The TCP port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The directory holding the Unix socket.
+    pub fn socket_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A lib/pq URL to database `postgres` as superuser `postgres`.
+    pub fn url(&self) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable",
+            self.port
+        )
+    }
+
+    /// Runs `psql` with `sql` and returns its unaligned, tuples-only output.
+    pub fn psql(&self, sql: &str) -> String {
+        let psql = Some(self.bindir.join("psql"))
+            .filter(|p| p.is_file())
+            .unwrap_or_else(|| "psql".into());
+        let out = Command::new(psql)
+            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d"])
+            .arg(self.url())
+            .args(["-c", sql])
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "psql {sql:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Kills the server abruptly (`pg_ctl stop -m immediate`, as a crash):
+    /// clients see their connections drop. [`resume`](Self::resume) starts
+    /// it again on the same port with the same data.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = self
+                .command("pg_ctl")
+                .args(["stop", "-m", "immediate", "-D"])
+                .arg(self.data_dir())
+                .output();
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server (again) and waits until it accepts connections.
+    pub fn resume(&mut self) {
+        if self.child.is_some() {
+            return;
+        }
+        let log_path = self.dir.join(format!("server-{}.log", self.port));
+        let log = std::fs::File::create(&log_path).expect("create the PostgreSQL log");
+        if let Some((uid, gid)) = self.run_as {
+            let _ = std::os::unix::fs::chown(&log_path, Some(uid), Some(gid));
+        }
+        let err = log.try_clone().expect("clone the log handle");
+        let child = self
+            .command("postgres")
+            .arg("-D")
+            .arg(self.data_dir())
+            .args(["-p", &self.port.to_string(), "-k"])
+            .arg(&self.dir)
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "max_connections=100",
+            ])
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .expect("start postgres");
+        self.child = Some(child);
+        // Ready when the server says so; bounded so a broken start fails
+        // with its log instead of hanging.
+        for _ in 0..600 {
+            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if text.contains("ready to accept connections") {
+                return;
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
+                panic!("postgres exited ({status}):\n{text}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!(
+            "postgres did not become ready:\n{}",
+            std::fs::read_to_string(&log_path).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
