@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ObjectCannedAcl, ServerSideEncryption};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata as _;
 use base64::Engine as _;
 use md5::{Digest as _, Md5};
 use terrane_state::backend::{BackendError, RemoteClient};
@@ -133,7 +134,11 @@ impl S3Client {
                         && e.raw_response()
                             .is_some_and(|r| matches!(r.status().as_u16(), 409 | 412)) =>
                 {
-                    Err(PutError::Exists)
+                    Err(PutError::Exists(
+                        e.as_service_error()
+                            .map(|s| service_words(s.code(), s.message()))
+                            .unwrap_or_else(|| "PreconditionFailed".to_string()),
+                    ))
                 }
                 Err(e) => Err(PutError::Failed(sdk_error(&what, &e))),
             }
@@ -262,8 +267,14 @@ impl S3Client {
                 if e.as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
             {
+                // Terraform shows the service's words over the holder's info.
+                let message = e
+                    .as_service_error()
+                    .map(|s| service_words(s.code(), s.message()))
+                    .unwrap_or_default();
                 let holder = self.dynamodb_lock_info().ok().flatten();
-                Err(LockError::Held {
+                Err(LockError::Busy {
+                    message,
                     info: holder.map(Box::new),
                 })
             }
@@ -308,7 +319,8 @@ impl S3Client {
         }
         match self.put_object(&self.lockfile_key(), info.to_json().as_bytes(), true) {
             Ok(()) => Ok(()),
-            Err(PutError::Exists) => Err(LockError::Held {
+            Err(PutError::Exists(message)) => Err(LockError::Busy {
+                message,
                 info: self.lockfile_info().ok().flatten().map(Box::new),
             }),
             Err(PutError::Failed(e)) => Err(self.lock_io(e)),
@@ -332,16 +344,14 @@ impl S3Client {
     }
 
     fn lock_io(&self, e: BackendError) -> LockError {
-        LockError::Io {
-            path: self.lock_path().into(),
-            error: std::io::Error::other(e.message),
-        }
+        LockError::Failed(e.message)
     }
 }
 
 enum PutError {
-    /// A conditional put found the object already there.
-    Exists,
+    /// A conditional put found the object already there (the service's
+    /// words).
+    Exists(String),
     Failed(BackendError),
 }
 
@@ -378,7 +388,7 @@ impl RemoteClient for S3Client {
         match self.put_object(&self.object_key, data, false) {
             Ok(()) => {}
             Err(PutError::Failed(e)) => return Err(e),
-            Err(PutError::Exists) => {
+            Err(PutError::Exists(_)) => {
                 return Err(BackendError::new("unexpected conditional put failure"))
             }
         }
@@ -424,6 +434,16 @@ where
         && e.as_service_error()
             .and_then(|s| s.code())
             .is_none_or(|code| code != "NoSuchBucket")
+}
+
+/// `Code: message`, as the AWS SDK for Go prints a service error.
+fn service_words(code: Option<&str>, message: Option<&str>) -> String {
+    match (code, message) {
+        (Some(c), Some(m)) if !m.is_empty() => format!("{c}: {m}"),
+        (Some(c), _) => c.to_string(),
+        (None, Some(m)) => m.to_string(),
+        (None, None) => "the lock is held".to_string(),
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -32,6 +32,9 @@ pub const BACKEND: BackendType = BackendType {
     configure,
 };
 
+/// [`BACKEND`] under the name the CLI's registry uses.
+pub const BACKEND_TYPE: BackendType = BACKEND;
+
 fn configure(config: &BackendConfig) -> Result<Box<dyn Backend>, BackendError> {
     Ok(Box::new(S3Backend::new(Settings::from_config(config)?)?))
 }

@@ -111,7 +111,14 @@ fn dynamodb_lock_contention_names_the_holder_and_digest_is_kept() {
     );
 
     match c.lock(&lock_info("OperationTypePlan")) {
-        Err(LockError::Held { info: Some(info) }) => {
+        Err(LockError::Busy {
+            message,
+            info: Some(info),
+        }) => {
+            assert!(
+                message.starts_with("ConditionalCheckFailedException: "),
+                "{message}"
+            );
             assert_eq!(info.id, held.id);
             assert_eq!(info.operation, "OperationTypeApply");
             assert_eq!(info.path, "locked/path/to/terraform.tfstate");
@@ -187,7 +194,11 @@ fn lockfile_lock_contention() {
     );
 
     match c.lock(&lock_info("OperationTypePlan")) {
-        Err(LockError::Held { info: Some(info) }) => {
+        Err(LockError::Busy {
+            message,
+            info: Some(info),
+        }) => {
+            assert!(message.starts_with("PreconditionFailed"), "{message}");
             assert_eq!(info.id, held.id);
             assert_eq!(info.who, held.who);
         }
@@ -231,7 +242,7 @@ fn both_locks_and_release_of_the_first_when_the_second_is_held() {
     let held = old.lock(&lock_info("OperationTypeApply")).expect("lock");
     assert!(matches!(
         a.lock(&lock_info("OperationTypeApply")),
-        Err(LockError::Held { .. })
+        Err(LockError::Busy { .. })
     ));
     // The lock file taken before the table refused was released again.
     assert_eq!(
