@@ -257,6 +257,12 @@ impl JsonView {
                     self.change_message(c, "planned_change", false);
                 }
             }
+            // `removed { lifecycle { destroy = false } }` (Terraform 1.7+).
+            for c in &plan.forgotten {
+                let change = json!({ "resource": resource(&c.addr), "action": "forget" });
+                let message = format!("{}: Plan to forget", c.addr);
+                self.emit("info", &message, "planned_change", Some(("change", change)));
+            }
         }
     }
 

@@ -80,6 +80,20 @@ impl<'a> Engine<'a> {
                     BTreeMap::new(),
                     &BTreeMap::new(),
                 );
+                // Orphans of a default provider nothing configures any more.
+                for (addr, provider) in prior.resources_not_in(&w.visited) {
+                    let Some(source) = provider
+                        .strip_prefix("provider[\"")
+                        .and_then(|s| s.strip_suffix("\"]"))
+                    else {
+                        continue;
+                    };
+                    if addr.mode == ResourceMode::Managed
+                        && !w.providers.values().any(|p| p.state_addr == provider)
+                    {
+                        w.implied_root_provider(&self.tree.module, source);
+                    }
+                }
                 (
                     w.changes,
                     w.outputs,
@@ -151,6 +165,7 @@ impl<'a> Engine<'a> {
             drift,
             provider_configs,
             refresh_only: opts.refresh_only,
+            forgotten: Vec::new(),
         };
         if opts.refresh_only {
             plan.resource_changes.clear();
@@ -188,6 +203,10 @@ impl<'a> Engine<'a> {
             .collect();
         let mut builder = StateBuilder::new(base, journal);
         crate::state::record_drift(&mut builder, &refreshed, &plan.drift);
+        // `removed { lifecycle { destroy = false } }`: out of state, untouched.
+        for c in &plan.forgotten {
+            builder.remove_instance(&c.addr, c.deposed.clone());
+        }
         shared.new_state = Some(Mutex::new(builder));
         shared.events = Some(events);
         let shared = shared;

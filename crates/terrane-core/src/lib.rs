@@ -17,6 +17,7 @@ pub mod plan;
 pub mod planfile;
 mod pool;
 pub mod provider_functions;
+pub mod removed;
 pub mod render;
 pub mod state;
 pub mod walk;

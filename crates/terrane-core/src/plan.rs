@@ -99,6 +99,10 @@ pub struct Plan {
     pub provider_configs: std::collections::BTreeMap<String, ProviderConfig>,
     /// `-refresh-only`: only the drift is applied.
     pub refresh_only: bool,
+    /// Instances a `removed` block with `destroy = false` takes out of
+    /// the state without destroying them (before = the prior object,
+    /// after = null), in address order (`removed.rs`).
+    pub forgotten: Vec<ResourceInstanceChange>,
 }
 
 /// A provider configuration as planned.
@@ -134,6 +138,9 @@ impl Plan {
     /// Whether anything would change (resources or outputs).
     pub fn has_changes(&self) -> bool {
         if self.refresh_only && !self.drift.is_empty() {
+            return true;
+        }
+        if !self.forgotten.is_empty() {
             return true;
         }
         self.resource_changes

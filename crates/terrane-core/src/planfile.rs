@@ -512,6 +512,7 @@ fn encode_meta(pf: &PlanFile) -> Result<Json, String> {
     let plan = &pf.plan;
     let changes: Result<Vec<Json>, String> = plan.resource_changes.iter().map(enc_change).collect();
     let drift: Result<Vec<Json>, String> = plan.drift.iter().map(enc_change).collect();
+    let forgotten: Result<Vec<Json>, String> = plan.forgotten.iter().map(enc_change).collect();
     let mut outputs = Vec::new();
     for o in &plan.output_changes {
         outputs.push(json!({
@@ -547,6 +548,7 @@ fn encode_meta(pf: &PlanFile) -> Result<Json, String> {
         "variables": vars,
         "resource_changes": changes?,
         "drift": drift?,
+        "forgotten": forgotten?,
         "output_changes": outputs,
         "provider_configs": providers,
     }))
@@ -575,6 +577,12 @@ fn decode_meta(
         .map(|c| dec_change(c, &mut schemas))
         .collect::<Result<Vec<_>, _>>()?;
     let drift = meta["drift"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| dec_change(c, &mut schemas))
+        .collect::<Result<Vec<_>, _>>()?;
+    let forgotten = meta["forgotten"]
         .as_array()
         .into_iter()
         .flatten()
@@ -625,6 +633,7 @@ fn decode_meta(
         drift,
         provider_configs,
         refresh_only: options.refresh_only,
+        forgotten,
     };
     Ok(PlanFile {
         plan,

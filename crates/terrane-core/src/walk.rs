@@ -747,6 +747,25 @@ impl<'e> Walker<'e, '_> {
         });
     }
 
+    /// The root module's default (unaliased, unconfigured) provider for
+    /// `source`, configured with an empty body. Objects in state whose
+    /// resources left the configuration need it when nothing else uses
+    /// that provider any more (say, after a `removed` block), as
+    /// Terraform provides it from the state.
+    pub(crate) fn implied_root_provider(&mut self, root: &Module, source: &str) {
+        let local = root
+            .terraform
+            .required_providers
+            .iter()
+            .find(|(_, p)| p.source.as_deref().map(normalize_source).as_deref() == Some(source))
+            .map(|(name, _)| name.clone())
+            .unwrap_or_else(|| source.rsplit('/').next().unwrap_or(source).to_string());
+        if root.providers.contains_key(&local) || provider_source(root, &local) != source {
+            return;
+        }
+        self.configure_provider(root, &ModuleInstance::root(), &local, &Scope::new());
+    }
+
     fn configure_provider(
         &mut self,
         m: &Module,

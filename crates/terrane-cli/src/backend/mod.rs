@@ -15,6 +15,7 @@ pub fn backend_types() -> &'static [BackendType] {
     static TYPES: &[BackendType] = &[
         local::BACKEND_TYPE,
         http::BACKEND_TYPE,
+        terrane_backend_s3::BACKEND_TYPE,
         // One line per further backend crate, e.g. `terrane_backend_s3::BACKEND_TYPE`.
     ];
     TYPES

@@ -288,6 +288,15 @@ fn with_lock(
             }
         }
     }
+    // `removed` blocks are checked before planning; their forgotten
+    // instances are taken out of the plan's deletions after it.
+    let removed = match terrane_core::removed::statements(tree) {
+        Ok(s) => s,
+        Err(d) => {
+            ui.diagnostics(d.iter());
+            return 1;
+        }
+    };
     let factory = match crate::provider_factory::Selections::for_working_dir(Path::new(".")) {
         Ok(sel) => crate::provider_factory::Factory::new(sel),
         Err(d) => {
@@ -367,8 +376,12 @@ fn with_lock(
             let _ = o.flush();
         }));
     let events_ref: &Mutex<dyn FnMut(ApplyEvent) + Send> = &events;
-    let (plan, d) = engine.plan(&plan_opts, Some(events_ref));
+    let (mut plan, d) = engine.plan(&plan_opts, Some(events_ref));
     diags.extend(d);
+    terrane_core::removed::forget(&removed, &mut plan);
+    if let Some(w) = terrane_core::removed::forget_warning(&plan) {
+        diags.push(w);
+    }
     if diags.has_errors() {
         ui.diagnostics(diags.iter());
         return 1;

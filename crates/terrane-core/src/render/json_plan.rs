@@ -573,8 +573,19 @@ pub fn plan_json(
     top.insert("planned_values".into(), planned_values(plan));
     // Terraform lists changes by address text (`module.a...` before `null_resource...`).
     let mut sorted: Vec<&ResourceInstanceChange> = plan.resource_changes.iter().collect();
+    // Forgotten instances (`removed` blocks) have the action "forget".
+    sorted.extend(&plan.forgotten);
     sorted.sort_by_cached_key(|c| (c.addr.to_string(), c.deposed.clone()));
-    let changes: Vec<Json> = sorted.into_iter().map(resource_change_json).collect();
+    let changes: Vec<Json> = sorted
+        .into_iter()
+        .map(|c| {
+            let mut j = resource_change_json(c);
+            if plan.forgotten.iter().any(|f| std::ptr::eq(f, c)) {
+                j["change"]["actions"] = json!(["forget"]);
+            }
+            j
+        })
+        .collect();
     // What refreshing found changed outside terrane (Terraform 0.15.4+).
     let drift: Vec<Json> = plan.drift.iter().map(resource_change_json).collect();
     if !drift.is_empty() {

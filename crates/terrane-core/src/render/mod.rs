@@ -57,7 +57,7 @@ pub fn render_plan(plan: &Plan, opts: &RenderOptions) -> String {
         .iter()
         .filter(|o| o.action != Action::NoOp)
         .collect();
-    if changes.is_empty() {
+    if changes.is_empty() && plan.forgotten.is_empty() {
         if outputs.is_empty() {
             if plan.refresh_only {
                 out.push_str(&refresh_only_tail(drifted, opts));
@@ -108,10 +108,24 @@ pub fn render_plan(plan: &Plan, opts: &RenderOptions) -> String {
             legend.push('\n');
         }
     }
+    if !plan.forgotten.is_empty() {
+        legend.push_str(crate::removed::FORGET_SYMBOL);
+        legend.push_str(" forget\n");
+    }
     out.push_str(&col(&legend, opts));
     out.push_str("\nTerraform will perform the following actions:\n\n");
+    // Forgotten instances (`removed` blocks) among the others, by address.
+    let mut forgotten = plan.forgotten.iter().peekable();
     for c in &changes {
+        while let Some(f) = forgotten.next_if(|f| f.addr < c.addr) {
+            out.push_str(&crate::removed::render_forget(f, opts));
+            out.push('\n');
+        }
         out.push_str(&render_resource_change(c, opts));
+        out.push('\n');
+    }
+    for f in forgotten {
+        out.push_str(&crate::removed::render_forget(f, opts));
         out.push('\n');
     }
     let (add, change, destroy) = plan.counts();

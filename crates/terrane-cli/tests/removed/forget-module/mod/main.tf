@@ -1,0 +1,9 @@
+resource "null_resource" "x" {}
+
+removed {
+  from = null_resource.old
+
+  lifecycle {
+    destroy = false
+  }
+}
