@@ -16,6 +16,7 @@ pub fn backend_types() -> &'static [BackendType] {
         local::BACKEND_TYPE,
         http::BACKEND_TYPE,
         terrane_backend_s3::BACKEND_TYPE,
+        terrane_backend_pg::BACKEND,
         // One line per further backend crate, e.g. `terrane_backend_s3::BACKEND_TYPE`.
     ];
     TYPES
