@@ -32,6 +32,7 @@ mod connstr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use postgres::error::SqlState;
+use terrane_state::backend::{config_bool, config_string};
 use terrane_state::{
     Backend, BackendConfig, BackendError, BackendType, ConfigAttr, ConfigType, LockError, LockInfo,
     RemoteClient, RemoteState, State, StateMgr,
@@ -113,24 +114,20 @@ impl PgSettings {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<PgSettings, BackendError> {
         let string = |name: &str, var: &str| -> Result<Option<String>, BackendError> {
-            match config.get(name) {
-                Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-                Some(serde_json::Value::Null) | None => Ok(env(var).filter(|v| !v.is_empty())),
-                Some(_) => Err(BackendError::new(format!("{name:?}: must be a string"))),
+            match config_string(config, name)? {
+                Some(s) => Ok(Some(s)),
+                None => Ok(env(var).filter(|v| !v.is_empty())),
             }
         };
         let flag = |name: &str, var: &str| -> Result<bool, BackendError> {
-            match config.get(name) {
-                Some(serde_json::Value::Bool(b)) => Ok(*b),
-                Some(serde_json::Value::Null) | None => match env(var).as_deref() {
-                    None | Some("") => Ok(false),
-                    Some(v) => parse_bool(v).ok_or_else(|| {
-                        BackendError::new(format!(
-                            "{var}: {v:?} is not a boolean (use true or false)"
-                        ))
-                    }),
-                },
-                Some(_) => Err(BackendError::new(format!("{name:?}: must be a bool"))),
+            if let Some(b) = config_bool(config, name)? {
+                return Ok(b);
+            }
+            match env(var).as_deref() {
+                None | Some("") => Ok(false),
+                Some(v) => parse_bool(v).ok_or_else(|| {
+                    BackendError::new(format!("{var}: {v:?} is not a boolean (use true or false)"))
+                }),
             }
         };
         let conn_str = string("conn_str", "PG_CONN_STR")?
@@ -492,10 +489,7 @@ pub struct PgClient {
 
 impl PgClient {
     fn lock_failure(&self, e: BackendError) -> LockError {
-        LockError::Io {
-            path: format!("pg workspace {}", self.name).into(),
-            error: std::io::Error::other(e.message),
-        }
+        LockError::Failed(e.message)
     }
 }
 
