@@ -55,6 +55,7 @@ impl<'a> Engine<'a> {
             provider_configs: BTreeMap::new(),
             stop_sent: false,
             target_needed: Default::default(),
+            imported: Vec::new(),
         }
     }
 
@@ -67,43 +68,70 @@ impl<'a> Engine<'a> {
         events: Option<&Mutex<dyn FnMut(ApplyEvent) + Send>>,
     ) -> (Plan, Diagnostics) {
         let prior = PriorState::from_state(self.prior_state.as_ref());
+        // `import` blocks join the targets given (the `import` command's).
+        let mut opts = opts.clone();
+        let mut import_diags = Diagnostics::new();
+        if !opts.import_only && !opts.destroy && !opts.refresh_only {
+            let (targets, d) =
+                crate::import::block_targets(self.tree, &self.root_vars, &opts.workspace);
+            import_diags = d;
+            // A target already in state needs no import (Terraform 1.5).
+            opts.imports.extend(
+                targets
+                    .into_iter()
+                    .filter(|t| prior.instance(&t.addr).is_none_or(|p| p.value.is_null())),
+            );
+        }
+        if import_diags.has_errors() {
+            return (Plan::default(), import_diags);
+        }
+        let opts = &opts;
         let mut shared = self.shared(&prior, opts, Mode::Plan);
         shared.events = events;
         let shared = shared;
-        let (mut changes, outputs, mut drift, mut diags, providers, visited, provider_configs) =
-            std::thread::scope(|s| {
-                let pool = Pool::start(s, opts.workers());
-                let mut w = self.walker(&shared, &pool);
-                w.module(
-                    self.tree,
-                    &ModuleInstance::root(),
-                    BTreeMap::new(),
-                    &BTreeMap::new(),
-                );
-                // Orphans of a default provider nothing configures any more.
-                for (addr, provider) in prior.resources_not_in(&w.visited) {
-                    let Some(source) = provider
-                        .strip_prefix("provider[\"")
-                        .and_then(|s| s.strip_suffix("\"]"))
-                    else {
-                        continue;
-                    };
-                    if addr.mode == ResourceMode::Managed
-                        && !w.providers.values().any(|p| p.state_addr == provider)
-                    {
-                        w.implied_root_provider(&self.tree.module, source);
-                    }
+        let (
+            mut changes,
+            outputs,
+            mut drift,
+            mut diags,
+            providers,
+            visited,
+            provider_configs,
+            imported,
+        ) = std::thread::scope(|s| {
+            let pool = Pool::start(s, opts.workers());
+            let mut w = self.walker(&shared, &pool);
+            w.module(
+                self.tree,
+                &ModuleInstance::root(),
+                BTreeMap::new(),
+                &BTreeMap::new(),
+            );
+            // Orphans of a default provider nothing configures any more.
+            for (addr, provider) in prior.resources_not_in(&w.visited) {
+                let Some(source) = provider
+                    .strip_prefix("provider[\"")
+                    .and_then(|s| s.strip_suffix("\"]"))
+                else {
+                    continue;
+                };
+                if addr.mode == ResourceMode::Managed
+                    && !w.providers.values().any(|p| p.state_addr == provider)
+                {
+                    w.implied_root_provider(&self.tree.module, source);
                 }
-                (
-                    w.changes,
-                    w.outputs,
-                    w.drift,
-                    w.diags,
-                    w.providers,
-                    w.visited,
-                    w.provider_configs,
-                )
-            });
+            }
+            (
+                w.changes,
+                w.outputs,
+                w.drift,
+                w.diags,
+                w.providers,
+                w.visited,
+                w.provider_configs,
+                w.imported,
+            )
+        });
         // Resources in state whose configuration is gone entirely.
         for (addr, _provider) in prior.resources_not_in(&visited) {
             if addr.mode == ResourceMode::Data {
@@ -166,11 +194,17 @@ impl<'a> Engine<'a> {
             provider_configs,
             refresh_only: opts.refresh_only,
             forgotten: Vec::new(),
+            imports: imported,
         };
+        diags.extend(import_diags);
+        if !diags.has_errors() {
+            diags.extend(crate::import::unvisited_targets(opts, &plan.imports));
+        }
         if opts.refresh_only {
             plan.resource_changes.clear();
         }
         plan.drift.sort_by(|a, b| a.addr.cmp(&b.addr));
+        plan.imports.sort_by(|a, b| a.addr.cmp(&b.addr));
         plan.resource_changes.sort_by(|a, b| a.addr.cmp(&b.addr));
         plan.output_changes.sort_by(|a, b| a.name.cmp(&b.name));
         (plan, diags)

@@ -103,6 +103,9 @@ pub struct Plan {
     /// the state without destroying them (before = the prior object,
     /// after = null), in address order (`removed.rs`).
     pub forgotten: Vec<ResourceInstanceChange>,
+    /// Objects `import` blocks bring under management, in address order
+    /// (`import.rs`); each also has its change in `resource_changes`.
+    pub imports: Vec<crate::import::ImportedObject>,
 }
 
 /// A provider configuration as planned.
@@ -140,7 +143,7 @@ impl Plan {
         if self.refresh_only && !self.drift.is_empty() {
             return true;
         }
-        if !self.forgotten.is_empty() {
+        if !self.forgotten.is_empty() || !self.imports.is_empty() {
             return true;
         }
         self.resource_changes

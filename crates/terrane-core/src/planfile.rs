@@ -426,6 +426,36 @@ fn enc_change(c: &ResourceInstanceChange) -> Result<Json, String> {
     }))
 }
 
+/// A planned import: its object as a no-op change, with the import id.
+fn enc_import(i: &crate::import::ImportedObject) -> Result<Json, String> {
+    let mut j = enc_change(&ResourceInstanceChange {
+        addr: i.addr.clone(),
+        provider: i.provider.clone(),
+        action: Action::NoOp,
+        reason: ActionReason::None,
+        before: i.value.clone(),
+        after: i.value.clone(),
+        requires_replace: Vec::new(),
+        schema: i.schema.clone(),
+        deposed: None,
+        private: i.private.clone(),
+    })?;
+    j["import_id"] = json!(i.id);
+    Ok(j)
+}
+
+fn dec_import(j: &Json, schemas: &mut Schemas) -> Result<crate::import::ImportedObject, String> {
+    let c = dec_change(j, schemas)?;
+    Ok(crate::import::ImportedObject {
+        addr: c.addr,
+        id: j["import_id"].as_str().unwrap_or_default().to_string(),
+        provider: c.provider,
+        schema: c.schema,
+        value: c.before,
+        private: c.private,
+    })
+}
+
 /// Finds resource schemas through the providers, one instance per source.
 struct Schemas<'f> {
     factory: &'f dyn ProviderFactory,
@@ -513,6 +543,7 @@ fn encode_meta(pf: &PlanFile) -> Result<Json, String> {
     let changes: Result<Vec<Json>, String> = plan.resource_changes.iter().map(enc_change).collect();
     let drift: Result<Vec<Json>, String> = plan.drift.iter().map(enc_change).collect();
     let forgotten: Result<Vec<Json>, String> = plan.forgotten.iter().map(enc_change).collect();
+    let imports: Result<Vec<Json>, String> = plan.imports.iter().map(enc_import).collect();
     let mut outputs = Vec::new();
     for o in &plan.output_changes {
         outputs.push(json!({
@@ -549,6 +580,7 @@ fn encode_meta(pf: &PlanFile) -> Result<Json, String> {
         "resource_changes": changes?,
         "drift": drift?,
         "forgotten": forgotten?,
+        "imports": imports?,
         "output_changes": outputs,
         "provider_configs": providers,
     }))
@@ -587,6 +619,12 @@ fn decode_meta(
         .into_iter()
         .flatten()
         .map(|c| dec_change(c, &mut schemas))
+        .collect::<Result<Vec<_>, _>>()?;
+    let imports = meta["imports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|j| dec_import(j, &mut schemas))
         .collect::<Result<Vec<_>, _>>()?;
     let mut output_changes = Vec::new();
     for o in meta["output_changes"].as_array().into_iter().flatten() {
@@ -634,6 +672,7 @@ fn decode_meta(
         provider_configs,
         refresh_only: options.refresh_only,
         forgotten,
+        imports,
     };
     Ok(PlanFile {
         plan,

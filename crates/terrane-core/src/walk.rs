@@ -68,6 +68,12 @@ pub struct PlanOptions {
     /// operation starts, providers are asked to stop, and operations in
     /// flight finish and are recorded.
     pub interrupt: Option<&'static AtomicUsize>,
+    /// Objects to import (`import` blocks, or the `import` command's one).
+    pub imports: Vec<crate::import::ImportTarget>,
+    /// The `import` command: import the targets and plan nothing.
+    pub import_only: bool,
+    /// Where import progress is reported.
+    pub import_events: Option<crate::import::ImportEvents>,
 }
 
 impl PlanOptions {
@@ -163,6 +169,8 @@ pub(crate) struct Walker<'e, 'p> {
     /// With `-target`: (module instance, resource key) of the resources
     /// the targeted ones depend on, which are planned in full.
     pub target_needed: BTreeSet<(String, String)>,
+    /// Objects imported during the walk.
+    pub imported: Vec<crate::import::ImportedObject>,
 }
 
 /// Source address of a provider local name in a module.
@@ -210,6 +218,8 @@ pub(crate) struct Outcome {
     pub drift: Option<ResourceInstanceChange>,
     /// Not started because of an interrupt.
     pub cancelled: bool,
+    /// The object imported for this instance.
+    pub imported: Option<crate::import::ImportedObject>,
 }
 
 impl Outcome {
@@ -220,6 +230,7 @@ impl Outcome {
             change: None,
             drift: None,
             cancelled: false,
+            imported: None,
         }
     }
 }
@@ -1006,7 +1017,7 @@ impl<'e> Walker<'e, '_> {
         let in_target = |a: &ResourceInstanceAddr| {
             targets.is_empty() || needed || targets.iter().any(|t| t.contains(a))
         };
-        if !targets.is_empty() && !needed && !directly {
+        if shared.opts.import_only || (!targets.is_empty() && !needed && !directly) {
             let prior = shared.prior.instances_of(&addr);
             let mut run = RunningResource {
                 mode: r.mode,
@@ -1022,9 +1033,40 @@ impl<'e> Walker<'e, '_> {
                 outcomes: Vec::new(),
                 remaining: 0,
             };
+            let mut managed = BTreeSet::new();
             for (key, p) in prior {
+                if !p.value.is_null() {
+                    managed.insert(key.clone());
+                }
                 run.keys.push(Some(key));
                 run.outcomes.push(Some(Outcome::new(p.value)));
+            }
+            // The `import` command: only its target is worked on.
+            if shared.opts.import_only && r.mode == ResourceMode::Managed {
+                for t in shared
+                    .opts
+                    .imports
+                    .iter()
+                    .filter(|t| t.addr.resource == addr)
+                {
+                    let mut o = Outcome::new(Value::unknown(ty.clone()));
+                    let events = shared.opts.import_events.as_ref();
+                    let managed_already = managed.contains(&t.addr.key);
+                    match crate::import::import_object(pi, t, events, managed_already) {
+                        Ok(obj) => {
+                            o.value = obj.value.clone();
+                            o.imported = Some(obj);
+                        }
+                        Err(d) => o.diags = d,
+                    }
+                    if let Some(slot) = run.keys.iter().position(|k| *k == Some(t.addr.key.clone()))
+                    {
+                        run.outcomes[slot] = Some(o);
+                    } else {
+                        run.keys.push(Some(t.addr.key.clone()));
+                        run.outcomes.push(Some(o));
+                    }
+                }
             }
             return Some(run);
         }
@@ -1268,6 +1310,9 @@ impl<'e> Walker<'e, '_> {
             if let Some(d) = o.drift {
                 self.drift.push(d);
             }
+            if let Some(i) = o.imported {
+                self.imported.push(i);
+            }
             if let Some(key) = key {
                 results.push((key, o.value));
             }
@@ -1431,10 +1476,23 @@ impl Shared<'_> {
     ) -> Outcome {
         let ty = schema.block.implied_type();
         let mut out = Outcome::new(Value::unknown(ty.clone()));
-        let prior = self.prior.instance(addr);
-        let prior_val = match &prior {
-            Some(p) => self.refreshed(addr, pi, p, &mut out),
-            None => Value::null(ty.clone()),
+        let mut prior = self.prior.instance(addr);
+        // An `import` block's object stands in for the missing prior one.
+        let mut imported_value = None;
+        if prior.is_none() {
+            match crate::import::prior_for_import(self, addr, pi, &mut out) {
+                crate::import::ImportPrior::None => {}
+                crate::import::ImportPrior::Failed => return out,
+                crate::import::ImportPrior::Object(p) => {
+                    imported_value = Some(p.value.clone());
+                    prior = Some(p);
+                }
+            }
+        }
+        let prior_val = match (&prior, imported_value) {
+            (_, Some(v)) => v,
+            (Some(p), None) => self.refreshed(addr, pi, p, &mut out),
+            (None, None) => Value::null(ty.clone()),
         };
         // `ignore_changes`: the configuration takes the existing object's
         // values at the ignored paths; a create (or the create half of a
