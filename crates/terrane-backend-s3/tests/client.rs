@@ -291,3 +291,79 @@ fn md5_hex(data: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// Ten writers at once, as ten `apply`s would: each takes the lock or is
+/// refused with the lock error, and the stored serial grows by the number
+/// that got through. Then ten that wait for the lock (`-lock-timeout`):
+/// all get through one after another and no write is lost.
+fn ten_writers(bucket: &str, extra: &[(&str, serde_json::Value)], with_table: bool) {
+    let moto = start_moto();
+    moto.create_bucket(bucket, false);
+    if with_table {
+        moto.create_lock_table("locks");
+    }
+    let cfg = config(&moto, bucket, extra);
+    let stored_serial = || {
+        let mut b = backend(&cfg);
+        let mut mgr = b.state_mgr("default").expect("mgr");
+        mgr.refresh()
+            .expect("refresh")
+            .map(|f| f.serial)
+            .unwrap_or(0)
+    };
+    for wait in [Duration::ZERO, Duration::from_secs(120)] {
+        let before = stored_serial();
+        let start = std::sync::Arc::new(std::sync::Barrier::new(10));
+        let writers: Vec<_> = (0..10)
+            .map(|i| {
+                let cfg = cfg.clone();
+                let start = start.clone();
+                std::thread::spawn(move || {
+                    let mut b = backend(&cfg);
+                    let mut mgr = b.state_mgr("default").expect("mgr");
+                    start.wait();
+                    let id = match mgr.lock_with_timeout("OperationTypeApply", "", wait) {
+                        Ok(id) => id,
+                        Err(LockError::Busy { info: Some(_), .. }) => return false,
+                        Err(e) => panic!("writer {i}: unexpected lock error: {e}"),
+                    };
+                    mgr.refresh().expect("refresh");
+                    let value = format!("writer {i} after {wait:?}");
+                    mgr.write(&state_with_output(&value)).expect("write");
+                    mgr.unlock(&id).expect("unlock");
+                    true
+                })
+            })
+            .collect();
+        let done = writers
+            .into_iter()
+            .map(|w| w.join().expect("writer thread"))
+            .filter(|ok| *ok)
+            .count() as u64;
+        assert!(done >= 1, "someone gets the lock");
+        if !wait.is_zero() {
+            assert_eq!(done, 10, "every waiting writer gets the lock in turn");
+        }
+        assert_eq!(
+            stored_serial(),
+            before + done,
+            "the serial counts the writes"
+        );
+    }
+}
+
+#[test]
+fn ten_writers_with_dynamodb_locking() {
+    if !moto_available() {
+        return;
+    }
+    ten_writers("busy-table", &[("dynamodb_table", "locks".into())], true);
+}
+
+#[test]
+fn ten_writers_with_the_lock_file() {
+    if !moto_available() {
+        return;
+    }
+    ten_writers("busy-file", &[("use_lockfile", true.into())], false);
+}
