@@ -118,6 +118,7 @@ pub fn run(args: Vec<String>) -> i32 {
         "init" => commands::init::run(&cmd_args, &ui),
         "providers" => commands::providers::run(&cmd_args, &ui),
         "refresh" => commands::run::run(&cmd_args, &ui, commands::run::Command::Refresh),
+        "import" => commands::import::run(&cmd_args, &ui),
         "taint" => commands::taint::run(&cmd_args, &ui, true),
         "untaint" => commands::taint::run(&cmd_args, &ui, false),
         "show" => commands::show::run(&cmd_args, &ui),

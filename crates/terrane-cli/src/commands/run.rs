@@ -353,6 +353,8 @@ fn with_lock(
     // Operations in flight, for the "Still creating..." lines.
     let in_flight: std::sync::Arc<InFlight> = Default::default();
     let flight = in_flight.clone();
+        import_events: super::import::ui_events(ui),
+        ..Default::default()
     let json_view = ui.json.clone();
     let events: Mutex<Box<dyn FnMut(ApplyEvent) + Send>> =
         Mutex::new(Box::new(move |e: ApplyEvent| {

@@ -344,6 +344,8 @@ fn apply_locked(
         workspace: super::statefile::current_workspace(),
         parallelism,
         interrupt: Some(terrane_core::interrupt::install()),
+        import_events: super::import::ui_events(ui),
+        ..Default::default()
     };
     let color = ui.color;
     let in_flight: std::sync::Arc<super::run::InFlight> = Default::default();
