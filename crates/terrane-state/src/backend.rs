@@ -369,9 +369,18 @@ impl RemoteState {
         Ok(())
     }
 
-    fn persist(&mut self, file: StateFile, changed: bool) -> Result<&StateFile, StateWriteError> {
+    /// Writes `file` if `changed`; `check_stale` refuses to overwrite a
+    /// newer stored state (off for a forced push, which replaces anything).
+    fn persist(
+        &mut self,
+        file: StateFile,
+        changed: bool,
+        check_stale: bool,
+    ) -> Result<&StateFile, StateWriteError> {
         if changed {
-            self.check_not_stale(&file)?;
+            if check_stale {
+                self.check_not_stale(&file)?;
+            }
             let bytes = serialize(&file).into_bytes();
             let client = &mut self.client;
             self.retry
@@ -422,7 +431,7 @@ impl StateMgr for RemoteState {
             lineage,
             state: state.clone(),
         };
-        self.persist(file, changed)
+        self.persist(file, changed, true)
     }
 
     fn write_file(&mut self, file: &StateFile, force: bool) -> Result<&StateFile, StateWriteError> {
@@ -449,7 +458,7 @@ impl StateMgr for RemoteState {
             // Forced: whatever is stored is replaced.
             self.current = None;
         }
-        self.persist(file, true)
+        self.persist(file, true, !force)
     }
 
     fn lock(&mut self, operation: &str, info: &str) -> Result<String, LockError> {
@@ -594,6 +603,26 @@ mod tests {
         let mut c = RemoteState::new(Box::new(store), "mem");
         let stored = c.refresh().expect("refresh").cloned().expect("state");
         assert_eq!(stored.state, state_with_output("from a"));
+    }
+
+    #[test]
+    fn a_forced_push_replaces_a_newer_state() {
+        let store = MemStore::default();
+        let mut a = RemoteState::new(Box::new(store.clone()), "mem").with_retry(quick());
+        a.refresh().expect("refresh");
+        a.write(&state_with_output("a")).expect("write");
+        a.write(&state_with_output("b")).expect("write");
+        let mut old = a.state().cloned().expect("state");
+        old.serial = 1;
+        let mut b = RemoteState::new(Box::new(store.clone()), "mem").with_retry(quick());
+        b.refresh().expect("refresh");
+        assert!(
+            b.write_file(&old, false).is_err(),
+            "an older serial is refused"
+        );
+        b.write_file(&old, true).expect("forced");
+        let mut c = RemoteState::new(Box::new(store), "mem");
+        assert_eq!(c.refresh().expect("refresh").map(|f| f.serial), Some(1));
     }
 
     #[test]
