@@ -32,6 +32,7 @@ All other commands:
   console       Try Terraform expressions at an interactive command prompt
   fmt           Reformat your configuration in the standard style
   get           Install or upgrade remote Terraform modules
+  graph         Generate a Graphviz graph of the steps in an operation
   output        Show output values from your root module
   providers     Show the providers required for this configuration
   refresh       Update the state to match remote systems
@@ -115,6 +116,7 @@ pub fn run(args: Vec<String>) -> i32 {
         "destroy" => commands::run::run(&cmd_args, &ui, commands::run::Command::Destroy),
         "fmt" => commands::fmt::run(&cmd_args, &ui),
         "get" => commands::get::run(&cmd_args, &ui),
+        "graph" => commands::graph::run(&cmd_args, &ui),
         "init" => commands::init::run(&cmd_args, &ui),
         "providers" => commands::providers::run(&cmd_args, &ui),
         "refresh" => commands::run::run(&cmd_args, &ui, commands::run::Command::Refresh),

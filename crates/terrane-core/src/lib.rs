@@ -10,6 +10,7 @@ pub mod addrs;
 pub mod decode;
 pub mod engine;
 pub mod graph;
+pub mod graph_dot;
 pub mod import;
 pub mod interrupt;
 pub mod moved;

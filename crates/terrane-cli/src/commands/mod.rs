@@ -3,6 +3,7 @@
 pub mod console;
 pub mod fmt;
 pub mod get;
+pub mod graph;
 pub mod import;
 pub mod init;
 pub mod output;

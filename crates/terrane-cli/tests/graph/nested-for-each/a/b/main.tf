@@ -1,0 +1,7 @@
+variable "v" {}
+output "out" {
+  value = var.v
+}
+output "c" {
+  value = "c"
+}

@@ -1,0 +1,536 @@
+//! `terraform graph`: the dependency graph of a configuration in DOT, in
+//! the shape Terraform 1.0.3 prints it.
+//!
+//! Terraform's graph is flat across modules. Its node names, as observed
+//! from `terraform graph` 1.0.3:
+//!
+//! * `var.X` and `output.X` in the root module, `module.M.var.X (expand)`
+//!   and `module.M.output.X (expand)` in others; `local.X (expand)`;
+//! * `TYPE.NAME (expand)` / `data.TYPE.NAME (expand)` for resources (no
+//!   suffix in the `validate` graph);
+//! * `module.M (expand)` (depends on the call's count/for_each/depends_on
+//!   and is a dependency of everything in the module) and `module.M
+//!   (close)` (depends on everything in the module);
+//! * `provider["SOURCE"]` (`.ALIAS`), only for providers some resource
+//!   uses, and `provider["SOURCE"] (close)` after every resource using it;
+//! * `meta.count-boundary (EachMode fixup)` (plan graphs) after every node
+//!   but the provider closers, and `root` after everything.
+//!
+//! Edges go from a node to what it depends on; an acyclic graph is
+//! transitively reduced, as Terraform does. Resources, root outputs and
+//! variables and providers get a declaration line (their shape); the
+//! other nodes appear in edges only.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use terrane_config::{Module, ModuleTree};
+use terrane_hcl::ast::{Body, Expr, Structure, TraversalStep};
+
+/// Which of Terraform's graphs to draw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphType {
+    Plan,
+    PlanDestroy,
+    PlanRefreshOnly,
+    Apply,
+    Validate,
+    Eval,
+}
+
+impl GraphType {
+    /// `-type=NAME`; None for a name Terraform refuses.
+    pub fn parse(name: &str) -> Option<GraphType> {
+        Some(match name {
+            "plan" => GraphType::Plan,
+            "plan-destroy" => GraphType::PlanDestroy,
+            "plan-refresh-only" => GraphType::PlanRefreshOnly,
+            "apply" => GraphType::Apply,
+            "validate" => GraphType::Validate,
+            "eval" => GraphType::Eval,
+            _ => return None,
+        })
+    }
+
+    /// Resource nodes of plan-like graphs are expansion nodes.
+    fn expands(self) -> bool {
+        !matches!(self, GraphType::Validate | GraphType::Eval)
+    }
+
+    fn count_boundary(self) -> bool {
+        self != GraphType::Eval
+    }
+}
+
+/// How a node is declared in the DOT output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Box,
+    Note,
+    Diamond,
+}
+
+/// The graph: node names (without the `[root] ` prefix) and edges from a
+/// node to the nodes it depends on.
+#[derive(Clone, Debug, Default)]
+pub struct DotGraph {
+    nodes: BTreeMap<String, Option<(String, Shape)>>,
+    edges: BTreeMap<String, BTreeSet<String>>,
+}
+
+const COUNT_BOUNDARY: &str = "meta.count-boundary (EachMode fixup)";
+const ROOT: &str = "root";
+
+impl DotGraph {
+    fn node(&mut self, name: &str) {
+        self.nodes.entry(name.to_string()).or_insert(None);
+        self.edges.entry(name.to_string()).or_default();
+    }
+
+    fn declared(&mut self, name: &str, label: &str, shape: Shape) {
+        self.nodes
+            .insert(name.to_string(), Some((label.to_string(), shape)));
+        self.edges.entry(name.to_string()).or_default();
+    }
+
+    fn edge(&mut self, from: &str, to: &str) {
+        if from == to {
+            return;
+        }
+        self.node(from);
+        self.node(to);
+        self.edges
+            .entry(from.to_string())
+            .or_default()
+            .insert(to.to_string());
+    }
+
+    /// Edges that lie on a cycle (both ends in one strongly connected
+    /// component of more than one node).
+    fn cycle_edges(&self) -> BTreeSet<(String, String)> {
+        let reach = self.reachability();
+        let mut out = BTreeSet::new();
+        for (from, tos) in &self.edges {
+            for to in tos {
+                if reach.get(to).is_some_and(|r| r.contains(from)) {
+                    out.insert((from.clone(), to.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every node's set of nodes reachable through one or more edges.
+    fn reachability(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut reach: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for start in self.edges.keys() {
+            let mut seen = BTreeSet::new();
+            let mut stack: Vec<&String> = self.edges[start].iter().collect();
+            while let Some(n) = stack.pop() {
+                if seen.insert(n.clone()) {
+                    if let Some(next) = self.edges.get(n) {
+                        stack.extend(next.iter());
+                    }
+                }
+            }
+            reach.insert(start.clone(), seen);
+        }
+        reach
+    }
+
+    /// Terraform's transitive reduction: an edge u -> v goes when v is
+    /// reachable from another direct dependency of u.
+    fn reduce(&mut self) {
+        let reach = self.reachability();
+        for (from, tos) in self.edges.iter_mut() {
+            let _ = from;
+            let direct: Vec<String> = tos.iter().cloned().collect();
+            tos.retain(|to| {
+                !direct
+                    .iter()
+                    .any(|other| other != to && reach.get(other).is_some_and(|r| r.contains(to)))
+            });
+        }
+    }
+
+    /// The DOT text. `draw_cycles` adds Terraform's red copies of the
+    /// edges on cycles.
+    pub fn to_dot(&self, draw_cycles: bool) -> String {
+        let cycles = if draw_cycles {
+            self.cycle_edges()
+        } else {
+            BTreeSet::new()
+        };
+        let mut out = String::from(
+            "digraph {\n\tcompound = \"true\"\n\tnewrank = \"true\"\n\tsubgraph \"root\" {\n",
+        );
+        for (name, decl) in &self.nodes {
+            if let Some((label, shape)) = decl {
+                let shape = match shape {
+                    Shape::Box => "box",
+                    Shape::Note => "note",
+                    Shape::Diamond => "diamond",
+                };
+                out.push_str(&format!(
+                    "\t\t\"[root] {}\" [label = \"{}\", shape = \"{shape}\"]\n",
+                    escape(name),
+                    escape(label)
+                ));
+            }
+        }
+        for (from, tos) in &self.edges {
+            for to in tos {
+                let line = format!(
+                    "\t\t\"[root] {}\" -> \"[root] {}\"",
+                    escape(from),
+                    escape(to)
+                );
+                out.push_str(&line);
+                out.push('\n');
+                if cycles.contains(&(from.clone(), to.clone())) {
+                    out.push_str(&line);
+                    out.push_str(" [color = \"red\", penwidth = \"2.0\"]\n");
+                }
+            }
+        }
+        out.push_str("\t}\n}\n\n");
+        out
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// The graph of `tree` as `terraform graph -type=TYPE` draws it.
+pub fn build(tree: &ModuleTree, ty: GraphType) -> DotGraph {
+    let mut g = DotGraph::default();
+    if ty == GraphType::PlanDestroy {
+        plan_destroy(tree, &mut g);
+        return g;
+    }
+    let mut providers = ProviderUse::default();
+    module_nodes(&[tree], &[], ty, &mut g, &mut providers);
+    for (provider, users) in &providers.users {
+        g.declared(provider, provider, Shape::Diamond);
+        let close = format!("{provider} (close)");
+        g.edge(&close, provider);
+        for u in users {
+            g.edge(u, provider);
+            g.edge(&close, u);
+        }
+    }
+    let closers: BTreeSet<String> = providers
+        .users
+        .keys()
+        .map(|p| format!("{p} (close)"))
+        .collect();
+    let all: Vec<String> = g.nodes.keys().cloned().collect();
+    if ty.count_boundary() {
+        for n in &all {
+            if !closers.contains(n) {
+                g.edge(COUNT_BOUNDARY, n);
+            }
+        }
+    }
+    // `root` closes the graph: it depends on every node nothing else
+    // depends on.
+    let depended: BTreeSet<String> = g.edges.values().flatten().cloned().collect();
+    let tops: Vec<String> = g
+        .nodes
+        .keys()
+        .filter(|n| !depended.contains(*n))
+        .cloned()
+        .collect();
+    for n in &tops {
+        g.edge(ROOT, n);
+    }
+    if g.cycle_edges().is_empty() {
+        g.reduce();
+    }
+    g
+}
+
+/// The destroy plan of a configuration without state: the root outputs'
+/// destroy nodes and the module outputs' expansion nodes hang off `root`.
+fn plan_destroy(tree: &ModuleTree, g: &mut DotGraph) {
+    g.node(ROOT);
+    for name in tree.module.outputs.keys() {
+        let n = format!("output.{name} (destroy)");
+        g.declared(&n, &n, Shape::Note);
+        g.edge(ROOT, &n);
+    }
+    fn module_outputs(t: &ModuleTree, g: &mut DotGraph) {
+        for (name, child) in &t.children {
+            let mut path = t.path.clone();
+            path.push(name.clone());
+            let prefix = prefix(&path);
+            for out in child.module.outputs.keys() {
+                g.edge(ROOT, &format!("{prefix}output.{out} (expand)"));
+            }
+            module_outputs(child, g);
+        }
+    }
+    module_outputs(tree, g);
+}
+
+/// `module.a.module.b.` for the path `[a, b]`.
+fn prefix(path: &[String]) -> String {
+    path.iter().map(|p| format!("module.{p}.")).collect()
+}
+
+/// Resources by the provider configuration node they use.
+#[derive(Default)]
+struct ProviderUse {
+    users: BTreeMap<String, Vec<String>>,
+}
+
+fn module_nodes(
+    chain: &[&ModuleTree],
+    path: &[String],
+    ty: GraphType,
+    g: &mut DotGraph,
+    providers: &mut ProviderUse,
+) {
+    let Some(t) = chain.last().copied() else {
+        return;
+    };
+    let m = &t.module;
+    let pre = prefix(path);
+    let root = path.is_empty();
+    let refs = |e: &Expr| expr_refs(m, &pre, root, ty, e);
+    // Every node of a child module waits for the module's expansion.
+    let expand = (!root).then(|| format!("{} (expand)", pre.trim_end_matches('.')));
+    let add = |g: &mut DotGraph, name: String, deps: BTreeSet<String>| {
+        g.node(&name);
+        for d in &deps {
+            g.edge(&name, d);
+        }
+        if let Some(e) = &expand {
+            g.edge(&name, e);
+        }
+    };
+    for name in m.variables.keys() {
+        if root {
+            let n = format!("var.{name}");
+            g.declared(&n, &n, Shape::Note);
+        } else {
+            // The value comes from the call's argument, in the parent.
+            let n = format!("{pre}var.{name} (expand)");
+            add(g, n, BTreeSet::new());
+        }
+    }
+    for (name, l) in &m.locals {
+        add(g, format!("{pre}local.{name} (expand)"), refs(&l.expr.expr));
+    }
+    for (key, r) in m.managed_resources.iter().chain(&m.data_resources) {
+        let name = resource_node(&pre, key, ty);
+        let mut deps = BTreeSet::new();
+        for e in r.count.iter().chain(&r.for_each) {
+            deps.extend(refs(&e.expr));
+        }
+        for b in std::iter::once(&r.config).chain(&r.config_overrides) {
+            body_refs(&b.body, &mut |e| deps.extend(refs(e)));
+        }
+        for e in &r.lifecycle.replace_triggered_by {
+            deps.extend(refs(&e.expr));
+        }
+        for d in &r.depends_on {
+            deps.extend(traversal_ref(m, &pre, root, ty, d.root.as_str(), &d.steps));
+        }
+        deps.remove(&name);
+        let label = format!("{pre}{key}");
+        g.declared(&name, &label, Shape::Box);
+        add(g, name.clone(), deps);
+        let local = crate::graph::resource_provider(r);
+        let p = provider_node(chain, path, &local);
+        providers.users.entry(p).or_default().push(name);
+    }
+    for (name, o) in &m.outputs {
+        let mut deps = BTreeSet::new();
+        if let Some(v) = &o.value {
+            deps.extend(refs(&v.expr));
+        }
+        for d in &o.depends_on {
+            deps.extend(traversal_ref(m, &pre, root, ty, d.root.as_str(), &d.steps));
+        }
+        if root {
+            let n = format!("output.{name}");
+            g.declared(&n, &n, Shape::Note);
+            for d in &deps {
+                g.edge(&n, d);
+            }
+        } else {
+            add(g, format!("{pre}output.{name} (expand)"), deps);
+        }
+    }
+    for (name, call) in &m.module_calls {
+        let call_expand = format!("{pre}module.{name} (expand)");
+        let mut deps = BTreeSet::new();
+        for e in call.count.iter().chain(&call.for_each) {
+            deps.extend(refs(&e.expr));
+        }
+        for d in &call.depends_on {
+            deps.extend(traversal_ref(m, &pre, root, ty, d.root.as_str(), &d.steps));
+        }
+        add(g, call_expand.clone(), deps);
+        let Some(child) = t.children.get(name) else {
+            continue;
+        };
+        let mut child_path = path.to_vec();
+        child_path.push(name.clone());
+        let child_pre = prefix(&child_path);
+        // Each argument feeds the child's variable node.
+        for (var, input) in &call.inputs {
+            let var_node = format!("{child_pre}var.{var} (expand)");
+            if child.module.variables.contains_key(var) {
+                for d in refs(&input.value.expr) {
+                    g.edge(&var_node, &d);
+                }
+            }
+        }
+        let mut child_chain = chain.to_vec();
+        child_chain.push(child);
+        module_nodes(&child_chain, &child_path, ty, g, providers);
+        // The call closes after everything in the module (nodes created
+        // earlier by references from outside included).
+        let close = format!("{pre}module.{name} (close)");
+        let inside: Vec<String> = g
+            .nodes
+            .keys()
+            .filter(|n| n.starts_with(&child_pre))
+            .cloned()
+            .collect();
+        for n in inside {
+            g.edge(&close, &n);
+        }
+    }
+}
+
+fn resource_node(pre: &str, key: &str, ty: GraphType) -> String {
+    if ty.expands() {
+        format!("{pre}{key} (expand)")
+    } else {
+        format!("{pre}{key}")
+    }
+}
+
+/// The provider configuration node a resource of the module at `path`
+/// uses for its local provider name `local` (`null` or `null.two`):
+/// declared in that module, else the one the call passes in or the
+/// parent's of the same name, up to the root's implied configuration.
+/// `chain` holds the modules from the root down to `path`.
+fn provider_node(chain: &[&ModuleTree], path: &[String], local: &str) -> String {
+    let mut name = local.to_string();
+    for level in (0..chain.len()).rev() {
+        let m = &chain[level].module;
+        if m.providers.contains_key(&name) || level == 0 {
+            let source = crate::walk::provider_source(m, &name);
+            return format!(
+                "{}{}",
+                prefix(&path[..level]),
+                crate::state::provider_state_addr(&source, &name)
+            );
+        }
+        if let Some(call) = chain[level - 1].module.module_calls.get(&path[level - 1]) {
+            if let Some(pp) = call.providers.iter().find(|p| p.in_child.addr() == name) {
+                name = pp.in_parent.addr();
+            }
+        }
+    }
+    crate::state::provider_state_addr(
+        &crate::walk::normalize_source(&format!("hashicorp/{name}")),
+        &name,
+    )
+}
+
+/// Collects the references of every expression in `body` (not in
+/// `lifecycle`; `provider`, `depends_on` are meta-arguments).
+fn body_refs<'a>(body: &'a Body, f: &mut dyn FnMut(&'a Expr)) {
+    for item in &body.items {
+        match item {
+            Structure::Attribute(a) => {
+                if a.name.as_str() != "depends_on" && a.name.as_str() != "provider" {
+                    f(&a.expr);
+                }
+            }
+            Structure::Block(b) => {
+                if b.ident.as_str() != "lifecycle" {
+                    body_refs(&b.body, f);
+                }
+            }
+        }
+    }
+}
+
+fn expr_refs(m: &Module, pre: &str, root: bool, ty: GraphType, e: &Expr) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    e.walk_traversals(&mut |r, steps| {
+        out.extend(traversal_ref(m, pre, root, ty, r.as_str(), steps));
+    });
+    out
+}
+
+fn step_attr(s: Option<&TraversalStep>) -> Option<&str> {
+    match s {
+        Some(TraversalStep::Attr(i)) => Some(i.as_str()),
+        _ => None,
+    }
+}
+
+/// The node one reference depends on (declared objects only).
+fn traversal_ref(
+    m: &Module,
+    pre: &str,
+    root: bool,
+    ty: GraphType,
+    head: &str,
+    steps: &[TraversalStep],
+) -> Option<String> {
+    let first = step_attr(steps.first());
+    match head {
+        "var" => {
+            let n = first?;
+            m.variables.contains_key(n).then(|| {
+                if root {
+                    format!("var.{n}")
+                } else {
+                    format!("{pre}var.{n} (expand)")
+                }
+            })
+        }
+        "local" => {
+            let n = first?;
+            m.locals
+                .contains_key(n)
+                .then(|| format!("{pre}local.{n} (expand)"))
+        }
+        "module" => {
+            let call = first?;
+            if !m.module_calls.contains_key(call) {
+                return None;
+            }
+            // `module.m.out` (after an optional instance key).
+            let out = steps[1..].iter().find_map(|s| match s {
+                TraversalStep::Attr(i) => Some(i.as_str()),
+                _ => None,
+            });
+            Some(match out {
+                Some(o) => format!("{pre}module.{call}.output.{o} (expand)"),
+                None => format!("{pre}module.{call} (close)"),
+            })
+        }
+        "data" => {
+            let key = format!("data.{}.{}", first?, step_attr(steps.get(1))?);
+            m.data_resources
+                .contains_key(&key)
+                .then(|| resource_node(pre, &key, ty))
+        }
+        "count" | "each" | "self" | "path" | "terraform" => None,
+        t => {
+            let key = format!("{t}.{}", first?);
+            m.managed_resources
+                .contains_key(&key)
+                .then(|| resource_node(pre, &key, ty))
+        }
+    }
+}
