@@ -122,6 +122,7 @@ pub fn run(args: Vec<String>) -> i32 {
         "refresh" => commands::run::run(&cmd_args, &ui, commands::run::Command::Refresh),
         "import" => commands::import::run(&cmd_args, &ui),
         "taint" => commands::taint::run(&cmd_args, &ui, true),
+        "force-unlock" => commands::force_unlock::run(&cmd_args, &ui),
         "untaint" => commands::taint::run(&cmd_args, &ui, false),
         "show" => commands::show::run(&cmd_args, &ui),
         "state" => commands::state::run(&cmd_args, &ui),

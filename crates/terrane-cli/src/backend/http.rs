@@ -211,6 +211,9 @@ struct Reply {
 
 impl HttpClient {
     fn send(&self, method: &str, url: &str, body: Option<&[u8]>) -> Result<Reply, BackendError> {
+        if !STANDARD_METHODS.contains(&method) {
+            return self.send_custom(method, url, body);
+        }
         let method = ureq::http::Method::from_bytes(method.as_bytes())
             .map_err(|_| BackendError::new(format!("invalid HTTP method {method:?}")))?;
         let mut request = ureq::http::Request::builder().method(method).uri(url);
@@ -239,6 +242,90 @@ impl HttpClient {
             .read_to_vec()
             .map_err(|e| BackendError::transient(format!("Failed to read HTTP response: {e}")))?;
         Ok(Reply { status, body })
+    }
+
+    /// A request with a method ureq does not send (`LOCK`, `UNLOCK`):
+    /// HTTP/1.1 over a plain connection, closed after the response.
+    fn send_custom(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&[u8]>,
+    ) -> Result<Reply, BackendError> {
+        use std::io::{Read, Write};
+        if !method
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(BackendError::new(format!("invalid HTTP method {method:?}")));
+        }
+        let Some(rest) = url.strip_prefix("http://") else {
+            return Err(BackendError::new(format!(
+                "terrane sends the {method} method over plain http only; set the backend's lock_method and unlock_method to standard methods (for example POST and DELETE) for {url}"
+            )));
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let host_port = if authority
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        {
+            authority.to_string()
+        } else {
+            format!("{authority}:80")
+        };
+        let io = |e: std::io::Error| {
+            BackendError::transient(format!("Failed to make HTTP request: {method} {url}: {e}"))
+        };
+        let addrs: Vec<std::net::SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(&host_port)
+            .map_err(io)?
+            .collect();
+        let mut last = None;
+        let mut stream = None;
+        for a in addrs {
+            match std::net::TcpStream::connect_timeout(&a, Duration::from_secs(30)) {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let mut stream = match stream {
+            Some(s) => s,
+            None => {
+                return Err(io(
+                    last.unwrap_or_else(|| std::io::Error::other("no address"))
+                ))
+            }
+        };
+        stream
+            .set_read_timeout(Some(Duration::from_secs(300)))
+            .map_err(io)?;
+        let body = body.unwrap_or_default();
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: terrane\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+        if let Some(auth) = &self.settings.authorization {
+            head.push_str(&format!("Authorization: {auth}\r\n"));
+        }
+        if !body.is_empty() {
+            let md5 = md5::Md5::digest(body);
+            head.push_str(&format!(
+                "Content-Type: application/json\r\nContent-MD5: {}\r\n",
+                base64::engine::general_purpose::STANDARD.encode(md5)
+            ));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).map_err(io)?;
+        stream.write_all(body).map_err(io)?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).map_err(io)?;
+        parse_response(&raw).ok_or_else(|| {
+            BackendError::transient(format!(
+                "Failed to make HTTP request: {method} {url}: malformed response"
+            ))
+        })
     }
 
     fn status_error(status: u16, what: &str) -> BackendError {
@@ -315,10 +402,11 @@ impl RemoteClient for HttpClient {
             401 | 403 => Err(LockError::Failed(
                 "HTTP remote state endpoint invalid auth".to_string(),
             )),
+            // Terraform shows the holder's lock ID only, not its info.
             409 | 423 => Err(match LockInfo::parse(&reply.body) {
                 Some(holder) => LockError::Busy {
                     message: format!("HTTP remote state already locked: ID={}", holder.id),
-                    info: Some(Box::new(holder)),
+                    info: None,
                 },
                 None => LockError::Busy {
                     message: "HTTP remote state already locked, failed to unmarshal body"
@@ -369,6 +457,54 @@ impl RemoteClient for HttpClient {
             ))),
         }
     }
+}
+
+/// The methods ureq sends itself.
+const STANDARD_METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+
+/// Status and body of a complete HTTP/1.1 response read to the end of the
+/// connection (`Content-Length`, chunked, or up to the close).
+fn parse_response(raw: &[u8]) -> Option<Reply> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..end]).ok()?;
+    let rest = &raw[end + 4..];
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
+    let mut length = None;
+    let mut chunked = false;
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.parse::<usize>().ok();
+        } else if name.eq_ignore_ascii_case("transfer-encoding")
+            && value.eq_ignore_ascii_case("chunked")
+        {
+            chunked = true;
+        }
+    }
+    let body = if chunked {
+        let mut out = Vec::new();
+        let mut rest = rest;
+        loop {
+            let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
+            let size_text = std::str::from_utf8(&rest[..line_end]).ok()?;
+            let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+            rest = &rest[line_end + 2..];
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(rest.get(..size)?);
+            rest = rest.get(size + 2..)?;
+        }
+        out
+    } else {
+        match length {
+            Some(n) => rest.get(..n)?.to_vec(),
+            None => rest.to_vec(),
+        }
+    };
+    Some(Reply { status, body })
 }
 
 /// Percent-encodes a query value (lock IDs are UUIDs; this is for others).

@@ -39,9 +39,7 @@ Options:
 
 pub fn run(args: &[String], _global: &crate::GlobalOptions) -> i32 {
     let mut var_args: Vec<VarArg> = Vec::new();
-    let mut state_path = super::statefile::default_state_path()
-        .to_string_lossy()
-        .into_owned();
+    let mut state_path: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
         let a = args[i].trim_start_matches('-');
@@ -72,7 +70,7 @@ pub fn run(args: &[String], _global: &crate::GlobalOptions) -> i32 {
                 match name {
                     "var" => var_args.push(VarArg::Var(value)),
                     "var-file" => var_args.push(VarArg::File(value)),
-                    _ => state_path = value,
+                    _ => state_path = Some(value),
                 }
             }
             _ => {
@@ -118,7 +116,12 @@ pub fn run(args: &[String], _global: &crate::GlobalOptions) -> i32 {
     };
     let mut scope = Scope::from_module_with_values(&module, values);
     scope.workspace = super::statefile::current_workspace();
-    load_state(&mut scope, Path::new(&state_path));
+    let ui = crate::ui::Ui::new(args);
+    match super::statefile::read_current(state_path.map(std::path::PathBuf::from), &ui) {
+        Ok(Some(file)) => load_state(&mut scope, &file),
+        Ok(None) => {}
+        Err(()) => return 1,
+    }
 
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
@@ -143,13 +146,7 @@ pub fn run(args: &[String], _global: &crate::GlobalOptions) -> i32 {
 
 /// Makes the root module's resources in the state visible to expressions,
 /// typed by their provider's schema when terrane has the provider built in.
-fn load_state(scope: &mut Scope, path: &Path) {
-    let Ok(bytes) = std::fs::read(path) else {
-        return;
-    };
-    let Ok(Some(file)) = terrane_state::read(&bytes, &terrane_state::ReadOptions::default()) else {
-        return;
-    };
+fn load_state(scope: &mut Scope, file: &terrane_state::StateFile) {
     let type_of = |provider: &str,
                    mode: terrane_state::Mode,
                    type_name: &str|

@@ -32,6 +32,9 @@ pub struct InitOptions {
     pub get: bool,
     /// `-from-module=SOURCE`: copy a module into the empty directory first.
     pub from_module: Option<String>,
+    /// `-backend-config`, `-reconfigure`, `-migrate-state`, `-force-copy`,
+    /// `-input`, `-lock`, `-lock-timeout`.
+    pub backend_flags: crate::backend::init::BackendFlags,
 }
 
 fn parse(args: &[String]) -> Result<InitOptions, String> {
@@ -76,9 +79,32 @@ fn parse(args: &[String]) -> Result<InitOptions, String> {
             "The init command takes no positional arguments (got {dir:?}); use -chdir={dir} to initialize another directory."
         ));
     }
-    // Nothing to ask interactively yet; the flag is still validated.
-    flags.bool("input", true)?;
+    let backend_flags = crate::backend::init::BackendFlags {
+        configs: flags
+            .values()
+            .iter()
+            .filter(|(n, _)| n == "backend-config")
+            .filter_map(|(_, v)| v.clone())
+            .collect(),
+        reconfigure: flags.bool("reconfigure", false)?,
+        migrate: flags.bool("migrate-state", false)?,
+        force_copy: flags.bool("force-copy", false)?,
+        input: flags.bool("input", true)?,
+        lock: flags.bool("lock", true)?,
+        lock_timeout: match flags.value("lock-timeout") {
+            None => std::time::Duration::ZERO,
+            Some(v) => super::statefile::parse_duration(v).ok_or_else(|| {
+                format!("invalid value {v:?} for flag -lock-timeout: parse error")
+            })?,
+        },
+    };
+    if backend_flags.reconfigure && (backend_flags.migrate || backend_flags.force_copy) {
+        return Err(
+            "The -migrate-state and -reconfigure options are mutually-exclusive".to_string(),
+        );
+    }
     Ok(InitOptions {
+        backend_flags,
         upgrade: flags.bool("upgrade", false)?,
         // Terraform 1.0.3 accepts any other value and ignores it.
         lockfile_readonly: flags.value("lockfile") == Some("readonly"),
@@ -180,7 +206,7 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
     if opts.backend {
         out.print("\n");
         out.heading("Initializing the backend...");
-        if let Err(d) = init_backend(&tree, &out) {
+        if let Err(d) = init_backend(&tree, &opts, &out) {
             return fail(ui, &d);
         }
     }
@@ -352,27 +378,27 @@ fn module_install_options(
 // Initializing the backend... (hook for remote backends)
 // ---------------------------------------------------------------------------
 
-/// "Initializing the backend...": only the local backend exists today.
-///
-/// BACKEND HOOK: remote backends (configuration, `-backend-config`,
-/// `-reconfigure`, `-migrate-state`, `.terraform/terraform.tfstate`) go
-/// here.
-fn init_backend(tree: &terrane_config::ModuleTree, _out: &Out) -> Result<(), Diagnostics> {
-    match &tree.module.terraform.backend {
-        None => Ok(()),
-        Some(b) if b.kind == "local" => Ok(()),
-        Some(b) => {
-            let mut d = Diagnostics::new();
-            d.push(Diagnostic::error(
-                "Unsupported backend type",
-                format!(
-                    "terrane does not support the {:?} backend yet; only the local backend is available.",
-                    b.kind
-                ),
-            ));
-            Err(d)
-        }
+/// "Initializing the backend...": the backend step
+/// (`crate::backend::init`), then its message.
+fn init_backend(
+    tree: &terrane_config::ModuleTree,
+    opts: &InitOptions,
+    out: &Out,
+) -> Result<(), Diagnostics> {
+    use crate::backend::init::Outcome;
+    match crate::backend::init::init_backend(
+        tree.module.terraform.backend.as_ref(),
+        &opts.backend_flags,
+    )? {
+        Outcome::Unchanged => {}
+        Outcome::Configured(kind) => out.print(&out.styled(&format!(
+            "\n\x1b[0m\x1b[32m\x1b[1mSuccessfully configured the backend {kind:?}! Terraform will automatically\nuse this backend unless the backend configuration changes.\x1b[0m\n"
+        ))),
+        Outcome::Unset(kind) => out.print(&out.styled(&format!(
+            "\n\x1b[0m\x1b[32m\x1b[1mSuccessfully unset the backend {kind:?}. Terraform will now operate locally.\x1b[0m\n"
+        ))),
     }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------

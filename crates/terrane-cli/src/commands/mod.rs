@@ -2,6 +2,7 @@
 
 pub mod console;
 pub mod fmt;
+pub mod force_unlock;
 pub mod get;
 pub mod graph;
 pub mod import;

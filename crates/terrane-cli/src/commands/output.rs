@@ -5,7 +5,7 @@ use crate::cli::Flags;
 use crate::ui::Ui;
 use std::io::Write;
 use terrane_hcl::Diagnostic;
-use terrane_state::{OutputValue, ReadOptions};
+use terrane_state::OutputValue;
 use terrane_value::{format_console, Type, Value};
 
 const NO_OUTPUTS: &str = "The state file either has no outputs defined, or all the defined outputs are empty. Please define an output in your configuration with the `output` keyword and run `terraform refresh` for it to become available. If you are using interpolation, please verify the interpolated value is not empty. You can use the `terraform console` command to assist.";
@@ -24,20 +24,11 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
     };
     let json = flags.bool("json", false).unwrap_or(false);
     let raw = flags.bool("raw", false).unwrap_or(false);
-    let path = flags
-        .value("state")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(super::statefile::default_state_path);
-    let outputs = match std::fs::read(&path) {
-        Ok(bytes) => match terrane_state::read(&bytes, &ReadOptions::default()) {
-            Ok(Some(f)) => f.state.outputs,
-            Ok(None) => Default::default(),
-            Err(e) => {
-                ui.diagnostics([&Diagnostic::error("Failed to load state", e.to_string())]);
-                return 1;
-            }
-        },
-        Err(_) => Default::default(),
+    let explicit = flags.value("state").map(std::path::PathBuf::from);
+    let outputs = match super::statefile::read_current(explicit, ui) {
+        Ok(Some(f)) => f.state.outputs,
+        Ok(None) => Default::default(),
+        Err(()) => return 1,
     };
     let mut out = std::io::stdout().lock();
     match flags.positional.first() {

@@ -15,7 +15,7 @@ use terrane_core::walk::{ApplyEvent, PlanOptions};
 use terrane_hcl::{Diagnostic, Diagnostics};
 use terrane_lang::varvalues::{self, Missing, VarArg};
 use terrane_state::journal::Journal;
-use terrane_state::{LocalState, LocalStateOptions};
+use terrane_state::StateMgr;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -37,7 +37,8 @@ struct Options {
     lock: bool,
     input: bool,
     detailed_exitcode: bool,
-    state_path: PathBuf,
+    /// `-state=PATH`; else the active backend's state.
+    state_path: Option<PathBuf>,
     /// `-state-out=PATH`: write the new state there instead.
     state_out: Option<PathBuf>,
     /// `-backup=PATH` (`-` for none).
@@ -115,10 +116,7 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
         lock: flags.bool("lock", true)?,
         input: flags.bool("input", true)?,
         detailed_exitcode: flags.bool("detailed-exitcode", false)?,
-        state_path: flags
-            .value("state")
-            .map(PathBuf::from)
-            .unwrap_or_else(super::statefile::default_state_path),
+        state_path: flags.value("state").map(PathBuf::from),
         state_out: flags
             .value("state-out")
             .filter(|p| !p.is_empty())
@@ -209,32 +207,42 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
         return 1;
     }
 
-    let mut state_options = LocalStateOptions::new(&opts.state_path);
-    state_options.out_path = opts.state_out.clone();
-    state_options.backup = opts.backup.clone();
-    let mut local = LocalState::new(state_options);
+    let Some(location) = super::statefile::locate_with(
+        opts.state_path.clone(),
+        Some(tree.module.terraform.backend.as_ref()),
+        ui,
+    ) else {
+        return 1;
+    };
+    let Some(mut mgr) =
+        super::statefile::manager(&location, opts.state_out.clone(), opts.backup.clone(), ui)
+    else {
+        return 1;
+    };
     let operation = match cmd {
         Command::Plan => "OperationTypePlan",
         Command::Refresh => "OperationTypeRefresh",
         _ => "OperationTypeApply",
     };
-    let lock_id = if opts.lock {
-        match local.lock_with_timeout(operation, "", opts.lock_timeout) {
-            Ok(id) => Some(id),
-            Err(e) => {
-                ui.diagnostics([&Diagnostic::error(
-                    "Error acquiring the state lock",
-                    e.to_string(),
-                )]);
-                return 1;
-            }
-        }
-    } else {
-        None
+    let lock = super::statefile::LockOptions {
+        lock: opts.lock,
+        timeout: opts.lock_timeout,
     };
-    let code = with_lock(&mut local, ui, &tree, root_vars, &opts, cmd, diags);
+    let Ok(lock_id) = super::statefile::take_lock(mgr.as_mut(), &lock, operation, ui) else {
+        return 1;
+    };
+    let code = with_lock(
+        mgr.as_mut(),
+        &location,
+        ui,
+        &tree,
+        root_vars,
+        &opts,
+        cmd,
+        diags,
+    );
     if let Some(id) = lock_id {
-        if let Err(e) = local.unlock(&id) {
+        if let Err(e) = mgr.unlock(&id) {
             eprintln!("Error releasing the state lock: {e}");
         }
     }
@@ -243,7 +251,8 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
 
 #[allow(clippy::too_many_arguments)]
 fn with_lock(
-    local: &mut LocalState,
+    local: &mut dyn StateMgr,
+    location: &super::statefile::StateLocation,
     ui: &Ui,
     tree: &terrane_config::ModuleTree,
     root_vars: BTreeMap<String, terrane_value::Value>,
@@ -257,7 +266,12 @@ fn with_lock(
     }
     // A journal left by an interrupted apply holds changes that happened
     // after the state file was last written: fold them in first.
-    let mut journal = match Journal::open(&opts.state_path) {
+    let anchor = location.journal_anchor();
+    if let Some(dir) = anchor.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // Remote state keeps its journal in the data directory.
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let mut journal = match Journal::open(&anchor) {
         Ok(j) => j,
         Err(e) => {
             ui.diagnostics([&Diagnostic::error(
@@ -348,13 +362,13 @@ fn with_lock(
         // Ctrl-C (SIGINT) and SIGTERM: stop gracefully, then hard on a
         // second signal.
         interrupt: Some(terrane_core::interrupt::install()),
+        import_events: super::import::ui_events(ui),
+        ..Default::default()
     };
     let color = ui.color;
     // Operations in flight, for the "Still creating..." lines.
     let in_flight: std::sync::Arc<InFlight> = Default::default();
     let flight = in_flight.clone();
-        import_events: super::import::ui_events(ui),
-        ..Default::default()
     let json_view = ui.json.clone();
     let events: Mutex<Box<dyn FnMut(ApplyEvent) + Send>> =
         Mutex::new(Box::new(move |e: ApplyEvent| {
@@ -487,7 +501,21 @@ fn with_lock(
             }
         }
         Err(e) => {
-            diags.push(Diagnostic::error("Failed to save state", e.to_string()));
+            diags.push(Diagnostic::error(
+                "Failed to save state",
+                format!("Error saving state: {e}"),
+            ));
+            if let super::statefile::StateLocation::Remote { .. } = location {
+                diags.push(super::statefile::save_errored_state(
+                    &new_state,
+                    local.state(),
+                ));
+                // The state is safe in errored.tfstate: a later fold of
+                // the journal over the old remote state would fork it.
+                if let Some(j) = journal {
+                    let _ = j.remove();
+                }
+            }
         }
     }
     if diags.has_errors() {

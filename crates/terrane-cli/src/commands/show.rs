@@ -30,12 +30,9 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         );
         return 1;
     }
-    let state_path = statefile::default_state_path();
-    let Some(open) = statefile::open(&state_path, Backup::Disabled, None, "", ui) else {
+    let Ok(current) = statefile::read_current(None, ui) else {
         return 1;
     };
-    let current = open.file().cloned();
-    open.close();
     let mut out = std::io::stdout().lock();
     let Some(file) = flags.positional.first() else {
         let text = if json {

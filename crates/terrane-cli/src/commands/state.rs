@@ -3,14 +3,14 @@
 //! codes, backups (`<state>.<unix seconds>.backup`) and serial rules.
 
 use std::io::{BufRead, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use terrane_hcl::Diagnostic;
 use terrane_state::addr;
 use terrane_state::{Backup, Mode, ReadOptions, State, StateAddr, StateFile};
 
-use super::statefile::{self, LockOptions, NO_STATE};
+use super::statefile::{self, LockOptions, StateLocation, NO_STATE};
 use crate::cli::Flags;
 use crate::ui::Ui;
 
@@ -292,27 +292,28 @@ fn lock_options(f: &Flags) -> Result<LockOptions, String> {
     })
 }
 
-fn state_path(f: &Flags) -> PathBuf {
-    f.value("state")
-        .filter(|s| !s.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(statefile::default_state_path)
+/// The state a command works on: `-state`, else the active backend's
+/// selected workspace. Errors are printed.
+fn state_location(f: &Flags, ui: &Ui) -> Option<StateLocation> {
+    statefile::locate(f.value("state").map(PathBuf::from), ui)
 }
 
 /// The backup of a modifying command: `-backup=PATH`, else (also for
 /// `-backup=-`, which Terraform's state commands do not honour: their
 /// backups "cannot be disabled") `<state>.<unix seconds>.backup`.
-fn backup_for(flag: Option<&str>, state: &Path) -> Backup {
-    match flag {
-        Some(p) if !p.is_empty() && p != "-" => Backup::Path(PathBuf::from(p)),
-        _ => Backup::Path(statefile::timestamped_backup(state)),
+/// Remote state gets no backup unless `-backup` names one.
+fn backup_for(flag: Option<&str>, state: &StateLocation) -> Backup {
+    match (flag, state) {
+        (Some(p), _) if !p.is_empty() && p != "-" => Backup::Path(PathBuf::from(p)),
+        (_, StateLocation::File(path)) => Backup::Path(statefile::timestamped_backup(path)),
+        (_, StateLocation::Remote { .. }) => Backup::Disabled,
     }
 }
 
 /// Writes `state` through `open` (serial +1, the backup first). Errors
 /// are printed.
 fn write_state(open: &mut statefile::OpenState, state: &State, ui: &Ui) -> bool {
-    if let Err(e) = open.local.write(state) {
+    if let Err(e) = open.mgr.write(state) {
         error(ui, "Failed to write state", e.to_string());
         return false;
     }
@@ -352,7 +353,9 @@ fn list(args: &[String], ui: &Ui) -> i32 {
     let Some(f) = flags(args, &["state", "id"], &["state", "id"], LIST_USAGE) else {
         return 1;
     };
-    let path = state_path(&f);
+    let Some(path) = state_location(&f, ui) else {
+        return 1;
+    };
     let Some(open) = statefile::open(&path, Backup::Disabled, None, "", ui) else {
         return 1;
     };
@@ -421,7 +424,9 @@ fn show(args: &[String], ui: &Ui) -> i32 {
     let Some(a) = parse_addr(&f.positional[0], ui) else {
         return 1;
     };
-    let path = state_path(&f);
+    let Some(path) = state_location(&f, ui) else {
+        return 1;
+    };
     let Some(open) = statefile::open(&path, Backup::Disabled, None, "", ui) else {
         return 1;
     };
@@ -455,7 +460,9 @@ fn pull(args: &[String], ui: &Ui) -> i32 {
     let Some(f) = flags(args, &[], &[], PULL_USAGE) else {
         return 1;
     };
-    let path = state_path(&f);
+    let Some(path) = state_location(&f, ui) else {
+        return 1;
+    };
     let Some(open) = statefile::open(&path, Backup::Disabled, None, "", ui) else {
         return 1;
     };
@@ -506,11 +513,14 @@ fn mv(args: &[String], ui: &Ui) -> i32 {
     ) else {
         return 1;
     };
-    let path = state_path(&f);
+    let Some(path) = state_location(&f, ui) else {
+        return 1;
+    };
     let out_path = f
         .value("state-out")
         .filter(|s| !s.is_empty())
         .map(PathBuf::from);
+    let out_path = out_path.map(StateLocation::File);
     let separate = out_path.as_ref().is_some_and(|p| p != &path);
     let Some(mut open) = statefile::open(
         &path,
@@ -636,7 +646,9 @@ fn rm(args: &[String], ui: &Ui) -> i32 {
         };
         addrs.push(addr);
     }
-    let path = state_path(&f);
+    let Some(path) = state_location(&f, ui) else {
+        return 1;
+    };
     let Some(mut open) = statefile::open(
         &path,
         backup_for(f.value("backup"), &path),
@@ -727,7 +739,9 @@ fn push(args: &[String], ui: &Ui) -> i32 {
             return 1;
         }
     };
-    let path = state_path(&f);
+    let Some(path) = state_location(&f, ui) else {
+        return 1;
+    };
     // Terraform's push writes no backup.
     let Some(mut open) = statefile::open(
         &path,
@@ -752,7 +766,7 @@ fn push(args: &[String], ui: &Ui) -> i32 {
             return 1;
         }
     }
-    if let Err(e) = open.local.write_file(&pushed, force) {
+    if let Err(e) = open.mgr.write_file(&pushed, force) {
         eprintln!("Failed to write state: {e}");
         return 1;
     }
@@ -852,7 +866,9 @@ fn replace_provider(args: &[String], ui: &Ui) -> i32 {
             return 1;
         }
     };
-    let path = state_path(&f);
+    let Some(path) = state_location(&f, ui) else {
+        return 1;
+    };
     let Some(mut open) = statefile::open(
         &path,
         backup_for(f.value("backup"), &path),

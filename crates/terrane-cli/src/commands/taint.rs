@@ -96,71 +96,53 @@ pub fn run(args: &[String], ui: &Ui, taint: bool) -> i32 {
         eprintln!("Resource instance {addr} cannot be {verb}ed");
         return 1;
     }
-    let state_path = flags
-        .value("state")
-        .map(PathBuf::from)
-        .unwrap_or_else(super::statefile::default_state_path);
-    let mut opts = LocalStateOptions::new(&state_path);
-    if let Some(out) = flags.value("state-out") {
-        opts.out_path = Some(PathBuf::from(out));
-    }
-    let mut local = LocalState::new(opts);
-    let lock_id = if flags.bool("lock", true).unwrap_or(true) {
-        match local.lock("OperationTypeInvalid", "") {
-            Ok(id) => Some(id),
-            Err(e) => {
-                ui.diagnostics([&Diagnostic::error(
-                    "Error acquiring the state lock",
-                    e.to_string(),
-                )]);
+    let Some(location) = super::statefile::locate(flags.value("state").map(PathBuf::from), ui)
+    else {
+        return 1;
+    };
+    let timeout = match flags.value("lock-timeout") {
+        None => std::time::Duration::ZERO,
+        Some(v) => match super::statefile::parse_duration(v) {
+            Some(d) => d,
+            None => {
+                eprintln!("invalid value {v:?} for flag -lock-timeout: parse error");
                 return 1;
             }
-        }
-    } else {
-        None
+        },
     };
-    let code = mark(&mut local, ui, &addr, taint, allow_missing);
-    if let Some(id) = lock_id {
-        if let Err(e) = local.unlock(&id) {
-            eprintln!("Error releasing the state lock: {e}");
-        }
-    }
+    let lock = super::statefile::LockOptions {
+        lock: flags.bool("lock", true).unwrap_or(true),
+        timeout,
+    };
+    // -state-out: written there instead (the journal was folded into the
+    // state read).
+    let out = flags
+        .value("state-out")
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from);
+    let Some(mut open) = super::statefile::open(
+        &location,
+        terrane_state::Backup::Default,
+        Some(&lock),
+        "OperationTypeInvalid",
+        ui,
+    ) else {
+        return 1;
+    };
+    let code = mark(&mut open, out, ui, &addr, taint, allow_missing);
+    open.close();
     code
 }
 
 fn mark(
-    local: &mut LocalState,
+    open: &mut super::statefile::OpenState,
+    out: Option<PathBuf>,
     ui: &Ui,
     addr: &terrane_core::addrs::ResourceInstanceAddr,
     taint: bool,
     allow_missing: bool,
 ) -> i32 {
-    if let Err(e) = local.refresh() {
-        ui.diagnostics([&Diagnostic::error("Failed to load state", e.to_string())]);
-        return 1;
-    }
-    // Changes an interrupted apply left in the journal come first, as for
-    // every command that writes state.
-    let journal_path = terrane_state::journal::Journal::path_for(&local.options().path);
-    if journal_path.exists() {
-        let folded = terrane_state::journal::Journal::open(&local.options().path.clone()).and_then(
-            |mut j| {
-                if j.changes().is_empty() {
-                    Ok(())
-                } else {
-                    j.fold(local).map(|_| ())
-                }
-            },
-        );
-        if let Err(e) = folded {
-            ui.diagnostics([&Diagnostic::error(
-                "Failed to recover the state journal",
-                e.to_string(),
-            )]);
-            return 1;
-        }
-    }
-    let state = local.state().map(|f| f.state.clone());
+    let state = open.file().map(|f| f.state.clone());
     let mut state: State = state.unwrap_or_default();
     let module = addr.resource.module.to_string();
     let key = match &addr.key {
@@ -206,7 +188,19 @@ fn mark(
     } else {
         Status::Ready
     };
-    if let Err(e) = local.write(&state) {
+    let written = match (&out, open.location.file()) {
+        (Some(out), Some(path)) => {
+            let mut opts = LocalStateOptions::new(path);
+            opts.out_path = Some(out.clone());
+            let mut local = LocalState::new(opts);
+            match local.refresh() {
+                Ok(_) => local.write(&state).map(|_| ()),
+                Err(e) => Err(e),
+            }
+        }
+        _ => open.mgr.write(&state).map(|_| ()),
+    };
+    if let Err(e) = written {
         ui.diagnostics([&Diagnostic::error("Failed to save state", e.to_string())]);
         return 1;
     }

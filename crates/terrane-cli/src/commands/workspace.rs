@@ -1,14 +1,13 @@
-//! `terrane workspace new|select|list|show|delete` for the local backend:
-//! `default` is `terraform.tfstate`, another workspace NAME is
-//! `terraform.tfstate.d/NAME/terraform.tfstate`, the selection is kept in
-//! `.terraform/environment` and `TF_WORKSPACE` overrides it. Messages and
-//! exit codes are Terraform 1.0.3's.
-
-use std::path::{Path, PathBuf};
+//! `terrane workspace new|select|list|show|delete` through the active
+//! backend (for the local one, `default` is `terraform.tfstate`, another
+//! workspace NAME is `terraform.tfstate.d/NAME/terraform.tfstate`); the
+//! selection is kept in `.terraform/environment` and `TF_WORKSPACE`
+//! overrides it. Messages and exit codes are Terraform 1.0.3's.
 
 use terrane_state::{Backup, ReadOptions, StateFile};
 
-use super::statefile::{self, LockOptions};
+use super::statefile::{self, LockOptions, StateLocation};
+use crate::backend::ActiveBackend;
 use crate::cli::Flags;
 use crate::ui::Ui;
 
@@ -16,8 +15,6 @@ const USAGE: &str = "Usage: terraform [global options] workspace
 
   new, list, show, select and delete Terraform workspaces.
 ";
-
-const WORKSPACES_DIR: &str = "terraform.tfstate.d";
 
 const HELP: &str = "Usage: terraform [global options] workspace
 
@@ -96,7 +93,7 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         return 0;
     }
     match sub.as_str() {
-        "list" => list(rest),
+        "list" => list(rest, ui),
         "show" => {
             println!("{}", statefile::current_workspace());
             0
@@ -125,23 +122,36 @@ fn color_wrap(ui: &Ui, code: &str, s: &str) -> String {
     }
 }
 
-/// Every workspace: `default`, then the directories of
-/// `terraform.tfstate.d` in name order.
-pub fn workspaces() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(WORKSPACES_DIR)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "default")
-        .collect();
-    names.sort();
-    names.insert(0, "default".to_string());
-    names
+/// The active backend and its workspaces. Errors are printed.
+fn backend_and_workspaces(ui: &Ui) -> Option<(ActiveBackend, Vec<String>)> {
+    let mut backend = match crate::backend::active_for_working_dir() {
+        Ok(b) => b,
+        Err(d) => {
+            ui.diagnostics(d.iter());
+            return None;
+        }
+    };
+    match backend.workspaces() {
+        Ok(names) => Some((backend, names)),
+        Err(e) => {
+            eprintln!("{e}");
+            None
+        }
+    }
 }
 
-fn list(args: &[String]) -> i32 {
+/// Where a workspace's state is.
+fn location_of(backend: &ActiveBackend, name: &str) -> StateLocation {
+    match backend {
+        ActiveBackend::Local(l) => StateLocation::File(l.state_path(name)),
+        ActiveBackend::Remote { kind, .. } => StateLocation::Remote {
+            kind: kind.clone(),
+            workspace: name.to_string(),
+        },
+    }
+}
+
+fn list(args: &[String], ui: &Ui) -> i32 {
     match Flags::parse(args, &["no-color"], &[]) {
         Err(e) => return flag_error(LIST_USAGE, &e),
         Ok(f) if !f.positional.is_empty() => {
@@ -150,9 +160,12 @@ fn list(args: &[String]) -> i32 {
         }
         Ok(_) => {}
     }
+    let Some((_, names)) = backend_and_workspaces(ui) else {
+        return 1;
+    };
     let current = statefile::current_workspace();
     let mut out = String::new();
-    for name in workspaces() {
+    for name in names {
         let mark = if name == current { "* " } else { "  " };
         out.push_str(&format!("{mark}{name}\n"));
     }
@@ -185,10 +198,6 @@ fn valid_name(name: &str) -> bool {
                         | b'@'
                 )
         })
-}
-
-fn state_path_of(name: &str) -> PathBuf {
-    terrane_state::workspace_state_path(name)
 }
 
 fn not_allowed(name: &str) -> i32 {
@@ -231,28 +240,50 @@ fn new(args: &[String], ui: &Ui) -> i32 {
     if !valid_name(name) {
         return not_allowed(name);
     }
-    if workspaces().iter().any(|w| w == name) {
+    let Some((backend, names)) = backend_and_workspaces(ui) else {
+        return 1;
+    };
+    if names.iter().any(|w| w == name) {
         eprintln!("Workspace {name:?} already exists");
         return 1;
     }
-    let path = state_path_of(name);
-    if let Some(dir) = path.parent() {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            eprintln!("{}: {}", dir.display(), crate::cli::io_reason(&e));
-            return 1;
+    let path = location_of(&backend, name);
+    let remote = matches!(backend, ActiveBackend::Remote { .. });
+    match (&backend, &path) {
+        (ActiveBackend::Local(_), StateLocation::File(file)) => {
+            if let Some(dir) = file.parent() {
+                if let Err(e) = std::fs::create_dir_all(dir) {
+                    eprintln!("{}: {}", dir.display(), crate::cli::io_reason(&e));
+                    return 1;
+                }
+            }
+        }
+        _ => {
+            // A remote backend that has only `default` refuses here.
+            let mut backend = backend;
+            if let Err(e) = backend.state_mgr(name) {
+                eprintln!("Failed to create new workspace: {e}");
+                return 1;
+            }
         }
     }
     if let Err(e) = write_selection(name) {
         eprintln!("Failed to select workspace: {}", crate::cli::io_reason(&e));
         return 1;
     }
-    // `-state=PATH`: the new workspace starts from a copy of that state.
-    if let Some(src) = f.value("state").filter(|s| !s.is_empty()) {
-        let file = match std::fs::read(src)
-            .map_err(|e| format!("open {src}: {}", crate::cli::io_reason(&e)))
-            .and_then(|b| {
-                terrane_state::read(&b, &ReadOptions::default()).map_err(|e| e.to_string())
-            }) {
+    // `-state=PATH`: the new workspace starts from a copy of that state;
+    // a remote workspace exists once it has a state, so it gets an empty one.
+    let source = f.value("state").filter(|s| !s.is_empty());
+    if source.is_some() || remote {
+        let read = match source {
+            Some(src) => {
+                std::fs::read(src).map_err(|e| format!("open {src}: {}", crate::cli::io_reason(&e)))
+            }
+            None => Ok(Vec::new()),
+        };
+        let file = match read.and_then(|b| {
+            terrane_state::read(&b, &ReadOptions::default()).map_err(|e| e.to_string())
+        }) {
             Ok(Some(file)) => file,
             Ok(None) => StateFile::new(Default::default()),
             Err(e) => {
@@ -278,7 +309,7 @@ fn new(args: &[String], ui: &Ui) -> i32 {
         };
         // Terraform writes the content as a new state: a fresh lineage,
         // serial 1.
-        if let Err(e) = open.local.write(&file.state) {
+        if let Err(e) = open.mgr.write(&file.state) {
             eprintln!("{e}");
             return 1;
         }
@@ -312,7 +343,10 @@ fn select(args: &[String], ui: &Ui) -> i32 {
     if !valid_name(name) {
         return not_allowed(name);
     }
-    if !workspaces().iter().any(|w| w == name) {
+    let Some((_, names)) = backend_and_workspaces(ui) else {
+        return 1;
+    };
+    if !names.iter().any(|w| w == name) {
         return doesnt_exist(name, true);
     }
     // Already selected: Terraform says nothing.
@@ -347,7 +381,10 @@ fn delete(args: &[String], ui: &Ui) -> i32 {
     if !valid_name(name) {
         return not_allowed(name);
     }
-    if !workspaces().iter().any(|w| w == name) {
+    let Some((mut backend, names)) = backend_and_workspaces(ui) else {
+        return 1;
+    };
+    if !names.iter().any(|w| w == name) {
         return doesnt_exist(name, false);
     }
     if *name == statefile::current_workspace() {
@@ -355,7 +392,7 @@ fn delete(args: &[String], ui: &Ui) -> i32 {
         return 1;
     }
     let force = f.bool("force", false).unwrap_or(false);
-    let path = state_path_of(name);
+    let path = location_of(&backend, name);
     // Under the workspace's lock, as Terraform: a running apply there
     // makes the delete fail instead of pulling the state from under it.
     let lock = LockOptions {
@@ -387,9 +424,8 @@ fn delete(args: &[String], ui: &Ui) -> i32 {
         eprintln!("cannot delete default state");
         return 1;
     }
-    let dir: &Path = path.parent().unwrap_or(Path::new(WORKSPACES_DIR));
-    if let Err(e) = std::fs::remove_dir_all(dir) {
-        eprintln!("{}: {}", dir.display(), crate::cli::io_reason(&e));
+    if let Err(e) = backend.delete_workspace(name) {
+        eprintln!("{e}");
         return 1;
     }
     println!(
