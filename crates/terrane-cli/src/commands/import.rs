@@ -478,3 +478,16 @@ pub fn ui_events(ui: &Ui) -> Option<ImportEvents> {
         ),
     })))
 }
+
+/// The apply summary with Terraform 1.5's import count ("Resources: 1
+/// imported, 0 added, ...") when the plan imported objects.
+pub fn summary_with_imports(summary: String, imported: usize) -> String {
+    if imported == 0 {
+        return summary;
+    }
+    summary.replacen(
+        "Resources: ",
+        &format!("Resources: {imported} imported, "),
+        1,
+    )
+}

@@ -543,7 +543,11 @@ fn with_lock(
     let mut out = std::io::stdout().lock();
     if cmd != Command::Refresh {
         let _ = out.write_all(
-            crate::planfmt::apply_summary(opts.destroy, add, change, destroy, ui.color).as_bytes(),
+            super::import::summary_with_imports(
+                crate::planfmt::apply_summary(opts.destroy, add, change, destroy, ui.color),
+                plan.imports.len(),
+            )
+            .as_bytes(),
         );
         if let Some(path) = opts
             .state_out

@@ -422,7 +422,11 @@ fn apply_locked(
     }
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(
-        crate::planfmt::apply_summary(plan.destroy, add, change, destroy, color).as_bytes(),
+        super::import::summary_with_imports(
+            crate::planfmt::apply_summary(plan.destroy, add, change, destroy, color),
+            plan.imports.len(),
+        )
+        .as_bytes(),
     );
     if !plan.destroy {
         let _ = out.write_all(crate::planfmt::outputs_text(&new_state, color).as_bytes());

@@ -210,6 +210,9 @@ pub(crate) struct Printer<'a> {
     pub out: String,
     pub color: bool,
     pub requires_replace: &'a [Path],
+    /// Show unchanged attributes and blocks instead of counting them as
+    /// hidden (an imported object is shown whole).
+    pub show_unchanged: bool,
 }
 
 impl<'a> Printer<'a> {
@@ -218,6 +221,7 @@ impl<'a> Printer<'a> {
             out: String::new(),
             color,
             requires_replace,
+            show_unchanged: false,
         }
     }
 
@@ -315,7 +319,7 @@ impl<'a> Printer<'a> {
                 continue;
             }
             let op = op_between(&o, &n);
-            if op == Op::Unchanged && !identifying(name) {
+            if op == Op::Unchanged && !identifying(name) && !self.show_unchanged {
                 hidden += 1;
                 continue;
             }
@@ -407,7 +411,7 @@ impl<'a> Printer<'a> {
                     return 0;
                 }
                 let op = op_between(old, new);
-                if op == Op::Unchanged {
+                if op == Op::Unchanged && !self.show_unchanged {
                     return 1;
                 }
                 self.one_block(name, None, &nb.block, old, new, op, col, path);
@@ -420,7 +424,7 @@ impl<'a> Printer<'a> {
                     let ov = o.get(i).unwrap_or(&null);
                     let nv = n.get(i).unwrap_or(&null);
                     let op = op_between(ov, nv);
-                    if op == Op::Unchanged {
+                    if op == Op::Unchanged && !self.show_unchanged {
                         hidden += 1;
                         continue;
                     }
@@ -462,7 +466,7 @@ impl<'a> Printer<'a> {
                     let ov = om.get(k).unwrap_or(&null);
                     let nv = nm.get(k).unwrap_or(&null);
                     let op = op_between(ov, nv);
-                    if op == Op::Unchanged {
+                    if op == Op::Unchanged && !self.show_unchanged {
                         hidden += 1;
                         continue;
                     }

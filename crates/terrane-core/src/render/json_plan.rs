@@ -583,6 +583,14 @@ pub fn plan_json(
             if plan.forgotten.iter().any(|f| std::ptr::eq(f, c)) {
                 j["change"]["actions"] = json!(["forget"]);
             }
+            // Terraform 1.5+: an import block's object carries its id.
+            if let Some(i) = plan
+                .imports
+                .iter()
+                .find(|i| i.addr == c.addr && c.deposed.is_none())
+            {
+                j["change"]["importing"] = json!({ "id": i.id });
+            }
             j
         })
         .collect();

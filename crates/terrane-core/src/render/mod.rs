@@ -50,7 +50,7 @@ pub fn render_plan(plan: &Plan, opts: &RenderOptions) -> String {
     let changes: Vec<&ResourceInstanceChange> = plan
         .resource_changes
         .iter()
-        .filter(|c| is_shown(c))
+        .filter(|c| is_shown(c) || import_id(plan, c).is_some())
         .collect();
     let outputs: Vec<&OutputChange> = plan
         .output_changes
@@ -83,6 +83,11 @@ pub fn render_plan(plan: &Plan, opts: &RenderOptions) -> String {
 
     // The legend: only the symbols in use.
     let has = |a: Action| changes.iter().any(|c| c.action == a);
+    // Only imports without changes: no symbols to explain (Terraform 1.5).
+    let only_imports = plan.forgotten.is_empty()
+        && changes
+            .iter()
+            .all(|c| c.action == Action::NoOp && import_id(plan, c).is_some());
     let mut legend = String::from(
         "\nTerraform used the selected providers to generate the following execution\n\
          plan. Resource actions are indicated with the following symbols:\n",
@@ -112,7 +117,9 @@ pub fn render_plan(plan: &Plan, opts: &RenderOptions) -> String {
         legend.push_str(crate::removed::FORGET_SYMBOL);
         legend.push_str(" forget\n");
     }
-    out.push_str(&col(&legend, opts));
+    if !only_imports {
+        out.push_str(&col(&legend, opts));
+    }
     out.push_str("\nTerraform will perform the following actions:\n\n");
     // Forgotten instances (`removed` blocks) among the others, by address.
     let mut forgotten = plan.forgotten.iter().peekable();
@@ -121,7 +128,10 @@ pub fn render_plan(plan: &Plan, opts: &RenderOptions) -> String {
             out.push_str(&crate::removed::render_forget(f, opts));
             out.push('\n');
         }
-        out.push_str(&render_resource_change(c, opts));
+        match import_id(plan, c) {
+            Some(id) => out.push_str(&render_import_change(c, id, opts)),
+            None => out.push_str(&render_resource_change(c, opts)),
+        }
         out.push('\n');
     }
     for f in forgotten {
@@ -129,9 +139,14 @@ pub fn render_plan(plan: &Plan, opts: &RenderOptions) -> String {
         out.push('\n');
     }
     let (add, change, destroy) = plan.counts();
+    let imports = if plan.imports.is_empty() {
+        String::new()
+    } else {
+        format!("{} to import, ", plan.imports.len())
+    };
     out.push_str(&col(
         &format!(
-            "[reset][bold]Plan:[reset] {add} to add, {change} to change, {destroy} to destroy.\n"
+            "[reset][bold]Plan:[reset] {imports}{add} to add, {change} to change, {destroy} to destroy.\n"
         ),
         opts,
     ));
@@ -345,8 +360,44 @@ pub fn render_resource_change(c: &ResourceInstanceChange, opts: &RenderOptions) 
     out
 }
 
+/// The import id of a change that imports its object.
+fn import_id<'p>(plan: &'p Plan, c: &ResourceInstanceChange) -> Option<&'p str> {
+    if c.deposed.is_some() {
+        return None;
+    }
+    plan.imports
+        .iter()
+        .find(|i| i.addr == c.addr)
+        .map(|i| i.id.as_str())
+}
+
+/// An instance whose object an `import` block brings in, as Terraform 1.5
+/// shows it: "# ADDR will be imported" when nothing else changes, else the
+/// change's header and "# (imported from "ID")"; the object is shown
+/// whole (unchanged attributes are not hidden).
+pub fn render_import_change(c: &ResourceInstanceChange, id: &str, opts: &RenderOptions) -> String {
+    let addr = c.addr.to_string();
+    let mut out = if c.action == Action::NoOp {
+        col(&format!("[bold]  # {addr}[reset] will be imported"), opts)
+    } else {
+        let block = render_resource_change(c, opts);
+        block.split('\n').next().unwrap_or_default().to_string()
+    };
+    if c.action != Action::NoOp {
+        out.push_str(&format!("\n  # (imported from {id:?})"));
+    }
+    out.push_str(&col("[reset]\n", opts));
+    out.push_str(&col(action_symbol(c.action), opts));
+    out.push_str(&resource_body_with(c, opts, true));
+    out
+}
+
 /// ` resource "T" "N" {`, the diff and the closing brace.
 fn resource_body(c: &ResourceInstanceChange, opts: &RenderOptions) -> String {
+    resource_body_with(c, opts, false)
+}
+
+fn resource_body_with(c: &ResourceInstanceChange, opts: &RenderOptions, show_all: bool) -> String {
     let mut out = String::new();
     let r = &c.addr.resource;
     match r.mode {
@@ -358,6 +409,7 @@ fn resource_body(c: &ResourceInstanceChange, opts: &RenderOptions) -> String {
         }
     }
     let mut p = Printer::new(opts.color, &c.requires_replace);
+    p.show_unchanged = show_all;
     p.block_body(
         &c.schema.block,
         &c.before,
