@@ -52,9 +52,25 @@ Global options (use these before the subcommand, if any):
 
 /// Parses global options, switches directory and runs the command.
 pub fn run(args: Vec<String>) -> i32 {
+    // A shell asking for completions (`complete -C terrane terrane`).
+    if let Ok(line) = std::env::var("COMP_LINE") {
+        let point = std::env::var("COMP_POINT")
+            .ok()
+            .and_then(|p| p.parse::<usize>().ok());
+        let line = match point {
+            Some(p) if p <= line.len() && line.is_char_boundary(p) => &line[..p],
+            _ => line.as_str(),
+        };
+        for word in completions(line) {
+            println!("{word}");
+        }
+        return 0;
+    }
     let mut global = GlobalOptions::default();
     let rest = args.into_iter();
     let mut help = false;
+    let mut install_autocomplete = false;
+    let mut uninstall_autocomplete = false;
     let mut command: Option<String> = None;
     let mut cmd_args = Vec::new();
     for a in rest {
@@ -64,6 +80,8 @@ pub fn run(args: Vec<String>) -> i32 {
         }
         match a.as_str() {
             "-help" | "--help" | "-h" => help = true,
+            "-install-autocomplete" | "--install-autocomplete" => install_autocomplete = true,
+            "-uninstall-autocomplete" | "--uninstall-autocomplete" => uninstall_autocomplete = true,
             "-version" | "--version" | "-v" => command = Some("version".to_string()),
             _ if a.starts_with("-chdir=") || a.starts_with("--chdir=") => {
                 global.chdir = Some(
@@ -86,6 +104,9 @@ pub fn run(args: Vec<String>) -> i32 {
             _ => command = Some(a),
         }
     }
+    if install_autocomplete || uninstall_autocomplete {
+        return autocomplete(install_autocomplete, uninstall_autocomplete);
+    }
     let Some(command) = command else {
         if help {
             print!("{HELP}");
@@ -94,6 +115,39 @@ pub fn run(args: Vec<String>) -> i32 {
         eprint!("{HELP}");
         return 1;
     };
+    // TF_CLI_ARGS and TF_CLI_ARGS_<command> go right after the command
+    // (after a nested command's last word), the specific ones first.
+    let subcommand = match cmd_args.first() {
+        Some(sub)
+            if NESTED
+                .iter()
+                .any(|(c, subs)| *c == command && subs.contains(&sub.as_str())) =>
+        {
+            Some(sub.clone())
+        }
+        _ => None,
+    };
+    let insert_at = usize::from(subcommand.is_some());
+    let specific = match &subcommand {
+        Some(sub) => format!("TF_CLI_ARGS_{command}_{sub}"),
+        None => format!("TF_CLI_ARGS_{command}"),
+    };
+    for var in ["TF_CLI_ARGS", specific.as_str()] {
+        let Some(value) = std::env::var(var).ok().filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        match shell_words(&value) {
+            Some(extra) => {
+                let tail = cmd_args.split_off(insert_at.min(cmd_args.len()));
+                cmd_args.extend(extra);
+                cmd_args.extend(tail);
+            }
+            None => {
+                eprintln!("Error parsing extra CLI args from {var}: invalid command line string");
+                return 1;
+            }
+        }
+    }
     if help {
         cmd_args.insert(0, "-help".to_string());
     }
@@ -196,7 +250,17 @@ impl Flags {
     }
 
     /// A boolean flag: absent → `default`; `-x` → true; `-x=false` → false.
+    /// `-input` is also false when `TF_INPUT` is a false value (`0`,
+    /// `false`), whatever the flag says, as in Terraform.
     pub fn bool(&self, name: &str, default: bool) -> Result<bool, String> {
+        if name == "input" && input_disabled_by_env() {
+            self.bool_flag(name, default)?;
+            return Ok(false);
+        }
+        self.bool_flag(name, default)
+    }
+
+    fn bool_flag(&self, name: &str, default: bool) -> Result<bool, String> {
         match self.values.iter().rev().find(|(n, _)| n == name) {
             None => Ok(default),
             Some((_, None)) => Ok(true),
@@ -226,5 +290,352 @@ impl Flags {
             .rev()
             .find(|(n, _)| n == name)
             .and_then(|(_, v)| v.as_deref())
+    }
+}
+
+/// Whether `TF_INPUT` turns interactive input off.
+fn input_disabled_by_env() -> bool {
+    std::env::var("TF_INPUT")
+        .ok()
+        .and_then(|v| parse_go_bool(&v))
+        .is_some_and(|v| !v)
+}
+
+/// Go's `strconv.ParseBool`.
+fn parse_go_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether `TF_IN_AUTOMATION` is set: the "next steps" hints after plan
+/// and init are left out then.
+pub fn in_automation() -> bool {
+    std::env::var_os("TF_IN_AUTOMATION").is_some_and(|v| !v.is_empty())
+}
+
+/// Commands with subcommands, for `TF_CLI_ARGS_<cmd>_<sub>` and completion.
+const NESTED: &[(&str, &[&str])] = &[
+    (
+        "state",
+        &[
+            "list",
+            "mv",
+            "pull",
+            "push",
+            "replace-provider",
+            "rm",
+            "show",
+        ],
+    ),
+    ("workspace", &["delete", "list", "new", "select", "show"]),
+    ("providers", &["lock", "mirror", "schema"]),
+];
+
+/// Top-level commands, for completion.
+const COMMANDS: &[&str] = &[
+    "apply",
+    "console",
+    "destroy",
+    "fmt",
+    "force-unlock",
+    "get",
+    "graph",
+    "import",
+    "init",
+    "output",
+    "plan",
+    "providers",
+    "refresh",
+    "show",
+    "state",
+    "taint",
+    "untaint",
+    "validate",
+    "version",
+    "workspace",
+];
+
+/// Flags offered for completion, where Terraform 1.0.3 offers any.
+const COMMAND_FLAGS: &[(&str, &[&str])] = &[
+    (
+        "init",
+        &[
+            "-backend",
+            "-backend-config",
+            "-force-copy",
+            "-from-module",
+            "-get",
+            "-input",
+            "-migrate-state",
+            "-no-color",
+            "-plugin-dir",
+            "-reconfigure",
+            "-upgrade",
+        ],
+    ),
+    ("workspace new", &["-state"]),
+    ("workspace delete", &["-force"]),
+];
+
+const GLOBAL_FLAGS: &[&str] = &[
+    "-help",
+    "-install-autocomplete",
+    "-uninstall-autocomplete",
+    "-version",
+];
+
+/// The words completing `line` (the command line up to the cursor): the
+/// last word is the prefix to complete; the words before it select
+/// commands, subcommands, flags or, for `workspace select`/`delete`,
+/// workspace names.
+fn completions(line: &str) -> Vec<String> {
+    let mut words: Vec<&str> = line.split_whitespace().collect();
+    let partial = if line.ends_with(char::is_whitespace) || words.is_empty() {
+        ""
+    } else {
+        words.pop().unwrap_or_default()
+    };
+    // The program name, then global flags, then the command.
+    let args: Vec<&str> = words
+        .iter()
+        .skip(1)
+        .filter(|w| !w.starts_with('-'))
+        .copied()
+        .collect();
+    let candidates: Vec<String> = match args.as_slice() {
+        [] if partial.starts_with('-') => GLOBAL_FLAGS.iter().map(|s| s.to_string()).collect(),
+        [] => COMMANDS.iter().map(|s| s.to_string()).collect(),
+        [cmd, rest @ ..] => {
+            let nested = NESTED.iter().find(|(c, _)| c == cmd).map(|(_, s)| *s);
+            let (path, rest) = match (nested, rest.first()) {
+                (Some(subs), Some(sub)) if subs.contains(sub) => {
+                    (format!("{cmd} {sub}"), &rest[1..])
+                }
+                _ => (cmd.to_string(), rest),
+            };
+            if partial.starts_with('-') {
+                COMMAND_FLAGS
+                    .iter()
+                    .find(|(c, _)| *c == path)
+                    .map(|(_, f)| f.iter().map(|s| s.to_string()).collect())
+                    .unwrap_or_default()
+            } else if let (Some(subs), true) = (nested, path == *cmd && rest.is_empty()) {
+                subs.iter().map(|s| s.to_string()).collect()
+            } else if rest.is_empty() && (path == "workspace select" || path == "workspace delete")
+            {
+                workspace_names()
+            } else {
+                Vec::new()
+            }
+        }
+    };
+    candidates
+        .into_iter()
+        .filter(|c| c.starts_with(partial))
+        .collect()
+}
+
+/// `default` and the workspaces under `terraform.tfstate.d`.
+fn workspace_names() -> Vec<String> {
+    let mut names = vec!["default".to_string()];
+    if let Ok(entries) = std::fs::read_dir("terraform.tfstate.d") {
+        let mut found: Vec<String> = entries
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "default")
+            .collect();
+        found.sort();
+        names.extend(found);
+    }
+    names
+}
+
+/// `-install-autocomplete` / `-uninstall-autocomplete`: the line
+/// `complete -C BINARY NAME` in `~/.bashrc` and (with bash completion
+/// loaded first) in `~/.zshrc`, for each of the two files that exists.
+fn autocomplete(install: bool, uninstall: bool) -> i32 {
+    if install && uninstall {
+        eprintln!("Error executing CLI: Either the autocomplete install or uninstall flag may be set, not both.");
+        return 1;
+    }
+    let exe = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("Error executing CLI: {}", io_reason(&e));
+            return 1;
+        }
+    };
+    let name = exe
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "terrane".into());
+    let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) else {
+        eprintln!("Error executing CLI: 1 error occurred:\n\t* $HOME is not set\n\n");
+        return 1;
+    };
+    let home = std::path::PathBuf::from(home);
+    let bash_line = format!("complete -C {} {name}", exe.display());
+    let zsh_line = format!("complete -o nospace -C {} {name}", exe.display());
+    const ZSH_INIT: &str = "autoload -U +X bashcompinit && bashcompinit";
+    let shells = [
+        (home.join(".bashrc"), vec![bash_line]),
+        (home.join(".zshrc"), vec![ZSH_INIT.to_string(), zsh_line]),
+    ];
+    let mut found = false;
+    let mut errors = Vec::new();
+    for (rc, lines) in &shells {
+        let Ok(text) = std::fs::read_to_string(rc) else {
+            continue;
+        };
+        found = true;
+        let completion = lines.last().map(String::as_str).unwrap_or_default();
+        let has = text.lines().any(|l| l == completion);
+        let result = if install {
+            if has {
+                errors.push(format!("already installed in {}", rc.display()));
+                continue;
+            }
+            // Each missing line goes at the end, after a blank line.
+            let mut add = String::new();
+            for l in lines {
+                if !text.lines().any(|t| t == l) {
+                    add.push_str(&format!("\n{l}\n"));
+                }
+            }
+            append(rc, &add)
+        } else {
+            if !has {
+                errors.push(format!("does not installed in {}", rc.display()));
+                continue;
+            }
+            let kept: String = text
+                .split_inclusive('\n')
+                .filter(|l| l.trim_end_matches('\n') != completion)
+                .collect();
+            std::fs::write(rc, kept)
+        };
+        if let Err(e) = result {
+            errors.push(format!("{}: {}", rc.display(), io_reason(&e)));
+        }
+    }
+    if !found {
+        eprintln!("Error executing CLI: Did not find any shells to install");
+        return 1;
+    }
+    if !errors.is_empty() {
+        let list: String = errors.iter().map(|e| format!("\t* {e}\n")).collect();
+        let n = errors.len();
+        let noun = if n == 1 { "error" } else { "errors" };
+        eprintln!("Error executing CLI: {n} {noun} occurred:\n{list}\n");
+        return 1;
+    }
+    0
+}
+
+fn append(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+/// Splits `s` into words as a POSIX shell does (quotes, backslashes); None
+/// for an unterminated quote or a trailing backslash.
+fn shell_words(s: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        x => cur.push(x),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => {
+                            let x = chars.next()?;
+                            if !matches!(x, '"' | '\\' | '$' | '`') {
+                                cur.push('\\');
+                            }
+                            cur.push(x);
+                        }
+                        x => cur.push(x),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                cur.push(chars.next()?);
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Some(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_split_as_a_shell_does() {
+        assert_eq!(
+            shell_words(r#"-var 'a=b c' -var="x=\"y\"" plain\ word  "#),
+            Some(vec![
+                "-var".to_string(),
+                "a=b c".to_string(),
+                "-var=x=\"y\"".to_string(),
+                "plain word".to_string(),
+            ])
+        );
+        assert_eq!(shell_words("'open"), None);
+        assert_eq!(shell_words(""), Some(vec![]));
+    }
+
+    #[test]
+    fn completions_of_commands_subcommands_and_flags() {
+        assert_eq!(completions("terrane pl"), vec!["plan"]);
+        assert_eq!(completions("terrane state l"), vec!["list"]);
+        assert_eq!(completions("terrane workspace s"), vec!["select", "show"]);
+        assert_eq!(
+            completions("terrane init -b"),
+            vec!["-backend", "-backend-config"]
+        );
+        assert_eq!(
+            completions("terrane -"),
+            vec![
+                "-help",
+                "-install-autocomplete",
+                "-uninstall-autocomplete",
+                "-version"
+            ]
+        );
+        assert!(completions("terrane plan -").is_empty());
+        assert!(completions("terrane ").contains(&"graph".to_string()));
     }
 }

@@ -44,7 +44,7 @@ fn terrane(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env("TERRANE_PROVIDERS", "builtin")
         .env_remove("TF_CLI_CONFIG_FILE")
-        .env("TF_IN_AUTOMATION", "1")
+        .env_remove("TF_IN_AUTOMATION")
         .output()
         .expect("run terrane")
 }

@@ -49,6 +49,8 @@ struct Options {
     /// `-target=ADDR`, as given.
     targets: Vec<String>,
     parallelism: usize,
+    /// `plan -generate-config-out=PATH` (`import.rs`).
+    generate_config_out: Option<PathBuf>,
 }
 
 fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
@@ -72,6 +74,7 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
         "target",
         "compact-warnings",
         "out",
+        "generate-config-out",
     ];
     let flags = Flags::parse(
         args,
@@ -87,6 +90,7 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
             "out",
             "parallelism",
             "lock-timeout",
+            "generate-config-out",
         ],
     )?;
     let mut vars = Vec::new();
@@ -107,6 +111,10 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
         return Err(INCOMPATIBLE_REFRESH.into());
     }
     Ok(Options {
+        generate_config_out: flags
+            .value("generate-config-out")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from),
         vars,
         out: flags.value("out").map(str::to_string),
         auto_approve: cmd == Command::Refresh || flags.bool("auto-approve", false)?,
@@ -181,7 +189,7 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
         }
     };
     let dir = Path::new(".");
-    let (tree, mut diags) = terrane_config::load_tree(dir);
+    let (mut tree, mut diags) = terrane_config::load_tree(dir);
     // A remote module that init has not installed would silently plan as empty.
     diags.extend(terrane_install::modules::check_installed(dir, &tree));
     if !diags.has_errors() {
@@ -205,6 +213,20 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
     if diags.has_errors() {
         ui.diagnostics(diags.iter());
         return 1;
+    }
+    if let (Command::Plan, Some(path)) = (cmd, &opts.generate_config_out) {
+        match super::import::generate_config(&tree, &root_vars, path, &mut diags, ui) {
+            Err(code) => return code,
+            Ok(false) => {}
+            Ok(true) => {
+                let (t, d) = terrane_config::load_tree(dir);
+                if d.has_errors() {
+                    ui.diagnostics(d.iter());
+                    return 1;
+                }
+                tree = t;
+            }
+        }
     }
 
     let Some(location) = super::statefile::locate_with(
@@ -436,11 +458,15 @@ fn with_lock(
                 ui.diagnostics([&d]);
                 return 1;
             }
-            if (changes || plan.refresh_only) && ui.json.is_none() {
+            // TF_IN_AUTOMATION leaves out the "next steps" hints.
+            if (changes || plan.refresh_only) && ui.json.is_none() && !crate::cli::in_automation() {
                 let footer = super::saved_plan::saved_footer(path, ui.color);
                 let _ = out.write_all(footer.as_bytes());
             }
-        } else if (changes || plan.refresh_only) && ui.json.is_none() {
+        } else if (changes || plan.refresh_only)
+            && ui.json.is_none()
+            && !crate::cli::in_automation()
+        {
             let _ = out.write_all(crate::planfmt::no_out_footer(ui.color).as_bytes());
         }
         return if opts.detailed_exitcode && changes {
