@@ -9,6 +9,7 @@
 pub mod addrs;
 pub mod decode;
 pub mod engine;
+pub mod genconfig;
 pub mod graph;
 pub mod graph_dot;
 pub mod import;

@@ -491,3 +491,117 @@ pub fn summary_with_imports(summary: String, imported: usize) -> String {
         1,
     )
 }
+
+/// `plan -generate-config-out=PATH`: for `import` blocks whose root-module
+/// resource has no block, imports the objects (nothing is planned yet),
+/// writes their configuration to PATH (which must not exist) and reports
+/// Terraform's warning. `Ok(true)`: PATH was written and the
+/// configuration must be loaded again.
+pub fn generate_config(
+    tree: &ModuleTree,
+    root_vars: &std::collections::BTreeMap<String, terrane_value::Value>,
+    path: &Path,
+    diags: &mut terrane_hcl::Diagnostics,
+    ui: &Ui,
+) -> Result<bool, i32> {
+    if path.exists() {
+        ui.diagnostics([&Diagnostic::error(
+            "Target generated file already exists",
+            format!("Terraform writes generated configuration only to a new file, and {} already exists. Choose another path, or move its configuration elsewhere and delete it, then try again.", path.display()),
+        )]);
+        return Err(1);
+    }
+    let workspace = super::statefile::current_workspace();
+    let (targets, d) = terrane_core::import::block_targets(tree, root_vars, &workspace);
+    if d.has_errors() {
+        ui.diagnostics(d.iter());
+        return Err(1);
+    }
+    let missing: Vec<ImportTarget> = targets
+        .into_iter()
+        .filter(|t| {
+            let r = &t.addr.resource;
+            r.module.0.is_empty()
+                && !tree
+                    .module
+                    .managed_resources
+                    .contains_key(&format!("{}.{}", r.type_name, r.name))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(false);
+    }
+    // Empty blocks stand in for the missing ones while importing.
+    let mut stub_tree = tree.clone();
+    let mut stubs = String::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for t in &missing {
+        let r = &t.addr.resource;
+        if seen.insert((r.type_name.clone(), r.name.clone())) {
+            stubs.push_str(&format!("resource {:?} {:?} {{}}\n", r.type_name, r.name));
+        }
+    }
+    let (stub_module, d) = terrane_config::load_source("generated.tf", &stubs);
+    if d.has_errors() {
+        ui.diagnostics(d.iter());
+        return Err(1);
+    }
+    stub_tree
+        .module
+        .managed_resources
+        .extend(stub_module.managed_resources);
+    let factory = match crate::provider_factory::Selections::for_working_dir(Path::new(".")) {
+        Ok(sel) => crate::provider_factory::Factory::new(sel),
+        Err(d) => {
+            ui.diagnostics(d.iter());
+            return Err(1);
+        }
+    };
+    let engine = Engine {
+        tree: &stub_tree,
+        factory: &factory,
+        root_vars: root_vars.clone(),
+        prior_state: None,
+    };
+    let opts = PlanOptions {
+        workspace,
+        imports: missing,
+        import_only: true,
+        interrupt: Some(terrane_core::interrupt::install()),
+        ..Default::default()
+    };
+    let (plan, d) = engine.plan(&opts, None);
+    if d.has_errors() {
+        ui.diagnostics(d.iter());
+        return Err(1);
+    }
+    let objects: Vec<&ImportedObject> = plan.imports.iter().collect();
+    let text = match terrane_core::genconfig::generate(&objects) {
+        Ok(t) => t,
+        Err(d) => {
+            ui.diagnostics(d.iter());
+            return Err(1);
+        }
+    };
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    if let Err(e) = written {
+        ui.diagnostics([&Diagnostic::error(
+            "Failed to write generated configuration",
+            format!(
+                "Could not create {}: {}.",
+                path.display(),
+                crate::cli::io_reason(&e)
+            ),
+        )]);
+        return Err(1);
+    }
+    diags.push(Diagnostic::warning(
+        "Config generation is experimental",
+        "Generating configuration during import is currently experimental, and the generated configuration format may change in future versions.",
+    ));
+    Ok(true)
+}
