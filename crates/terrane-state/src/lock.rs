@@ -172,13 +172,10 @@ impl fmt::Display for LockError {
                     None => Ok(()),
                 }
             }
-            LockError::Busy { message, info } => {
-                writeln!(f, "{message}")?;
-                match info {
-                    Some(i) => write!(f, "{i}"),
-                    None => Ok(()),
-                }
-            }
+            LockError::Busy { message, info } => match info {
+                Some(i) => write!(f, "{message}\n{i}"),
+                None => f.write_str(message),
+            },
             LockError::IdMismatch { given, existing } => {
                 write!(
                     f,

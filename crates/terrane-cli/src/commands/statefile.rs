@@ -248,11 +248,7 @@ pub fn manager(
 pub fn lock_error(e: &LockError) -> Diagnostic {
     Diagnostic::error(
         "Error acquiring the state lock",
-        format!(
-            "Error message: {}\n\n{}",
-            e.to_string().trim_end(),
-            terrane_state::LOCK_ADVICE
-        ),
+        format!("Error message: {e}\n\n{}", terrane_state::LOCK_ADVICE),
     )
 }
 
@@ -332,7 +328,14 @@ pub fn open(
     let mut mgr = manager(location, None, backup, ui)?;
     let mut lock_id = None;
     if let Some(l) = lock {
-        lock_id = take_lock(mgr.as_mut(), l, operation, ui).ok()?;
+        match take_lock(mgr.as_mut(), l, operation, ui) {
+            Ok(id) => lock_id = id,
+            Err(()) => {
+                // The state commands end the error with a blank line.
+                eprintln!();
+                return None;
+            }
+        }
     }
     let mut open = OpenState {
         mgr,
