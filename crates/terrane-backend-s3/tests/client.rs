@@ -367,3 +367,48 @@ fn ten_writers_with_the_lock_file() {
     }
     ten_writers("busy-file", &[("use_lockfile", true.into())], false);
 }
+
+#[test]
+fn encryption_and_acl_are_sent_with_uploads() {
+    if !moto_available() {
+        return;
+    }
+    let moto = start_moto();
+    moto.create_bucket("sealed", false);
+    let aes = backend(&config(
+        &moto,
+        "sealed",
+        &[("encrypt", true.into()), ("acl", "public-read".into())],
+    ));
+    let mut c = aes.client("default");
+    c.put(b"{}\n").expect("put");
+    let (status, raw) = moto.raw_request("HEAD", "/sealed/path/to/terraform.tfstate", "s3");
+    assert_eq!(status, 200, "{raw}");
+    assert!(
+        raw.to_ascii_lowercase()
+            .contains("x-amz-server-side-encryption: aes256"),
+        "{raw}"
+    );
+
+    let (_, acl) = moto.raw_request("GET", "/sealed/path/to/terraform.tfstate?acl", "s3");
+    assert!(
+        acl.contains("http://acs.amazonaws.com/groups/global/AllUsers"),
+        "{acl}"
+    );
+
+    // A customer key (moto accepts it but does not check it on reads, so
+    // this only shows the request is well-formed).
+    let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // 32 bytes
+    let sse_c = backend(&config(
+        &moto,
+        "sealed",
+        &[
+            ("encrypt", true.into()),
+            ("sse_customer_key", key.into()),
+            ("key", "customer.tfstate".into()),
+        ],
+    ));
+    let mut c = sse_c.client("default");
+    c.put(b"{\"v\": 1}\n").expect("put with a customer key");
+    assert_eq!(c.get().expect("get").as_deref(), Some(&b"{\"v\": 1}\n"[..]));
+}

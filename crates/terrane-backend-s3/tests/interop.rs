@@ -52,8 +52,7 @@ fn terraform(peer: &Path, dir: &Path, args: &[&str]) -> Command {
 }
 
 fn run(peer: &Path, dir: &Path, args: &[&str]) -> Output {
-    let out = terraform(peer, dir, args).output().expect("run terraform");
-    out
+    terraform(peer, dir, args).output().expect("run terraform")
 }
 
 fn text(out: &Output) -> String {

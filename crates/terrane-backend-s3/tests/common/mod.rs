@@ -114,6 +114,26 @@ impl Moto {
         (status, body)
     }
 
+    /// The whole response (status line and headers included) of a request
+    /// without a body.
+    pub fn raw_request(&self, method: &str, path: &str, service: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to moto");
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIATEST/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n\r\n",
+            self.port
+        );
+        stream.write_all(head.as_bytes()).expect("send");
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, text)
+    }
+
     pub fn create_bucket(&self, bucket: &str, versioned: bool) {
         let (status, body) = self.request("PUT", &format!("/{bucket}"), "s3", &[], b"");
         assert_eq!(status, 200, "create bucket: {body}");
