@@ -97,7 +97,13 @@ fn graph_matches_terraform_peer() {
         };
         let init = tf(&["init", "-input=false", "-no-color"]);
         assert!(init.status.success(), "{name:?}: init: {init:?}");
-        for ty in ["plan", "validate", "plan-refresh-only", "eval"] {
+        for ty in [
+            "plan",
+            "validate",
+            "plan-refresh-only",
+            "plan-destroy",
+            "eval",
+        ] {
             let flag = format!("-type={ty}");
             let want = tf(&["graph", &flag]);
             if !want.status.success() {

@@ -141,8 +141,7 @@ impl DotGraph {
     /// reachable from another direct dependency of u.
     fn reduce(&mut self) {
         let reach = self.reachability();
-        for (from, tos) in self.edges.iter_mut() {
-            let _ = from;
+        for tos in self.edges.values_mut() {
             let direct: Vec<String> = tos.iter().cloned().collect();
             tos.retain(|to| {
                 !direct
