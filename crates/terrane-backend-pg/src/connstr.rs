@@ -320,7 +320,7 @@ fn build(pairs: Pairs, env: &dyn Fn(&str) -> Option<String>) -> Result<ConnParam
     config.keepalives_retries(6);
     config.tcp_user_timeout(Duration::from_secs(60));
 
-    let tls = match get("sslmode").unwrap_or("require") {
+    let mut tls = match get("sslmode").unwrap_or("require") {
         "disable" => Tls::Disable,
         "" | "require" => Tls::Require,
         "verify-ca" => Tls::VerifyCa,
@@ -331,6 +331,10 @@ fn build(pairs: Pairs, env: &dyn Fn(&str) -> Option<String>) -> Result<ConnParam
             ))
         }
     };
+    // A Unix socket is never encrypted (the server refuses SSL there).
+    if host.starts_with('/') {
+        tls = Tls::Disable;
+    }
     config.ssl_mode(if tls == Tls::Disable {
         SslMode::Disable
     } else {
@@ -415,7 +419,7 @@ mod tests {
         assert_eq!(hosts(&p.config), ["/tmp/sock"]);
         assert_eq!(p.config.get_ports(), [5433]);
         assert_eq!(p.config.get_dbname(), Some("a 'b' c"));
-        assert_eq!(p.tls, Tls::VerifyFull);
+        assert_eq!(p.tls, Tls::Disable, "never TLS over a Unix socket");
         assert_eq!(p.config.get_application_name(), Some("t"));
     }
 

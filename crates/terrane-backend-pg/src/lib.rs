@@ -28,6 +28,7 @@
 //! doing anything, or fails if someone else has it now.
 
 mod connstr;
+mod tls;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -244,18 +245,23 @@ fn open(params: &ConnParams) -> Result<postgres::Client, BackendError> {
             .config
             .connect(postgres::NoTls)
             .map_err(connect_error),
-        Tls::Require | Tls::VerifyCa | Tls::VerifyFull => Err(BackendError::new(
-            "terrane's pg backend cannot use TLS yet: add sslmode=disable to conn_str \
-             (lib/pq, which Terraform uses, defaults to sslmode=require)",
-        )),
+        mode => {
+            let tls = tls::PgTls::new(mode, params.root_cert.as_deref())
+                .map_err(|e| BackendError::new(format!("conn_str: {e}")))?;
+            params.config.connect(tls).map_err(connect_error)
+        }
     }
 }
 
+/// Whether an I/O error (a dropped or refused connection, a timeout) is
+/// behind `e`. A TLS failure is I/O too, but of kind `InvalidData`, and
+/// retrying it cannot help.
 fn is_io(e: &postgres::Error) -> bool {
+    use std::io::ErrorKind;
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        if s.is::<std::io::Error>() {
-            return true;
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return !matches!(io.kind(), ErrorKind::InvalidData | ErrorKind::InvalidInput);
         }
         source = s.source();
     }
@@ -298,7 +304,15 @@ fn connect_error(e: postgres::Error) -> BackendError {
     if e.as_db_error().is_some() {
         return pg_error(e);
     }
-    let message = format!("cannot connect to PostgreSQL: {}", detail(&e));
+    let detail = detail(&e);
+    if detail.contains("server does not support TLS") {
+        // lib/pq's words, which Terraform prints.
+        return BackendError::new(
+            "pq: SSL is not enabled on the server (add sslmode=disable to conn_str \
+             to connect without TLS)",
+        );
+    }
+    let message = format!("cannot connect to PostgreSQL: {detail}");
     if is_io(&e) || e.is_closed() || message.contains("timeout") {
         BackendError::transient(message)
     } else {

@@ -422,3 +422,165 @@ fn connection_errors_name_the_problem() {
         err.message
     );
 }
+
+/// A self-signed certificate for `localhost` made with the openssl CLI
+/// (Debian's postgresql depends on it), installed in the server's
+/// directory; `None` outside CI when openssl is missing.
+fn enable_server_tls(server: &PgServer) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = server.socket_dir().to_path_buf();
+    let (cert, key) = (dir.join("server.crt"), dir.join("server.key"));
+    let (ca_cert, ca_key) = (dir.join("ca.crt"), dir.join("ca.key"));
+    let (csr, ext) = (dir.join("server.csr"), dir.join("server.ext"));
+    std::fs::write(
+        &ext,
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .expect("write the extensions");
+    let steps: [Vec<&std::ffi::OsStr>; 3] = [
+        // A CA, then a certificate for localhost signed by it (webpki
+        // refuses a CA certificate as the server's own).
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=terrane test CA",
+            "-keyout",
+        ]
+        .iter()
+        .map(std::ffi::OsStr::new)
+        .chain([ca_key.as_os_str(), "-out".as_ref(), ca_cert.as_os_str()])
+        .collect(),
+        [
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+        ]
+        .iter()
+        .map(std::ffi::OsStr::new)
+        .chain([key.as_os_str(), "-out".as_ref(), csr.as_os_str()])
+        .collect(),
+        ["x509", "-req", "-days", "2", "-CAcreateserial", "-in"]
+            .iter()
+            .map(std::ffi::OsStr::new)
+            .chain([
+                csr.as_os_str(),
+                "-CA".as_ref(),
+                ca_cert.as_os_str(),
+                "-CAkey".as_ref(),
+                ca_key.as_os_str(),
+                "-extfile".as_ref(),
+                ext.as_os_str(),
+                "-out".as_ref(),
+                cert.as_os_str(),
+            ])
+            .collect(),
+    ];
+    for args in steps {
+        let made = Command::new("openssl").args(&args).output();
+        match made {
+            Ok(out) if out.status.success() => {}
+            other => {
+                let why = format!("openssl could not make a test certificate: {other:?}");
+                if std::env::var("CI").as_deref() == Ok("true") {
+                    panic!("{why}");
+                }
+                eprintln!("skipping: {why}");
+                return None;
+            }
+        }
+    }
+    let owner = std::fs::metadata(&dir).expect("server dir");
+    for f in [&cert, &key] {
+        std::os::unix::fs::chown(f, Some(owner.uid()), Some(owner.gid())).expect("chown");
+    }
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    server.psql(&format!(
+        "ALTER SYSTEM SET ssl_cert_file = '{}'",
+        cert.display()
+    ));
+    server.psql(&format!(
+        "ALTER SYSTEM SET ssl_key_file = '{}'",
+        key.display()
+    ));
+    server.psql("ALTER SYSTEM SET ssl = on");
+    server.psql("SELECT pg_reload_conf()");
+    Some(ca_cert)
+}
+
+#[test]
+fn tls_modes_as_lib_pq() {
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    // A server without TLS: the default sslmode (require) fails as lib/pq's.
+    let mut s = settings(&server);
+    s.conn_str = format!("postgres://postgres@127.0.0.1:{}/postgres", server.port());
+    let err = PgBackend::connect(&s).err().expect("no TLS on the server");
+    assert!(
+        err.message
+            .starts_with("pq: SSL is not enabled on the server"),
+        "{}",
+        err.message
+    );
+    assert!(!err.transient);
+
+    let Some(cert) = enable_server_tls(&server) else {
+        return;
+    };
+    let port = server.port();
+    let encrypted_sessions = || {
+        server
+            .psql("SELECT count(*) FROM pg_stat_ssl WHERE ssl")
+            .trim()
+            .to_string()
+    };
+    let connect = |conn_str: String| {
+        let mut s = settings(&server);
+        s.conn_str = conn_str;
+        PgBackend::connect(&s)
+    };
+    // require (the default): encrypted, the certificate unchecked.
+    let mut b = connect(format!("postgres://postgres@127.0.0.1:{port}/postgres")).expect("require");
+    assert_eq!(b.workspaces().expect("list"), ["default"]);
+    assert_eq!(encrypted_sessions(), "1");
+    drop(b);
+    // verify-full: the chain from sslrootcert and the name.
+    let mut b = connect(format!(
+        "host=localhost port={port} user=postgres dbname=postgres sslmode=verify-full sslrootcert={}",
+        cert.display()
+    ))
+    .expect("verify-full");
+    assert_eq!(b.workspaces().expect("list"), ["default"]);
+    drop(b);
+    let err = connect(format!(
+        "postgres://postgres@127.0.0.1:{port}/postgres?sslmode=verify-full&sslrootcert={}",
+        cert.display()
+    ))
+    .err()
+    .expect("127.0.0.1 is not the certificate's name");
+    assert!(err.message.contains("certificate"), "{}", err.message);
+    assert!(!err.transient, "a certificate error is not retried");
+    // verify-ca: the chain, not the name.
+    connect(format!(
+        "postgres://postgres@127.0.0.1:{port}/postgres?sslmode=verify-ca&sslrootcert={}",
+        cert.display()
+    ))
+    .expect("verify-ca");
+    // Without sslrootcert the system roots do not know a self-signed one.
+    let err = connect(format!(
+        "postgres://postgres@localhost:{port}/postgres?sslmode=verify-full"
+    ))
+    .err()
+    .expect("unknown issuer");
+    assert!(err.message.contains("certificate"), "{}", err.message);
+}
