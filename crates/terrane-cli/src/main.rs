@@ -1,7 +1,5 @@
 //! The `terrane` binary: Terraform's global options and commands.
 
-// Wired into init and the state commands step by step.
-#[allow(dead_code)]
 mod backend;
 mod cli;
 mod commands;

@@ -447,6 +447,29 @@ fn local_state_migrates_to_http_with_force_copy() {
     assert!(out.contains("Successfully configured"), "{out}");
     let copy = server.doc("migrated-again").expect("copied");
     assert_eq!(copy["lineage"], local["lineage"]);
+
+    // A saved plan is applied to the backend's state, not a local file.
+    let changed = format!(
+        "{}{}",
+        server.block("migrated-again", ""),
+        DATA.replace("\"one\"", "\"two\"")
+    );
+    std::fs::write(dir.join("main.tf"), changed).expect("main.tf");
+    ok(&dir, &["plan", "-no-color", "-out=saved.tfplan"]);
+    ok(&dir, &["apply", "-no-color", "saved.tfplan"]);
+    let applied = server.doc("migrated-again").expect("state");
+    assert_eq!(applied["serial"], copy["serial"].as_u64().unwrap_or(0) + 1);
+    assert_eq!(
+        applied["resources"][0]["instances"][0]["attributes"]["input"]["value"],
+        "two"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("terraform.tfstate"))
+            .expect("state")
+            .len(),
+        0,
+        "the local state stays empty"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

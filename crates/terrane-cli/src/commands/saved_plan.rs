@@ -15,7 +15,7 @@ use terrane_core::planfile::{self, PlanFile, SavedOptions};
 use terrane_core::walk::{ApplyEvent, PlanOptions};
 use terrane_hcl::Diagnostic;
 use terrane_state::journal::Journal;
-use terrane_state::{LocalState, LocalStateOptions, StateFile};
+use terrane_state::StateFile;
 use terrane_value::Value;
 
 const LOCK_FILE: &str = ".terraform.lock.hcl";
@@ -245,10 +245,6 @@ fn run_saved(file: &str, flags: &Flags, ui: &Ui) -> i32 {
             return 1;
         }
     };
-    let state_path = flags
-        .value("state")
-        .map(PathBuf::from)
-        .unwrap_or_else(super::statefile::default_state_path);
     let (pf, factory) = match load(file, ui) {
         Ok(x) => x,
         Err(code) => return code,
@@ -260,24 +256,27 @@ fn run_saved(file: &str, flags: &Flags, ui: &Ui) -> i32 {
             return 1;
         }
     };
-    let mut local = LocalState::new(LocalStateOptions::new(&state_path));
-    let lock_id = if lock {
-        match local.lock("OperationTypeApply", "") {
-            Ok(id) => Some(id),
-            Err(e) => {
-                ui.diagnostics([&Diagnostic::error(
-                    "Error acquiring the state lock",
-                    e.to_string(),
-                )]);
-                return 1;
-            }
-        }
-    } else {
-        None
+    // The state through the active backend (or -state).
+    let Some(location) = super::statefile::locate(flags.value("state").map(PathBuf::from), ui)
+    else {
+        return 1;
+    };
+    let Some(mut local) =
+        super::statefile::manager(&location, None, terrane_state::Backup::Default, ui)
+    else {
+        return 1;
+    };
+    let lock = super::statefile::LockOptions {
+        lock,
+        timeout: std::time::Duration::ZERO,
+    };
+    let Ok(lock_id) = super::statefile::take_lock(local.as_mut(), &lock, "OperationTypeApply", ui)
+    else {
+        return 1;
     };
     let code = apply_locked(
-        &mut local,
-        &state_path,
+        local.as_mut(),
+        &location,
         &pf,
         &tree,
         &factory,
@@ -293,8 +292,8 @@ fn run_saved(file: &str, flags: &Flags, ui: &Ui) -> i32 {
 }
 
 fn apply_locked(
-    local: &mut LocalState,
-    state_path: &Path,
+    local: &mut dyn terrane_state::StateMgr,
+    location: &super::statefile::StateLocation,
     pf: &PlanFile,
     tree: &terrane_config::ModuleTree,
     factory: &crate::provider_factory::Factory,
@@ -305,7 +304,12 @@ fn apply_locked(
         ui.diagnostics([&Diagnostic::error("Failed to load state", e.to_string())]);
         return 1;
     }
-    let mut journal = match Journal::open(state_path) {
+    let anchor = location.journal_anchor();
+    if let Some(dir) = anchor.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // Remote state keeps its journal in the data directory.
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let mut journal = match Journal::open(&anchor) {
         Ok(j) => j,
         Err(e) => {
             ui.diagnostics([&Diagnostic::error(
@@ -399,7 +403,21 @@ fn apply_locked(
                 let _ = j.remove();
             }
         }
-        Err(e) => diags.push(Diagnostic::error("Failed to save state", e.to_string())),
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "Failed to save state",
+                format!("Error saving state: {e}"),
+            ));
+            if let super::statefile::StateLocation::Remote { .. } = location {
+                diags.push(super::statefile::save_errored_state(
+                    &new_state,
+                    local.state(),
+                ));
+                if let Some(j) = journal {
+                    let _ = j.remove();
+                }
+            }
+        }
     }
     if diags.has_errors() {
         ui.diagnostics(diags.iter());

@@ -47,25 +47,6 @@ pub fn current_workspace() -> String {
     }
 }
 
-/// The state path of the selected workspace (`-state` overrides it).
-/// Like Terraform's local backend, this creates the directory of a
-/// non-default workspace that does not exist yet (so `TF_WORKSPACE=NAME`
-/// starts a new workspace).
-pub fn default_state_path() -> PathBuf {
-    // The local backend as recorded (its `path` and `workspace_dir`).
-    let local = backend::config::read_record(&backend::config::record_path())
-        .ok()
-        .flatten()
-        .and_then(|r| r.backend)
-        .filter(|b| b.kind == "local")
-        .and_then(|b| match backend::configure_recorded(&b) {
-            Ok(ActiveBackend::Local(l)) => Some(l),
-            _ => None,
-        })
-        .unwrap_or_default();
-    local.prepare_state_path(&current_workspace())
-}
-
 /// Parses a `-lock-timeout` duration as Go's `time.ParseDuration` does
 /// for the common forms (`0s`, `500ms`, `1m30s`, `2h`).
 pub fn parse_duration(s: &str) -> Option<Duration> {
