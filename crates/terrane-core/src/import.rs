@@ -231,6 +231,11 @@ pub fn block_targets(
     }
     let mut scope = Scope::from_module_with_values(&tree.module, root_vars.clone());
     scope.workspace = workspace.to_string();
+    // Resource values are not known before the plan: an id that needs one
+    // is refused below rather than reported as undeclared.
+    for name in tree.module.managed_resources.keys() {
+        scope.resources.insert(name.clone(), Value::unknown_dynamic());
+    }
     for block in &tree.module.imports {
         let mut instances = Vec::new();
         match &block.for_each {
