@@ -360,7 +360,7 @@ fn a_lock_held_by_either_tool_blocks_the_other() {
 /// 10 applies at once, each with its own value of `run` (so each replaces
 /// the instances): each runs alone under the lock or fails with the lock
 /// error; terrane writes one snapshot per apply, so the serial grows by
-/// the number that succeeded.
+/// the number that succeeded. Then 10 with `-lock-timeout`: all succeed.
 fn ten_applies(name: &str, extra: impl Fn(&Moto) -> String) {
     let Some(peer) = peer_dir() else { return };
     if !moto_available() {
@@ -381,43 +381,56 @@ fn ten_applies(name: &str, extra: impl Fn(&Moto) -> String) {
         &peer,
         &["apply", "-auto-approve", "-no-color"],
     ));
-    let before = moto.serial(&format!("{name}.tfstate"));
-    let runs: Vec<Child> = (1..=10)
-        .map(|i| {
-            let run = format!("run={i}");
-            tool(
-                terrane,
-                &dir,
-                &peer,
-                &["apply", "-auto-approve", "-var", &run, "-no-color"],
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start apply")
-        })
-        .collect();
-    let mut succeeded = 0;
-    for run in runs {
-        let out = run.wait_with_output().expect("apply ends");
-        if out.status.success() {
-            succeeded += 1;
-        } else {
-            assert!(
-                text(&out).contains("Error acquiring the state lock"),
-                "an apply failed otherwise than on the lock:\n{}",
-                text(&out)
-            );
+    // Then ten that wait for the lock: all get through, none is lost.
+    for (round, lock_timeout) in [(1, "-lock-timeout=0s"), (2, "-lock-timeout=300s")] {
+        let before = moto.serial(&format!("{name}.tfstate"));
+        let runs: Vec<Child> = (1..=10)
+            .map(|i| {
+                let run = format!("run={round}-{i}");
+                tool(
+                    terrane,
+                    &dir,
+                    &peer,
+                    &[
+                        "apply",
+                        "-auto-approve",
+                        lock_timeout,
+                        "-var",
+                        &run,
+                        "-no-color",
+                    ],
+                )
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start apply")
+            })
+            .collect();
+        let mut succeeded = 0;
+        for run in runs {
+            let out = run.wait_with_output().expect("apply ends");
+            if out.status.success() {
+                succeeded += 1;
+            } else {
+                assert!(
+                    text(&out).contains("Error acquiring the state lock"),
+                    "an apply failed otherwise than on the lock:\n{}",
+                    text(&out)
+                );
+            }
+        }
+        assert!(succeeded >= 1, "someone gets the lock");
+        let after = moto.serial(&format!("{name}.tfstate"));
+        eprintln!("{name} {lock_timeout}: {succeeded} of 10 applies succeeded; serial {before} -> {after}");
+        assert_eq!(
+            after,
+            before + succeeded,
+            "the serial counts the successful applies"
+        );
+        if round == 2 {
+            assert_eq!(succeeded, 10, "every waiting apply gets the lock in turn");
         }
     }
-    assert!(succeeded >= 1, "someone gets the lock");
-    let after = moto.serial(&format!("{name}.tfstate"));
-    eprintln!("{name}: {succeeded} of 10 applies succeeded; serial {before} -> {after}");
-    assert_eq!(
-        after,
-        before + succeeded,
-        "the serial counts the successful applies"
-    );
 }
 
 #[test]
