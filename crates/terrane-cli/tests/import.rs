@@ -579,7 +579,9 @@ provider "aws" {{
   skip_metadata_api_check     = true
   s3_force_path_style         = true
 
+  # Configuring the provider asks EC2 for the account's platforms.
   endpoints {{
+    ec2 = "http://127.0.0.1:{port}"
     s3  = "http://127.0.0.1:{port}"
     sts = "http://127.0.0.1:{port}"
   }}
