@@ -3,7 +3,10 @@
 //! Each directory under `tests/graph` is a configuration (null provider
 //! only) with the DOT text Terraform 1.0.3 printed for it, recorded with
 //! the real binary: `plan.dot` (`terraform graph`), `validate.dot`
-//! (`-type=validate`), `plan-draw-cycles.dot` (`-draw-cycles`). The first
+//! (`-type=validate`), `plan-draw-cycles.dot` (`-draw-cycles`),
+//! `plan-destroy.dot` (`-type=plan-destroy`); a `terraform.tfstate` beside
+//! the configuration gives the plan graphs their orphans and the destroy
+//! graph its objects. The first
 //! test compares terrane with the recordings; the second runs the peer
 //! (skips outside CI without it) on the same fixtures for every type.
 
@@ -50,6 +53,7 @@ fn flags_of(file: &str) -> Option<Vec<&'static str>> {
         "plan.dot" => vec![],
         "validate.dot" => vec!["-type=validate"],
         "plan-draw-cycles.dot" => vec!["-draw-cycles"],
+        "plan-destroy.dot" => vec!["-type=plan-destroy"],
         _ => return None,
     })
 }

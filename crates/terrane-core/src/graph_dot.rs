@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use terrane_config::{Module, ModuleTree};
 use terrane_hcl::ast::{Body, Expr, Structure, TraversalStep};
+use terrane_state::{Mode, State};
 
 /// Which of Terraform's graphs to draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,15 +201,21 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// The graph of `tree` as `terraform graph -type=TYPE` draws it.
-pub fn build(tree: &ModuleTree, ty: GraphType) -> DotGraph {
+/// The graph of `tree` (and the objects of `state`, for the plan graphs)
+/// as `terraform graph -type=TYPE` draws it.
+pub fn build(tree: &ModuleTree, ty: GraphType, state: Option<&State>) -> DotGraph {
     let mut g = DotGraph::default();
-    if ty == GraphType::PlanDestroy {
-        plan_destroy(tree, &mut g);
-        return g;
-    }
     let mut providers = ProviderUse::default();
-    module_nodes(&[tree], &[], ty, &mut g, &mut providers);
+    if ty == GraphType::PlanDestroy {
+        plan_destroy(tree, state, &mut g, &mut providers);
+    } else {
+        module_nodes(&[tree], &[], ty, &mut g, &mut providers);
+        if matches!(ty, GraphType::Plan | GraphType::PlanRefreshOnly) {
+            if let Some(state) = state {
+                orphans(tree, state, &mut g, &mut providers);
+            }
+        }
+    }
     for (provider, users) in &providers.users {
         g.declared(provider, provider, Shape::Diamond);
         let close = format!("{provider} (close)");
@@ -224,7 +231,7 @@ pub fn build(tree: &ModuleTree, ty: GraphType) -> DotGraph {
         .map(|p| format!("{p} (close)"))
         .collect();
     let all: Vec<String> = g.nodes.keys().cloned().collect();
-    if ty.count_boundary() {
+    if ty.count_boundary() && ty != GraphType::PlanDestroy {
         for n in &all {
             if !closers.contains(n) {
                 g.edge(COUNT_BOUNDARY, n);
@@ -249,10 +256,104 @@ pub fn build(tree: &ModuleTree, ty: GraphType) -> DotGraph {
     g
 }
 
-/// The destroy plan of a configuration without state: the root outputs'
-/// destroy nodes and the module outputs' expansion nodes hang off `root`.
-fn plan_destroy(tree: &ModuleTree, g: &mut DotGraph) {
+/// The module call names of a state module address (`module.a[0].module.b`
+/// -> `[a, b]`).
+fn state_module_names(module: &str) -> Vec<String> {
+    terrane_state::addr::parse_module(module)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| s.name)
+        .collect()
+}
+
+/// A state resource's address without module instance keys, as node
+/// labels show it (`module.m.null_resource.c`).
+fn config_label(r: &terrane_state::Resource) -> String {
+    let data = if r.mode == Mode::Data { "data." } else { "" };
+    format!(
+        "{}{data}{}.{}",
+        prefix(&state_module_names(&r.module)),
+        r.type_,
+        r.name
+    )
+}
+
+/// The module of `tree` at the call names `path`, if configured.
+fn configured_module<'a>(tree: &'a ModuleTree, path: &[String]) -> Option<&'a ModuleTree> {
+    let mut m = tree;
+    for name in path {
+        m = m.children.get(name)?;
+    }
+    Some(m)
+}
+
+/// Objects in state whose resource left the configuration: one
+/// `ADDR (orphan)` node per instance, using the provider recorded in
+/// state; a module only in state gets its `(close)` node.
+fn orphans(tree: &ModuleTree, state: &State, g: &mut DotGraph, providers: &mut ProviderUse) {
+    for r in &state.resources {
+        if r.mode != Mode::Managed {
+            continue;
+        }
+        let path = state_module_names(&r.module);
+        let module = configured_module(tree, &path);
+        let key = format!("{}.{}", r.type_, r.name);
+        if module.is_some_and(|m| m.module.managed_resources.contains_key(&key)) {
+            continue;
+        }
+        if module.is_none() && !path.is_empty() {
+            g.node(&format!("{} (close)", prefix(&path).trim_end_matches('.')));
+        }
+        let label = config_label(r);
+        for i in r.instances.iter().filter(|i| i.deposed.is_none()) {
+            let name = format!("{} (orphan)", r.instance_address(i.index_key.as_ref()));
+            g.declared(&name, &label, Shape::Box);
+            providers
+                .users
+                .entry(r.provider.clone())
+                .or_default()
+                .push(name);
+        }
+    }
+}
+
+/// The destroy plan: every managed object in state, destroyed after the
+/// objects that depend on it (the state's `dependencies`); the root
+/// outputs' destroy nodes and the module outputs' expansion nodes hang
+/// off `root`.
+fn plan_destroy(
+    tree: &ModuleTree,
+    state: Option<&State>,
+    g: &mut DotGraph,
+    providers: &mut ProviderUse,
+) {
     g.node(ROOT);
+    let mut instances: Vec<(String, String, &[String])> = Vec::new();
+    for r in state.map(|s| s.resources.as_slice()).unwrap_or_default() {
+        let label = config_label(r);
+        for i in r.instances.iter().filter(|i| i.deposed.is_none()) {
+            let name = r.instance_address(i.index_key.as_ref());
+            g.declared(&name, &label, Shape::Box);
+            providers
+                .users
+                .entry(r.provider.clone())
+                .or_default()
+                .push(name.clone());
+            instances.push((name, label.clone(), &i.dependencies));
+        }
+    }
+    for (name, _, _) in &instances {
+        let resource = instances
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, l, _)| l.as_str())
+            .unwrap_or_default();
+        for (other, _, deps) in &instances {
+            if other != name && deps.iter().any(|d| d == resource) {
+                g.edge(name, other);
+            }
+        }
+    }
     for name in tree.module.outputs.keys() {
         let n = format!("output.{name} (destroy)");
         g.declared(&n, &n, Shape::Note);

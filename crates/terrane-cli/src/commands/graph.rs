@@ -115,7 +115,21 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         ui.diagnostics(diags.iter());
         return 1;
     }
-    let graph = graph_dot::build(&tree, ty);
+    // The plan graphs draw the objects in state too (orphans, or every
+    // object for a destroy plan).
+    let needs_state = matches!(
+        ty,
+        GraphType::Plan | GraphType::PlanRefreshOnly | GraphType::PlanDestroy
+    );
+    let state = if needs_state && plan_file.is_none() {
+        match super::statefile::read_current(None, ui) {
+            Ok(s) => s,
+            Err(()) => return 1,
+        }
+    } else {
+        None
+    };
+    let graph = graph_dot::build(&tree, ty, state.as_ref().map(|s| &s.state));
     print!("{}", graph.to_dot(draw_cycles));
     0
 }
