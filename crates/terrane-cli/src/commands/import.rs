@@ -181,6 +181,15 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
     if let Err(code) = check_in_config(&tree, &addr, opts.allow_missing_config, ui) {
         return code;
     }
+    // `-allow-missing-config`: an empty block stands in for a missing one,
+    // so the module's default provider for the type is used.
+    let mut tree = tree;
+    if opts.allow_missing_config {
+        if let Err(d) = add_stub_resource(&mut tree, &addr) {
+            ui.diagnostics(d.iter());
+            return 1;
+        }
+    }
     let cwd = std::env::current_dir().unwrap_or_default();
     let (given, d) = varvalues::collect(
         dir,
@@ -344,6 +353,35 @@ fn check_in_config(
     );
     eprintln!("{}", colorize(&text, ui.color));
     Err(1)
+}
+
+/// Adds `resource "T" "N" {}` to the target's module when it has no
+/// such block.
+fn add_stub_resource(
+    tree: &mut ModuleTree,
+    addr: &ResourceInstanceAddr,
+) -> Result<(), terrane_hcl::Diagnostics> {
+    let mut node = tree;
+    for step in &addr.resource.module.0 {
+        match node.children.get_mut(&step.name) {
+            Some(child) => node = child,
+            None => return Ok(()),
+        }
+    }
+    let key = format!("{}.{}", addr.resource.type_name, addr.resource.name);
+    if node.module.managed_resources.contains_key(&key) {
+        return Ok(());
+    }
+    let stub = format!(
+        "resource {:?} {:?} {{}}\n",
+        addr.resource.type_name, addr.resource.name
+    );
+    let (m, d) = terrane_config::load_source("<import-stub>.tf", &stub);
+    if d.has_errors() {
+        return Err(d);
+    }
+    node.module.managed_resources.extend(m.managed_resources);
+    Ok(())
 }
 
 /// Writes the state with the imported object added (to `-state-out` when
