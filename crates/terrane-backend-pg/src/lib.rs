@@ -367,12 +367,13 @@ impl PgBackend {
         };
         // Two processes creating the same objects at once can collide
         // (PostgreSQL's IF NOT EXISTS is not race-free); the loser's
-        // retry finds them made.
+        // retry finds them made (one race per object at most: schema,
+        // sequence, table, index).
         let mut attempt = 0;
         loop {
             attempt += 1;
             match backend.create_objects(settings) {
-                Err(e) if attempt < 3 && is_creation_race(&e) => continue,
+                Err(e) if attempt < 5 && is_creation_race(&e) => continue,
                 other => return other.map(|()| backend),
             }
         }

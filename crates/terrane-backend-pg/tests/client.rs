@@ -584,3 +584,116 @@ fn tls_modes_as_lib_pq() {
     .expect("unknown issuer");
     assert!(err.message.contains("certificate"), "{}", err.message);
 }
+
+#[test]
+fn ten_writers_at_once_take_turns_under_the_lock() {
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    let mut first = backend(&server);
+    let start = first
+        .state_mgr("default")
+        .expect("mgr")
+        .write(&state_with_output("start"))
+        .expect("write")
+        .serial;
+    // Each writer: its own connection; lock (no waiting, or waiting up to
+    // a minute), read, write a state naming itself, unlock.
+    let round = |wait: Duration, tag: &'static str| {
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(10));
+        let writers: Vec<_> = (0..10)
+            .map(|i| {
+                let url = server.url();
+                let barrier = std::sync::Arc::clone(&barrier);
+                std::thread::spawn(move || {
+                    let s = PgSettings {
+                        conn_str: url,
+                        schema_name: "terraform_remote_state".into(),
+                        skip_schema_creation: false,
+                        skip_table_creation: false,
+                        skip_index_creation: false,
+                    };
+                    let mut b = PgBackend::connect(&s).expect("connect");
+                    let mut mgr = b.state_mgr("default").expect("mgr");
+                    barrier.wait();
+                    let id = match mgr.lock_with_timeout("OperationTypeApply", "", wait) {
+                        Ok(id) => id,
+                        Err(LockError::Busy { .. }) => return None,
+                        Err(e) => panic!("unexpected lock error: {e}"),
+                    };
+                    mgr.refresh().expect("refresh");
+                    let name = format!("{tag}{i}");
+                    mgr.write(&state_with_output(&name))
+                        .expect("write under the lock");
+                    mgr.unlock(&id).expect("unlock");
+                    Some(name)
+                })
+            })
+            .collect();
+        writers
+            .into_iter()
+            .filter_map(|w| w.join().expect("writer"))
+            .collect::<Vec<String>>()
+    };
+    let serial = |b: &mut PgBackend| {
+        b.state_mgr("default")
+            .expect("mgr")
+            .refresh()
+            .expect("refresh")
+            .map(|f| f.serial)
+            .expect("state")
+    };
+    let won = round(Duration::ZERO, "a");
+    assert!(!won.is_empty());
+    let after = serial(&mut first);
+    assert_eq!(
+        after - start,
+        won.len() as u64,
+        "one serial per successful writer"
+    );
+    let all = round(Duration::from_secs(60), "b");
+    assert_eq!(all.len(), 10, "with a timeout every writer gets its turn");
+    assert_eq!(serial(&mut first) - after, 10);
+    let stored = first
+        .state_mgr("default")
+        .expect("mgr")
+        .refresh()
+        .expect("refresh")
+        .cloned()
+        .expect("state");
+    let last = all
+        .iter()
+        .find(|n| stored.state == state_with_output(n))
+        .expect("the stored state is one writer's, whole");
+    assert!(last.starts_with('b'));
+}
+
+#[test]
+fn backends_configured_at_once_on_an_empty_database_all_succeed() {
+    let Some(server) = PgServer::start() else {
+        return;
+    };
+    // CREATE ... IF NOT EXISTS races between sessions; the losers retry.
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let url = server.url();
+            let barrier = std::sync::Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let s = PgSettings {
+                    conn_str: url,
+                    schema_name: "raced".into(),
+                    skip_schema_creation: false,
+                    skip_table_creation: false,
+                    skip_index_creation: false,
+                };
+                barrier.wait();
+                PgBackend::connect(&s).map(|_| ()).map_err(|e| e.message)
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().expect("thread"), Ok(()));
+    }
+    assert_eq!(server.psql("SELECT count(*) FROM raced.states"), "0\n");
+}
