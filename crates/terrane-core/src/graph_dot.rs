@@ -163,6 +163,9 @@ impl DotGraph {
         let mut out = String::from(
             "digraph {\n\tcompound = \"true\"\n\tnewrank = \"true\"\n\tsubgraph \"root\" {\n",
         );
+        // Terraform sorts the lines as text (so `X (close)` comes before
+        // `X` when both start an edge line).
+        let mut decls: Vec<String> = Vec::new();
         for (name, decl) in &self.nodes {
             if let Some((label, shape)) = decl {
                 let shape = match shape {
@@ -170,13 +173,14 @@ impl DotGraph {
                     Shape::Note => "note",
                     Shape::Diamond => "diamond",
                 };
-                out.push_str(&format!(
+                decls.push(format!(
                     "\t\t\"[root] {}\" [label = \"{}\", shape = \"{shape}\"]\n",
                     escape(name),
                     escape(label)
                 ));
             }
         }
+        let mut edges: Vec<String> = Vec::new();
         for (from, tos) in &self.edges {
             for to in tos {
                 let line = format!(
@@ -184,14 +188,16 @@ impl DotGraph {
                     escape(from),
                     escape(to)
                 );
-                out.push_str(&line);
-                out.push('\n');
                 if cycles.contains(&(from.clone(), to.clone())) {
-                    out.push_str(&line);
-                    out.push_str(" [color = \"red\", penwidth = \"2.0\"]\n");
+                    edges.push(format!("{line} [color = \"red\", penwidth = \"2.0\"]\n"));
                 }
+                edges.push(format!("{line}\n"));
             }
         }
+        decls.sort();
+        edges.sort();
+        out.extend(decls);
+        out.extend(edges);
         out.push_str("\t}\n}\n\n");
         out
     }
@@ -220,6 +226,9 @@ pub fn build(tree: &ModuleTree, ty: GraphType, state: Option<&State>) -> DotGrap
         g.declared(provider, provider, Shape::Diamond);
         let close = format!("{provider} (close)");
         g.edge(&close, provider);
+        for d in providers.config_deps.get(provider).into_iter().flatten() {
+            g.edge(provider, d);
+        }
         for u in users {
             g.edge(u, provider);
             g.edge(&close, u);
@@ -382,6 +391,9 @@ fn prefix(path: &[String]) -> String {
 #[derive(Default)]
 struct ProviderUse {
     users: BTreeMap<String, Vec<String>>,
+    /// What each configured provider's body refers to (and, in a child
+    /// module, the module's expansion): edges drawn for used providers.
+    config_deps: BTreeMap<String, BTreeSet<String>>,
 }
 
 fn module_nodes(
@@ -400,6 +412,16 @@ fn module_nodes(
     let refs = |e: &Expr| expr_refs(m, &pre, root, ty, e);
     // Every node of a child module waits for the module's expansion.
     let expand = (!root).then(|| format!("{} (expand)", pre.trim_end_matches('.')));
+    for (local, pc) in &m.providers {
+        let source = crate::walk::provider_source(m, local);
+        let node = format!("{pre}{}", crate::state::provider_state_addr(&source, local));
+        let mut deps = BTreeSet::new();
+        for b in std::iter::once(&pc.config).chain(&pc.config_overrides) {
+            body_refs(&b.body, &mut |e| deps.extend(refs(e)));
+        }
+        deps.extend(expand.clone());
+        providers.config_deps.insert(node, deps);
+    }
     let add = |g: &mut DotGraph, name: String, deps: BTreeSet<String>| {
         g.node(&name);
         for d in &deps {
