@@ -242,7 +242,49 @@ impl PgServer {
             run_as,
             child: None,
         };
-        let out = server
+        // One initdb per test process (seconds); each server gets a copy.
+        static TEMPLATE: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+        let template = TEMPLATE
+            .get_or_init(|| server.make_template())
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let out = Command::new("cp")
+            .arg("-a")
+            .arg(template)
+            .arg(server.data_dir())
+            .output()
+            .expect("run cp");
+        assert!(
+            out.status.success(),
+            "copying the PostgreSQL cluster failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        server.resume();
+        Some(server)
+    }
+
+    /// A fresh cluster (`initdb -A trust -U postgres`) to copy, in a
+    /// directory named after this process; those of finished processes
+    /// are removed.
+    fn make_template(&self) -> Result<PathBuf, String> {
+        let tmp = std::env::temp_dir();
+        for entry in std::fs::read_dir(&tmp).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("terrane-pg-template-") {
+                if !Path::new("/proc").join(pid).exists() {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        let dir = tmp.join(format!("terrane-pg-template-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+        if let Some((uid, gid)) = self.run_as {
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
+                .map_err(|e| format!("chown {}: {e}", dir.display()))?;
+        }
+        let data = dir.join("data");
+        let out = self
             .command("initdb")
             .args([
                 "-A",
@@ -254,18 +296,18 @@ impl PgServer {
                 "--no-sync",
                 "-D",
             ])
-            .arg(server.data_dir())
+            .arg(&data)
             .output()
-            .expect("run initdb");
-        assert!(
-            out.status.success(),
-            "initdb failed ({}):\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        server.resume();
-        Some(server)
+            .map_err(|e| format!("run initdb: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "initdb failed ({}):\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(data)
     }
 
     fn command(&self, program: &str) -> Command {
