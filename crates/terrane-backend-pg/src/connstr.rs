@@ -12,6 +12,12 @@
 //! port 5432, the current OS user, `sslmode=require`. A host starting with
 //! `/` is a Unix socket directory. Keys lib/pq does not interpret are sent
 //! to the server as run-time parameters (`search_path=...`), as lib/pq does.
+//!
+//! The string is parsed here rather than by `postgres::Config::from_str`,
+//! which differs from lib/pq: it rejects unknown keys, knows no
+//! `verify-ca`/`verify-full`/`sslrootcert`, reads no `PG*` variables, has
+//! no default host or user, and treats a missing `sslmode` as `prefer`
+//! (lib/pq: `require`).
 
 use std::time::Duration;
 
