@@ -246,14 +246,27 @@ impl JsonView {
         } else {
             plan.counts()
         };
-        self.summary("plan", add, change, remove);
+        self.summary_with_imports("plan", plan.imports.len(), add, change, remove);
     }
 
     /// `planned_change` per change (also what `apply FILE` starts with).
     pub fn planned_changes(&self, plan: &Plan) {
         if !plan.refresh_only {
             for c in &plan.resource_changes {
-                if c.action != Action::NoOp {
+                let import = plan
+                    .imports
+                    .iter()
+                    .find(|i| i.addr == c.addr && c.deposed.is_none());
+                if let (Action::NoOp, Some(i)) = (c.action, import) {
+                    // Terraform 1.5+: an import with nothing else to do.
+                    let change = json!({
+                        "resource": resource(&c.addr),
+                        "action": "import",
+                        "importing": { "id": i.id },
+                    });
+                    let message = format!("{}: Plan to import", c.addr);
+                    self.emit("info", &message, "planned_change", Some(("change", change)));
+                } else if c.action != Action::NoOp {
                     self.change_message(c, "planned_change", false);
                 }
             }
@@ -296,7 +309,16 @@ impl JsonView {
     }
 
     /// `change_summary` of `operation` (`plan`, `apply`, `destroy`).
-    pub fn summary(&self, operation: &str, add: usize, change: usize, remove: usize) {
+    /// With `import` blocks, Terraform 1.5's import count; without imports
+    /// exactly Terraform 1.0.3's.
+    pub fn summary_with_imports(
+        &self,
+        operation: &str,
+        imports: usize,
+        add: usize,
+        change: usize,
+        remove: usize,
+    ) {
         let message = match operation {
             "plan" => format!("Plan: {add} to add, {change} to change, {remove} to destroy."),
             "destroy" => format!("Destroy complete! Resources: {remove} destroyed."),
@@ -304,12 +326,26 @@ impl JsonView {
                 "Apply complete! Resources: {add} added, {change} changed, {remove} destroyed."
             ),
         };
-        let changes = json!({
+        let message = if imports == 0 {
+            message
+        } else {
+            message
+                .replacen("Plan: ", &format!("Plan: {imports} to import, "), 1)
+                .replacen(
+                    "Resources: ",
+                    &format!("Resources: {imports} imported, "),
+                    1,
+                )
+        };
+        let mut changes = json!({
             "add": add,
             "change": change,
             "remove": remove,
             "operation": operation,
         });
+        if imports > 0 {
+            changes["import"] = json!(imports);
+        }
         self.emit(
             "info",
             &message,

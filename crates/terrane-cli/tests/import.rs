@@ -659,3 +659,41 @@ module "store" {{
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// `plan -json` (Terraform 1.5's machine-readable UI): an import with
+/// nothing else to do is a `planned_change` with action `import` and its
+/// id; the summary counts imports.
+#[test]
+fn import_blocks_in_the_json_ui() {
+    let s = scratch("json");
+    let dir = &s.0;
+    write(
+        dir,
+        &[(
+            "main.tf",
+            "import {\n  to = random_string.s\n  id = \"abc\"\n}\n\nresource \"random_string\" \"s\" {\n  length = 3\n}\n",
+        )],
+    );
+    let out = ok(dir, &["plan", "-json"]);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let planned: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["type"] == "planned_change")
+        .collect();
+    assert_eq!(planned.len(), 1, "{out}");
+    assert_eq!(planned[0]["@message"], "random_string.s: Plan to import");
+    assert_eq!(planned[0]["change"]["action"], "import");
+    assert_eq!(planned[0]["change"]["importing"]["id"], "abc");
+    let summary = lines
+        .iter()
+        .find(|l| l["type"] == "change_summary")
+        .expect("change_summary");
+    assert_eq!(
+        summary["@message"],
+        "Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."
+    );
+    assert_eq!(summary["changes"]["import"], 1);
+}

@@ -559,7 +559,7 @@ fn with_lock(
     if let Some(view) = &ui.json {
         let operation = if opts.destroy { "destroy" } else { "apply" };
         if cmd != Command::Refresh {
-            view.summary(operation, add, change, destroy);
+            view.summary_with_imports(operation, plan.imports.len(), add, change, destroy);
         }
         if !opts.destroy {
             view.outputs(&new_state);

@@ -432,7 +432,7 @@ fn apply_locked(
     };
     if let Some(view) = &ui.json {
         let operation = if plan.destroy { "destroy" } else { "apply" };
-        view.summary(operation, add, change, destroy);
+        view.summary_with_imports(operation, plan.imports.len(), add, change, destroy);
         if !plan.destroy {
             view.outputs(&new_state);
         }
