@@ -99,7 +99,6 @@ fn parse(args: &[String]) -> Result<(Options, Vec<String>), String> {
             "state-out",
             "backup",
             "ignore-remote-version",
-            "provider",
         ],
         &[
             "config",
@@ -109,7 +108,6 @@ fn parse(args: &[String]) -> Result<(Options, Vec<String>), String> {
             "state",
             "state-out",
             "backup",
-            "provider",
         ],
     )?;
     let mut vars = Vec::new();
