@@ -85,6 +85,12 @@ impl<'a> Engine<'a> {
         if import_diags.has_errors() {
             return (Plan::default(), import_diags);
         }
+        // `-target`: imports outside the targets wait for a later plan.
+        if !opts.import_only && !opts.targets.is_empty() {
+            let targets = opts.targets.clone();
+            opts.imports
+                .retain(|t| targets.iter().any(|x| x.contains(&t.addr)));
+        }
         let opts = &opts;
         let mut shared = self.shared(&prior, opts, Mode::Plan);
         shared.events = events;
