@@ -234,7 +234,9 @@ pub fn block_targets(
     // Resource values are not known before the plan: an id that needs one
     // is refused below rather than reported as undeclared.
     for name in tree.module.managed_resources.keys() {
-        scope.resources.insert(name.clone(), Value::unknown_dynamic());
+        scope
+            .resources
+            .insert(name.clone(), Value::unknown_dynamic());
     }
     for block in &tree.module.imports {
         let mut instances = Vec::new();
