@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Save latency of the s3 backend (S3 + DynamoDB locking) against one
 # moto_server on loopback: `terraform state push -force` (Terraform 1.0.3)
-# versus terrane's s3 backend doing the same in one process (the s3_push
-# example: configure, lock, read, write, unlock), for states of N
-# null_resource instances. Each figure is the median wall time of REPS
-# whole-process runs; terrane's in-process lock+read+write+unlock time is
-# shown beside it.
+# versus `terrane state push -force` and terrane's s3 backend library doing
+# the same in one process (the s3_push example: configure, lock, read,
+# write, unlock), for states of N null_resource instances. Each figure is
+# the median wall time of REPS whole-process runs; the library's in-process
+# lock+read+write+unlock time is shown beside it.
 #
 #   bench/backend-s3.sh               # N = 1000 10000, 5 runs each
 #   NS="1000" REPS=3 bench/backend-s3.sh
@@ -18,7 +18,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 export AWS_EC2_METADATA_DISABLED=true
 
 cargo build --release -q -p terrane-backend-s3 --example s3_push --manifest-path "$root/Cargo.toml"
+cargo build --release -q -p terrane-cli --manifest-path "$root/Cargo.toml"
 push="${CARGO_TARGET_DIR:-$root/target}/release/examples/s3_push"
+terrane="${CARGO_TARGET_DIR:-$root/target}/release/terrane"
 
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -39,8 +41,8 @@ curl -sf -X POST "$endpoint/" -H "$(auth dynamodb)" \
 now_ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "| instances | state size | Terraform 1.0.3 state push (ms) | terrane (ms, whole process) | terrane lock+read+write+unlock (ms) |"
-echo "|---:|---:|---:|---:|---:|"
+echo "| instances | state size | Terraform 1.0.3 state push (ms) | terrane state push (ms) | library, whole process (ms) | library lock+read+write+unlock (ms) |"
+echo "|---:|---:|---:|---:|---:|---:|"
 for n in $NS; do
   state="$work/state-$n.json"
   python3 - "$n" "$state" <<'PY'
@@ -60,13 +62,13 @@ with open(path, "w") as f:
 PY
   size=$(du -k "$state" | cut -f1)
 
-  tf="$work/tf-$n"
-  mkdir -p "$tf"
-  cat >"$tf/main.tf" <<TF
+  backend_dir() { # DIR KEY
+    mkdir -p "$1"
+    cat >"$1/main.tf" <<TF
 terraform {
   backend "s3" {
     bucket                      = "bench"
-    key                         = "tf-$n.tfstate"
+    key                         = "$2"
     region                      = "us-east-1"
     endpoint                    = "$endpoint"
     dynamodb_endpoint           = "$endpoint"
@@ -80,12 +82,25 @@ terraform {
   }
 }
 TF
+  }
+  tf="$work/tf-$n"
+  backend_dir "$tf" "tf-$n.tfstate"
   (cd "$tf" && terraform init -input=false -no-color >/dev/null)
   tf_times=()
   for _ in $(seq "$REPS"); do
     t0=$(now_ms)
     (cd "$tf" && terraform state push -force "$state" >/dev/null)
     tf_times+=($(( $(now_ms) - t0 )))
+  done
+
+  cli="$work/terrane-$n"
+  backend_dir "$cli" "cli-$n.tfstate"
+  (cd "$cli" && "$terrane" init -input=false -no-color >/dev/null)
+  cli_times=()
+  for _ in $(seq "$REPS"); do
+    t0=$(now_ms)
+    (cd "$cli" && "$terrane" state push -force "$state" >/dev/null)
+    cli_times+=($(( $(now_ms) - t0 )))
   done
 
   tr_times=()
@@ -99,8 +114,9 @@ TF
     tr_times+=($(( $(now_ms) - t0 )))
     tr_inner+=("$inner")
   done
-  printf '| %s | %s KiB | %s | %s | %s |\n' "$n" "$size" \
+  printf '| %s | %s KiB | %s | %s | %s | %s |\n' "$n" "$size" \
     "$(printf '%s\n' "${tf_times[@]}" | median)" \
+    "$(printf '%s\n' "${cli_times[@]}" | median)" \
     "$(printf '%s\n' "${tr_times[@]}" | median)" \
     "$(printf '%s\n' "${tr_inner[@]}" | median)"
 done
