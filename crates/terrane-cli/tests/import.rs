@@ -628,6 +628,8 @@ module "store" {{
         tf[2].0.errors,
         ["Error: Resource already managed by Terraform"]
     );
+    // The import's own lines are the same text.
+    assert_eq!(tf[1].1 .0, tn[1].1 .0, "import output differs");
     let mut failures = Vec::new();
     for (i, ((a, a_text, a_state), (b, b_text, b_state))) in tf.iter().zip(&tn).enumerate() {
         if a.code != b.code
