@@ -247,6 +247,8 @@ impl<'a> Engine<'a> {
         for c in &plan.forgotten {
             builder.remove_instance(&c.addr, c.deposed.clone());
         }
+        // Imported objects enter the state before anything acts on them.
+        crate::import::record_planned(&mut builder, plan, opts.import_events.as_ref());
         shared.new_state = Some(Mutex::new(builder));
         shared.events = Some(events);
         let shared = shared;

@@ -487,41 +487,52 @@ pub(crate) fn prior_for_import(
             }
         }
         crate::walk::Mode::Apply(plan) => {
-            let Some(obj) = plan.imports.iter().find(|i| i.addr == *addr) else {
-                return ImportPrior::None;
-            };
-            ImportEvents::emit(
-                events,
-                ImportEvent::ApplyStart {
-                    addr: addr.clone(),
-                    id: obj.id.clone(),
-                },
-            );
-            if let Some(sb) = &shared.new_state {
-                let inst = crate::state::value_to_instance(
-                    &obj.value,
-                    &obj.schema,
-                    &addr.key,
-                    &[],
-                    false,
-                    &obj.private,
-                    false,
-                );
-                crate::walk::lock(sb).set_instance(addr, &obj.provider, inst);
+            // Recorded in state by `record_planned` before the walk.
+            match plan.imports.iter().find(|i| i.addr == *addr) {
+                Some(obj) => ImportPrior::Object(crate::walk::PriorInstance {
+                    value: obj.value.clone(),
+                    private: obj.private.clone(),
+                    tainted: false,
+                }),
+                None => ImportPrior::None,
             }
-            ImportEvents::emit(
-                events,
-                ImportEvent::ApplyDone {
-                    addr: addr.clone(),
-                    id: obj.id.clone(),
-                },
-            );
-            ImportPrior::Object(crate::walk::PriorInstance {
-                value: obj.value.clone(),
-                private: obj.private.clone(),
-                tainted: false,
-            })
         }
+    }
+}
+
+/// Apply: records the objects the plan imported in the new state (and
+/// journal), reporting "Importing..." and "Import complete" for each.
+pub(crate) fn record_planned(
+    builder: &mut crate::state::StateBuilder,
+    plan: &crate::plan::Plan,
+    events: Option<&ImportEvents>,
+) {
+    for obj in &plan.imports {
+        let addr = &obj.addr;
+        ImportEvents::emit(
+            events,
+            ImportEvent::ApplyStart {
+                addr: addr.clone(),
+                id: obj.id.clone(),
+            },
+        );
+        let inst = crate::state::value_to_instance(
+            &obj.value,
+            &obj.schema,
+            &addr.key,
+            &[],
+            false,
+            &obj.private,
+            false,
+        );
+        builder.set_instance(addr, &obj.provider, inst);
+        ImportEvents::emit(
+            events,
+            ImportEvent::ApplyDone {
+                addr: addr.clone(),
+                id: obj.id.clone(),
+            },
+        );
     }
 }
 
