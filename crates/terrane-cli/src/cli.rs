@@ -33,6 +33,7 @@ All other commands:
   fmt           Reformat your configuration in the standard style
   get           Install or upgrade remote Terraform modules
   graph         Generate a Graphviz graph of the steps in an operation
+  import        Associate existing infrastructure with a Terraform resource
   output        Show output values from your root module
   providers     Show the providers required for this configuration
   refresh       Update the state to match remote systems

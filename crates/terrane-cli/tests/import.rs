@@ -321,6 +321,24 @@ fn import_block_errors() {
         );
         assert!(!dir.join("terraform.tfstate").exists());
     }
+    // Import blocks belong to the root module.
+    write(
+        dir,
+        &[
+            ("main.tf", "module \"m\" {\n  source = \"./m\"\n}\n"),
+            (
+                "m/main.tf",
+                "import {\n  to = random_string.s\n  id = \"a\"\n}\nresource \"random_string\" \"s\" {\n  length = 1\n}\n",
+            ),
+        ],
+    );
+    let out = terrane(dir, &["plan", "-no-color"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Error: Invalid import configuration"),
+        "{stderr}"
+    );
 }
 
 const GENERATED: &str = r#"# __generated__ by Terraform

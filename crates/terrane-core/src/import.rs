@@ -226,6 +226,20 @@ pub fn block_targets(
 ) -> (Vec<ImportTarget>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut targets: Vec<ImportTarget> = Vec::new();
+    // Import blocks belong to the root module (Terraform 1.5+).
+    let mut children: Vec<&ModuleTree> = tree.children.values().collect();
+    while let Some(child) = children.pop() {
+        for block in &child.module.imports {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid import configuration",
+                    format!("An import block was detected in \"module.{}\". Import blocks are only allowed in the root module.", child.path.join(".module.")),
+                )
+                .with_subject(&block.range.file, block.range.span),
+            );
+        }
+        children.extend(child.children.values());
+    }
     if tree.module.imports.is_empty() {
         return (targets, diags);
     }
