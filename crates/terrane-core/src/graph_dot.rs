@@ -241,6 +241,7 @@ pub fn build(tree: &ModuleTree, ty: GraphType, state: Option<&State>) -> DotGrap
         .collect();
     let all: Vec<String> = g.nodes.keys().cloned().collect();
     if ty.count_boundary() && ty != GraphType::PlanDestroy {
+        g.node(COUNT_BOUNDARY);
         for n in &all {
             if !closers.contains(n) {
                 g.edge(COUNT_BOUNDARY, n);

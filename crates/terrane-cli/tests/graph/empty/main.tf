@@ -1,0 +1,1 @@
+# No objects: the graph has only root and the count boundary.
