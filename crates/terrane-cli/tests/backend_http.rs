@@ -470,6 +470,26 @@ fn local_state_migrates_to_http_with_force_copy() {
         0,
         "the local state stays empty"
     );
+
+    // Without the block the state comes back to the local backend.
+    std::fs::write(dir.join("main.tf"), DATA.replace("\"one\"", "\"two\"")).expect("main.tf");
+    let out = ok(&dir, &["init", "-no-color", "-force-copy"]);
+    assert!(
+        out.contains("Initializing the backend...\nTerraform has detected you're unconfiguring your previously set \"http\" backend.\n\n\nSuccessfully unset the backend \"http\". Terraform will now operate locally.\n"),
+        "{out}"
+    );
+    let back: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("terraform.tfstate")).expect("state"))
+            .expect("state JSON");
+    assert_eq!(back["lineage"], local["lineage"]);
+    assert_eq!(back["serial"], applied["serial"]);
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join(".terraform/terraform.tfstate")).expect("record"),
+    )
+    .expect("record JSON");
+    assert!(record.get("backend").is_none(), "{record}");
+    let plan = ok(&dir, &["plan", "-no-color", "-detailed-exitcode"]);
+    assert!(plan.contains("No changes."), "{plan}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

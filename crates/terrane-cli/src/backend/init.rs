@@ -63,6 +63,10 @@ pub fn init_backend(
         return match previous {
             None => Ok(Outcome::Unchanged),
             Some(prev) => {
+                println!(
+                    "Terraform has detected you're unconfiguring your previously set {:?} backend.",
+                    prev.kind
+                );
                 if !flags.reconfigure && prev.kind != "local" {
                     let from = configure_recorded(&prev)?;
                     migrate(

@@ -395,7 +395,7 @@ fn init_backend(
             "\n\x1b[0m\x1b[32m\x1b[1mSuccessfully configured the backend {kind:?}! Terraform will automatically\nuse this backend unless the backend configuration changes.\x1b[0m\n"
         ))),
         Outcome::Unset(kind) => out.print(&out.styled(&format!(
-            "\n\x1b[0m\x1b[32m\x1b[1mSuccessfully unset the backend {kind:?}. Terraform will now operate locally.\x1b[0m\n"
+            "\n\n\x1b[0m\x1b[32m\x1b[1mSuccessfully unset the backend {kind:?}. Terraform will now operate locally.\x1b[0m\n"
         ))),
     }
     Ok(())
