@@ -314,3 +314,91 @@ fn ten_concurrent_applies_take_turns_under_the_lock() {
     assert_eq!(advisory_locks(&server), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+#[ignore = "init/plan/apply do not use remote backends yet (issue 8 CLI wiring); run with --ignored once they do"]
+fn a_server_killed_during_apply_leaves_errored_tfstate_that_push_restores() {
+    use std::io::{Read, Write};
+    let Some(peer) = peer_dir() else { return };
+    let Some(mut server) = PgServer::start() else {
+        return;
+    };
+    let terrane = PathBuf::from(TERRANE);
+    let dir = workdir("fault");
+    write_config(
+        &dir,
+        &server,
+        "resource \"null_resource\" \"n\" {\n  count = 200\n}\n",
+    );
+    ok(&mut tool(
+        &terrane,
+        &dir,
+        &peer,
+        &["init", "-no-color", "-input=false"],
+    ));
+
+    // The apply waits at its prompt with the lock held; the server dies
+    // there, then the apply is approved: all 200 are created and the final
+    // write fails.
+    let mut apply = tool(&terrane, &dir, &peer, &["apply", "-no-color"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start apply");
+    let mut stdout = apply.stdout.take().expect("stdout");
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("Enter a value:") {
+        let n = stdout.read(&mut buf).expect("read the apply's output");
+        assert!(
+            n > 0,
+            "apply ended before its prompt:\n{}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+    server.kill();
+    apply
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"yes\n")
+        .expect("approve");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).expect("read the rest");
+    let out = apply.wait_with_output().expect("wait");
+    let all = format!(
+        "{}{rest}{}",
+        String::from_utf8_lossy(&seen),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("errored.tfstate"), "{all}");
+    let errored = dir.join("errored.tfstate");
+    assert!(errored.is_file(), "no errored.tfstate:\n{all}");
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&errored).expect("read")).expect("JSON");
+    assert_eq!(
+        saved["resources"][0]["instances"].as_array().map(Vec::len),
+        Some(200)
+    );
+
+    // Back up, the pushed state is the applied one: nothing to do.
+    server.resume();
+    ok(&mut tool(
+        &terrane,
+        &dir,
+        &peer,
+        &["state", "push", "errored.tfstate"],
+    ));
+    let plan = run(&mut tool(
+        &terrane,
+        &dir,
+        &peer,
+        &["plan", "-no-color", "-input=false", "-detailed-exitcode"],
+    ));
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    assert!(text(&plan).contains("No changes."), "{}", text(&plan));
+    let _ = std::fs::remove_dir_all(&dir);
+}
