@@ -7,7 +7,8 @@
 //! Which attributes appear: required and optional ones (also
 //! optional+computed, as their imported value is the best guess), not
 //! computed-only ones, and not a computed `id` (providers set it).
-//! Sensitive values are left out (`null # sensitive`).
+//! Sensitive values are left out (`null # sensitive`); empty strings are
+//! written as `null`, as Terraform does.
 
 use crate::import::ImportedObject;
 use std::fmt::Write as _;
@@ -60,6 +61,12 @@ fn body(out: &mut String, block: &Block, value: &Value, depth: usize, top: bool)
         let _ = write!(out, "{indent}{name} = ");
         if attr.sensitive || value.get_attr(name).is_some_and(|v| v.is_sensitive()) {
             out.push_str("null # sensitive\n");
+            continue;
+        }
+        // An empty string is how legacy-SDK providers report an unset
+        // string; Terraform writes it as null.
+        if v.as_str() == Some("") {
+            out.push_str("null\n");
             continue;
         }
         literal(out, &v, depth);
