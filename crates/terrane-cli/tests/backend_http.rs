@@ -495,7 +495,7 @@ fn local_state_migrates_to_http_with_force_copy() {
 
 /// Runs `n` applies at once, each setting a different input; returns
 /// their outputs.
-fn concurrent_applies(dir: &Path, n: usize) -> Vec<Output> {
+fn concurrent_applies(dir: &Path, n: usize, extra: &[&str]) -> Vec<Output> {
     let children: Vec<_> = (0..n)
         .map(|i| {
             Command::new(terrane())
@@ -505,6 +505,7 @@ fn concurrent_applies(dir: &Path, n: usize) -> Vec<Output> {
                     "-no-color",
                     &format!("-var=n={i}"),
                 ])
+                .args(extra)
                 .current_dir(dir)
                 .env("TF_IN_AUTOMATION", "1")
                 .stdin(Stdio::null())
@@ -549,7 +550,7 @@ fn concurrent_applies_on_http_each_alone_or_refused() {
         &format!("{}{VARIED}", server.block("c", "")),
     );
     ok(&dir, &["init", "-no-color"]);
-    let outputs = concurrent_applies(&dir, 10);
+    let outputs = concurrent_applies(&dir, 10, &[]);
     let successes = check_concurrent(&outputs, "HTTP remote state already locked: ID=");
     let stored = server.doc("c").expect("state");
     assert_eq!(stored["serial"].as_u64(), Some(successes));
@@ -559,13 +560,22 @@ fn concurrent_applies_on_http_each_alone_or_refused() {
         successes
     );
     assert!(server.lock_id("c").is_none(), "every lock released");
+
+    // With -lock-timeout the waiting applies all get through, one by one.
+    let outputs = concurrent_applies(&dir, 10, &["-lock-timeout=120s"]);
+    for o in &outputs {
+        assert!(o.status.success(), "{}", text(o));
+    }
+    let stored = server.doc("c").expect("state");
+    assert_eq!(stored["serial"].as_u64(), Some(successes + 10));
+    assert_eq!(server.shared.unlocked_writes.load(Ordering::SeqCst), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn concurrent_applies_on_local_each_alone_or_refused() {
     let dir = workdir("concurrent-local", VARIED);
-    let outputs = concurrent_applies(&dir, 10);
+    let outputs = concurrent_applies(&dir, 10, &[]);
     let successes = check_concurrent(&outputs, "resource temporarily unavailable");
     let stored: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("terraform.tfstate")).expect("state"))
