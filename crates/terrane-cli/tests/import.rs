@@ -493,6 +493,29 @@ fn import_command_errors_match_terraform() {
             failures.push(format!("`{step}`:\n{}", d.join("\n")));
         }
     }
+    // A directory without configuration files, even with
+    // -allow-missing-config.
+    for (i, step) in [
+        "import null_resource.a abc",
+        "import -allow-missing-config null_resource.a abc",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (a_dir, b_dir) = (
+            s.0.join(format!("empty-tf-{i}")),
+            s.0.join(format!("empty-tn-{i}")),
+        );
+        fs::create_dir_all(&a_dir).expect("empty dir");
+        fs::create_dir_all(&b_dir).expect("empty dir");
+        let a = outcome(&run_step(&peer.join("bin/terraform"), &a_dir, step, &peer));
+        let b = outcome(&run_step(&terrane_bin, &b_dir, step, &peer));
+        assert_eq!(a.errors, ["Error: No Terraform configuration files"]);
+        let d = differences(&a, &b, &a_dir, &b_dir);
+        if !d.is_empty() {
+            failures.push(format!("`{step}` without configuration:\n{}", d.join("\n")));
+        }
+    }
     // The comparison reached the provider for the valid addresses.
     assert!(refused >= 4, "Terraform refused only {refused} imports");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

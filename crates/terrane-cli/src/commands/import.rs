@@ -167,6 +167,18 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
     let id = positional[1].clone();
 
     let dir = opts.config_dir.as_path();
+    // Terraform 1.0.3 needs configuration files even for
+    // `-allow-missing-config` (their provider configurations).
+    let has_files = terrane_config::loader::config_files(dir)
+        .is_ok_and(|(primary, overrides)| !primary.is_empty() || !overrides.is_empty());
+    if !has_files {
+        let shown = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        ui.diagnostics([&Diagnostic::error(
+            "No Terraform configuration files",
+            format!("The directory {} does not contain any Terraform configuration files (.tf or .tf.json). To specify a different configuration directory, use the -config=\"...\" command line option.", shown.display()),
+        )]);
+        return 1;
+    }
     let (tree, mut diags) = terrane_config::load_tree(dir);
     diags.extend(terrane_install::modules::check_installed(dir, &tree));
     if !diags.has_errors() {
