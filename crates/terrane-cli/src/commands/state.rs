@@ -467,8 +467,13 @@ fn pull(args: &[String], ui: &Ui) -> i32 {
         return 1;
     };
     if let Some(file) = open.file() {
-        // The stored serialisation, then a newline, as Terraform prints it.
-        println!("{}", terrane_state::serialize(file));
+        // The stored serialisation, then a newline, as Terraform prints it
+        // (a closed pipe, as `state pull | head`, is not an error).
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out
+            .write_all(terrane_state::serialize(file).as_bytes())
+            .and_then(|_| out.write_all(b"\n"));
     }
     0
 }
