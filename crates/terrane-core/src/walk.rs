@@ -1017,7 +1017,10 @@ impl<'e> Walker<'e, '_> {
         let in_target = |a: &ResourceInstanceAddr| {
             targets.is_empty() || needed || targets.iter().any(|t| t.contains(a))
         };
-        if shared.opts.import_only || (!targets.is_empty() && !needed && !directly) {
+        // The `import` command plans no managed resource; data sources are
+        // read, as provider configurations may use them.
+        let import_only = shared.opts.import_only && r.mode == ResourceMode::Managed;
+        if import_only || (!targets.is_empty() && !needed && !directly) {
             let prior = shared.prior.instances_of(&addr);
             let mut run = RunningResource {
                 mode: r.mode,
@@ -1042,7 +1045,7 @@ impl<'e> Walker<'e, '_> {
                 run.outcomes.push(Some(Outcome::new(p.value)));
             }
             // The `import` command: only its target is worked on.
-            if shared.opts.import_only && r.mode == ResourceMode::Managed {
+            if import_only {
                 for t in shared
                     .opts
                     .imports
