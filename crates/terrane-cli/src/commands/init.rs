@@ -416,10 +416,41 @@ pub fn requirements(
     tree: &terrane_config::ModuleTree,
     state_path: &Path,
 ) -> Result<Requirements, Diagnostics> {
+    requirements_with(tree, super::providers::state_providers(state_path))
+}
+
+/// The providers the selected workspace's state uses, wherever the
+/// backend keeps it (none when it cannot be read: init goes on).
+fn backend_state_providers(ui: &Ui) -> std::collections::BTreeSet<String> {
+    use super::statefile::StateLocation;
+    match super::statefile::locate(None, ui) {
+        Some(StateLocation::File(path)) => super::providers::state_providers(&path),
+        Some(StateLocation::Remote { .. }) => match super::statefile::read_current(None, ui) {
+            Ok(Some(file)) => file
+                .state
+                .resources
+                .iter()
+                .filter_map(|r| {
+                    let start = r.provider.find("provider[\"")? + "provider[\"".len();
+                    let rest = &r.provider[start..];
+                    Some(rest[..rest.find('"')?].to_string())
+                })
+                .collect(),
+            _ => Default::default(),
+        },
+        None => Default::default(),
+    }
+}
+
+/// The configuration's requirements merged with `state_providers`.
+fn requirements_with(
+    tree: &terrane_config::ModuleTree,
+    state_providers: std::collections::BTreeSet<String>,
+) -> Result<Requirements, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut reqs = Requirements::new();
     let mut needed = super::providers::tree_requirements(tree);
-    for p in super::providers::state_providers(state_path) {
+    for p in state_providers {
         needed.entry(p).or_default();
     }
     for (source, cs) in needed {
@@ -524,7 +555,11 @@ fn init_providers(
     out: &Out,
     ui: &Ui,
 ) -> Result<(LockNote, Diagnostics), Diagnostics> {
-    let reqs = requirements(tree, Path::new("terraform.tfstate"))?;
+    let reqs = if opts.backend {
+        requirements_with(tree, backend_state_providers(ui))?
+    } else {
+        requirements(tree, Path::new("terraform.tfstate"))?
+    };
     let plugin_dirs = if opts.plugin_dirs.is_empty() {
         remembered_plugin_dirs(dir)
     } else {
