@@ -105,14 +105,13 @@ impl DotGraph {
             .insert(to.to_string());
     }
 
-    /// Edges that lie on a cycle (both ends in one strongly connected
-    /// component of more than one node).
+    /// Edges that lie on a cycle (the edge's target reaches its source).
     fn cycle_edges(&self) -> BTreeSet<(String, String)> {
-        let reach = self.reachability();
+        let reach = Reach::of(self);
         let mut out = BTreeSet::new();
         for (from, tos) in &self.edges {
             for to in tos {
-                if reach.get(to).is_some_and(|r| r.contains(from)) {
+                if reach.reaches(to, from) {
                     out.insert((from.clone(), to.clone()));
                 }
             }
@@ -120,34 +119,25 @@ impl DotGraph {
         out
     }
 
-    /// Every node's set of nodes reachable through one or more edges.
-    fn reachability(&self) -> BTreeMap<String, BTreeSet<String>> {
-        let mut reach: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for start in self.edges.keys() {
-            let mut seen = BTreeSet::new();
-            let mut stack: Vec<&String> = self.edges[start].iter().collect();
-            while let Some(n) = stack.pop() {
-                if seen.insert(n.clone()) {
-                    if let Some(next) = self.edges.get(n) {
-                        stack.extend(next.iter());
+    /// Terraform's transitive reduction: an edge u -> v goes when v is
+    /// reachable from another direct dependency of u (only called on an
+    /// acyclic graph, where no node reaches itself: v is then in the union
+    /// of what u's direct dependencies reach exactly when the edge goes).
+    fn reduce(&mut self) {
+        let reach = Reach::of(self);
+        let mut union = vec![0u64; reach.words];
+        for tos in self.edges.values_mut() {
+            union.iter_mut().for_each(|w| *w = 0);
+            for to in tos.iter() {
+                if let Some(row) = reach.row(to) {
+                    for (u, r) in union.iter_mut().zip(row) {
+                        *u |= r;
                     }
                 }
             }
-            reach.insert(start.clone(), seen);
-        }
-        reach
-    }
-
-    /// Terraform's transitive reduction: an edge u -> v goes when v is
-    /// reachable from another direct dependency of u.
-    fn reduce(&mut self) {
-        let reach = self.reachability();
-        for tos in self.edges.values_mut() {
-            let direct: Vec<String> = tos.iter().cloned().collect();
-            tos.retain(|to| {
-                !direct
-                    .iter()
-                    .any(|other| other != to && reach.get(other).is_some_and(|r| r.contains(to)))
+            tos.retain(|to| match reach.index.get(to) {
+                Some(&t) => union[t / 64] & (1u64 << (t % 64)) == 0,
+                None => true,
             });
         }
     }
@@ -201,6 +191,115 @@ impl DotGraph {
         out.push_str("\t}\n}\n\n");
         out
     }
+}
+
+/// Which nodes reach which through one or more edges: one bit set per
+/// node, over node indices (a chain of thousands of resources stays
+/// cheap).
+struct Reach {
+    index: BTreeMap<String, usize>,
+    words: usize,
+    bits: Vec<u64>,
+}
+
+impl Reach {
+    fn of(g: &DotGraph) -> Reach {
+        let index: BTreeMap<String, usize> = g
+            .edges
+            .keys()
+            .chain(g.nodes.keys())
+            .cloned()
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .enumerate()
+            .map(|(i, n)| (n, i))
+            .collect();
+        let n = index.len();
+        let words = n.div_ceil(64);
+        let adjacency: Vec<Vec<usize>> = {
+            let mut adj = vec![Vec::new(); n];
+            for (from, tos) in &g.edges {
+                adj[index[from]] = tos.iter().filter_map(|t| index.get(t).copied()).collect();
+            }
+            adj
+        };
+        let mut bits = vec![0u64; n * words];
+        // Acyclic (the usual case): each node's set is its dependencies'
+        // sets and bits, dependencies first. With a cycle: a search per node.
+        match dependencies_first(&adjacency) {
+            Some(order) => {
+                for u in order {
+                    for &v in &adjacency[u] {
+                        let (before, rest) = bits.split_at_mut(u.max(v) * words);
+                        let (row_u, row_v) = if u < v {
+                            (&mut before[u * words..(u + 1) * words], &rest[..words])
+                        } else {
+                            let (row_u, _) = rest.split_at_mut(words);
+                            (row_u, &before[v * words..(v + 1) * words])
+                        };
+                        for (a, b) in row_u.iter_mut().zip(row_v) {
+                            *a |= b;
+                        }
+                        row_u[v / 64] |= 1u64 << (v % 64);
+                    }
+                }
+            }
+            None => {
+                let mut stack = Vec::new();
+                for start in 0..n {
+                    let row = &mut bits[start * words..(start + 1) * words];
+                    stack.extend(adjacency[start].iter().copied());
+                    while let Some(v) = stack.pop() {
+                        let (w, b) = (v / 64, 1u64 << (v % 64));
+                        if row[w] & b == 0 {
+                            row[w] |= b;
+                            stack.extend(adjacency[v].iter().copied());
+                        }
+                    }
+                }
+            }
+        }
+        Reach { index, words, bits }
+    }
+
+    /// The bits of the nodes `from` reaches.
+    fn row(&self, from: &str) -> Option<&[u64]> {
+        let f = *self.index.get(from)?;
+        self.bits.get(f * self.words..(f + 1) * self.words)
+    }
+
+    /// Whether `from` reaches `to`.
+    fn reaches(&self, from: &str, to: &str) -> bool {
+        match (self.index.get(from), self.index.get(to)) {
+            (Some(&f), Some(&t)) => self.bits[f * self.words + t / 64] & (1u64 << (t % 64)) != 0,
+            _ => false,
+        }
+    }
+}
+
+/// The nodes ordered so that each comes after everything it depends on,
+/// or None when there is a cycle.
+fn dependencies_first(adjacency: &[Vec<usize>]) -> Option<Vec<usize>> {
+    let n = adjacency.len();
+    let mut pending: Vec<usize> = adjacency.iter().map(Vec::len).collect();
+    let mut dependents = vec![Vec::new(); n];
+    for (u, deps) in adjacency.iter().enumerate() {
+        for &v in deps {
+            dependents[v].push(u);
+        }
+    }
+    let mut ready: Vec<usize> = (0..n).filter(|&u| pending[u] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(v) = ready.pop() {
+        order.push(v);
+        for &u in &dependents[v] {
+            pending[u] -= 1;
+            if pending[u] == 0 {
+                ready.push(u);
+            }
+        }
+    }
+    (order.len() == n).then_some(order)
 }
 
 fn escape(s: &str) -> String {
