@@ -816,3 +816,93 @@ fn interoperates_with_terraform_on_one_http_state() {
     let _ = std::fs::remove_dir_all(&tf_dir);
     let _ = std::fs::remove_dir_all(&tn_dir);
 }
+
+#[test]
+fn a_killed_apply_on_http_state_is_recovered_from_the_journal() {
+    let server = Server::start();
+    let resources =
+        "resource \"terraform_data\" \"many\" {\n  count = 1000\n  input = count.index\n}\n";
+    let dir = workdir("killed", &format!("{}{resources}", server.block("k", "")));
+    ok(&dir, &["init", "-no-color"]);
+    let mut child = Command::new(terrane())
+        .args(["apply", "-auto-approve", "-no-color"])
+        .current_dir(&dir)
+        .env("TF_IN_AUTOMATION", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn apply");
+    // Kill it once 50 creates are reported: each was journaled first.
+    let mut reported = Vec::new();
+    let stdout = child.stdout.take().expect("stdout");
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        if let Some((addr, rest)) = line.split_once(": Creation complete after ") {
+            let id = rest
+                .split("[id=")
+                .nth(1)
+                .unwrap_or_default()
+                .trim_end_matches(']');
+            reported.push((addr.to_string(), id.to_string()));
+            if reported.len() == 50 {
+                break;
+            }
+        }
+    }
+    let _ = child.kill();
+    let status = child.wait().expect("wait");
+    assert!(
+        !status.success(),
+        "the apply was not killed before it finished"
+    );
+    assert!(
+        server.doc("k").is_none(),
+        "nothing was pushed before the kill"
+    );
+    let journal = dir.join(".terraform/remote-journal/default");
+    assert!(
+        journal.is_dir(),
+        "the journal of remote state is in the data directory"
+    );
+
+    // The killed apply still holds the lock.
+    let held = server.lock_id("k").expect("lock left behind");
+    ok(&dir, &["force-unlock", "-force", &held]);
+    // A read-only look applies the journal in memory.
+    let listed = ok(&dir, &["state", "list"]);
+    for (addr, _) in &reported {
+        assert!(listed.lines().any(|l| l == addr), "{addr} not listed");
+    }
+    assert!(server.doc("k").is_none(), "state list pushed nothing");
+    // The next apply folds the journal into the remote state, then creates
+    // the rest: the objects reported before the kill are kept, not created again.
+    let out = ok(&dir, &["apply", "-auto-approve", "-no-color"]);
+    for (addr, _) in &reported {
+        assert!(
+            !out.contains(&format!("{addr}: Creating...")),
+            "{addr} created twice"
+        );
+    }
+    let stored = server.doc("k").expect("state pushed");
+    let instances = stored["resources"][0]["instances"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(instances.len(), 1000);
+    for (addr, id) in &reported {
+        let index: usize = addr
+            .trim_start_matches("terraform_data.many[")
+            .trim_end_matches(']')
+            .parse()
+            .expect("index");
+        let found = instances
+            .iter()
+            .find(|i| i["index_key"].as_u64() == Some(index as u64))
+            .expect("instance");
+        assert_eq!(found["attributes"]["id"].as_str(), Some(id.as_str()));
+    }
+    let plan = run_in(&dir, &["plan", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    let _ = std::fs::remove_dir_all(&dir);
+}
