@@ -299,6 +299,8 @@ pub struct RemoteState {
     retry: RetryPolicy,
     current: Option<StateFile>,
     lock_info: Option<LockInfo>,
+    /// The `Path` of the lock info (the location unless set).
+    lock_path: Option<String>,
 }
 
 impl RemoteState {
@@ -312,7 +314,15 @@ impl RemoteState {
             retry: RetryPolicy::default(),
             current: None,
             lock_info: None,
+            lock_path: None,
         }
+    }
+
+    /// Sets the lock info's `Path` (Terraform's http backend leaves it
+    /// empty; others record the object's address).
+    pub fn with_lock_path(mut self, path: impl Into<String>) -> RemoteState {
+        self.lock_path = Some(path.into());
+        self
     }
 
     /// Sets the retry policy for transient errors.
@@ -467,7 +477,10 @@ impl StateMgr for RemoteState {
         }
         let mut li = LockInfo::new(operation, &self.terraform_version);
         li.info = info.to_string();
-        li.path = self.location.clone();
+        li.path = self
+            .lock_path
+            .clone()
+            .unwrap_or_else(|| self.location.clone());
         let id = self.client.lock(&li)?;
         li.id = id.clone();
         self.lock_info = Some(li);

@@ -189,7 +189,9 @@ impl Backend for HttpBackend {
         let retry = self.settings.retry;
         let location = self.settings.address.clone();
         Ok(Box::new(
-            RemoteState::new(Box::new(self.client()), location).with_retry(retry),
+            RemoteState::new(Box::new(self.client()), location)
+                .with_retry(retry)
+                .with_lock_path(""),
         ))
     }
 }
