@@ -428,16 +428,10 @@ impl RemoteClient for HttpClient {
             return Ok(());
         };
         // The lock info this client sent to lock; for a lock taken
-        // elsewhere (`force-unlock`), the ID alone.
+        // elsewhere (`force-unlock`) no body, as Terraform.
         let body = match (&self.lock_id, &self.lock_json) {
             (Some(held), Some(json)) if held == id => json.clone(),
-            _ => {
-                let mut info = LockInfo::new("", "");
-                info.id = id.to_string();
-                info.who = String::new();
-                info.created = String::new();
-                info.to_json()
-            }
+            _ => String::new(),
         };
         let reply = self
             .send(

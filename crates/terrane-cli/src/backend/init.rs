@@ -254,7 +254,7 @@ fn migrate(
         let lock_id = if lock.lock {
             Some(
                 target
-                    .lock_with_timeout("OperationTypeInit", "", lock.timeout)
+                    .lock_with_timeout("migration destination state", "", lock.timeout)
                     .map_err(|e| Diagnostics::from(crate::commands::statefile::lock_error(&e)))?,
             )
         } else {
