@@ -1523,9 +1523,15 @@ impl Shared<'_> {
         match &self.mode {
             Mode::Plan => {
                 let by_request = self.opts.replace.iter().any(|a| *a == addr.to_string());
-                let Some(pc) =
-                    self.plan_change(addr, pi, &prior_val, &config, prior_private, &mut out)
-                else {
+                let Some(pc) = self.plan_change(
+                    addr,
+                    pi,
+                    &prior_val,
+                    &config,
+                    prior_private,
+                    ignore_changes,
+                    &mut out,
+                ) else {
                     return out;
                 };
                 let PlannedChange {
@@ -1559,6 +1565,7 @@ impl Shared<'_> {
                         &Value::null(ty.clone()),
                         &written,
                         Vec::new(),
+                        None,
                         &mut out,
                     ) {
                         planned = create.planned;
@@ -1613,7 +1620,15 @@ impl Shared<'_> {
                         };
                         let Some(PlannedChange {
                             planned, private, ..
-                        }) = self.plan_change(addr, pi, &base, &config, prior_private, &mut out)
+                        }) = self.plan_change(
+                            addr,
+                            pi,
+                            &base,
+                            &config,
+                            prior_private,
+                            ignore_changes,
+                            &mut out,
+                        )
                         else {
                             return out;
                         };
@@ -1643,6 +1658,7 @@ impl Shared<'_> {
     }
 
     /// PlanResourceChange for one instance, and the action it implies.
+    #[allow(clippy::too_many_arguments)]
     fn plan_change(
         &self,
         addr: &ResourceInstanceAddr,
@@ -1650,6 +1666,7 @@ impl Shared<'_> {
         prior: &Value,
         config: &Value,
         prior_private: Vec<u8>,
+        ignore_changes: Option<&terrane_config::IgnoreChanges>,
         out: &mut Outcome,
     ) -> Option<PlannedChange> {
         let (config_plain, config_marks) = config.unmark_deep();
@@ -1676,7 +1693,16 @@ impl Shared<'_> {
         if failed {
             return None;
         }
-        let planned = resp.planned_state;
+        let mut planned = resp.planned_state;
+        // Legacy-SDK providers may plan values for arguments the
+        // configuration left unset (defaults such as aws_s3_bucket's
+        // `acl = "private"`), undoing `ignore_changes`; as Terraform does
+        // for them, the ignored paths take the prior values once more.
+        if resp.legacy_type_system && !prior.is_null() && !planned.is_null() {
+            if let Some(ic) = ignore_changes {
+                planned = ignore_changes_in(planned, &prior.unmark_deep_value(), ic);
+            }
+        }
         let action = if prior.is_null() {
             Action::Create
         } else if planned.is_null() {
@@ -2201,4 +2227,68 @@ fn dependencies(deps: &crate::graph::Deps, r: &Resource) -> Vec<String> {
         }
     }
     out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod ignore_changes_tests {
+    use super::*;
+
+    fn ignore(names: &[&str]) -> terrane_config::IgnoreChanges {
+        let file = terrane_hcl::SourceFile::new("main.tf", "");
+        let span = terrane_hcl::Span::default();
+        terrane_config::IgnoreChanges::Paths(
+            names
+                .iter()
+                .map(|name| terrane_config::Traversal {
+                    root: terrane_hcl::ast::Ident {
+                        name: (*name).into(),
+                        span,
+                    },
+                    steps: Vec::new(),
+                    range: terrane_config::DeclRange::new(&file, span),
+                })
+                .collect(),
+        )
+    }
+
+    fn bucket(acl: Option<&str>, force_destroy: Option<bool>, bucket: &str) -> Value {
+        Value::object_from([
+            ("bucket", Value::string(bucket)),
+            (
+                "acl",
+                acl.map(Value::string)
+                    .unwrap_or_else(|| Value::null(Type::String)),
+            ),
+            (
+                "force_destroy",
+                force_destroy
+                    .map(Value::bool)
+                    .unwrap_or_else(|| Value::null(Type::Bool)),
+            ),
+        ])
+    }
+
+    /// An imported aws_s3_bucket has `acl` and `force_destroy` null; the
+    /// legacy SDK plans their defaults. With both ignored, the planned
+    /// object takes the prior nulls back, so it equals the prior: no-op.
+    #[test]
+    fn ignored_defaults_of_a_legacy_plan_take_the_prior_nulls() {
+        let prior = bucket(None, None, "b");
+        let planned = bucket(Some("private"), Some(false), "b");
+        let ic = ignore(&["acl", "force_destroy"]);
+        let fixed = ignore_changes_in(planned, &prior, &ic);
+        assert!(fixed.raw_equal(&prior), "{fixed:?}");
+    }
+
+    /// Prior null at the attribute, configuration sets a value: the
+    /// configuration's value is replaced by null (Terraform's rule: the
+    /// prior value wins whatever it is); unlisted attributes keep the
+    /// configured values.
+    #[test]
+    fn a_null_prior_attribute_replaces_the_configured_value() {
+        let prior = bucket(None, Some(true), "old");
+        let config = bucket(Some("public-read"), Some(false), "new");
+        let fixed = ignore_changes_in(config, &prior, &ignore(&["acl", "force_destroy"]));
+        assert_eq!(fixed, bucket(None, Some(true), "new"));
+    }
 }

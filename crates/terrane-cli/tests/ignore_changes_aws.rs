@@ -1,0 +1,168 @@
+//! `ignore_changes` with a legacy-SDK provider, against Terraform 1.0.3:
+//! an aws_s3_bucket imported with hashicorp/aws 3.39.0 (on moto) has
+//! `acl` and `force_destroy` null in state, and the provider plans their
+//! defaults (`"private"`, `false`). With both in `ignore_changes`,
+//! Terraform plans no change; so must terrane (it planned an update).
+
+mod common;
+
+use common::{outcome, peer_dir, run_step};
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Moto {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A moto_server on a free loopback port; `None` (skip) when moto is not
+/// installed outside CI.
+fn start_moto() -> Option<Moto> {
+    let found = Command::new("moto_server")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("moto_server is not installed (pip install 'moto[server]'); .ci/run needs it");
+        }
+        eprintln!("skipping: moto_server not installed (pip install 'moto[server]')");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let moto = Moto { child, port };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto_server did not listen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(moto)
+}
+
+/// Creates a bucket with a plain path-style PUT (moto checks no
+/// signatures).
+fn create_bucket(port: u16, name: &str) {
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect moto");
+    write!(
+        conn,
+        "PUT /{name} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send PUT");
+    let mut reply = String::new();
+    let _ = conn.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 200"), "moto said: {reply}");
+}
+
+fn config(port: u16, ignore: &str) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    aws = {{
+      source  = "hashicorp/aws"
+      version = "3.39.0"
+    }}
+  }}
+}}
+
+provider "aws" {{
+  region                      = "us-east-1"
+  access_key                  = "moto"
+  secret_key                  = "moto"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  s3_force_path_style         = true
+
+  endpoints {{
+    ec2 = "http://127.0.0.1:{port}"
+    s3  = "http://127.0.0.1:{port}"
+    sts = "http://127.0.0.1:{port}"
+  }}
+}}
+
+resource "aws_s3_bucket" "b" {{
+  bucket = "terrane-ignored"
+{ignore}}}
+"#
+    )
+}
+
+#[test]
+fn ignored_legacy_defaults_plan_no_change_as_terraform() {
+    let Some(peer) = peer_dir() else { return };
+    let Some(moto) = start_moto() else { return };
+    create_bucket(moto.port, "terrane-ignored");
+    let scratch = std::env::temp_dir().join(format!("terrane-ic-aws-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&scratch);
+    let ignoring = config(
+        moto.port,
+        "\n  lifecycle {\n    ignore_changes = [acl, force_destroy]\n  }\n",
+    );
+    let not_ignoring = config(moto.port, "");
+    // Without ignore_changes both plan the defaults as an update; with
+    // it, both plan nothing.
+    let steps: [(&str, Option<&str>); 4] = [
+        ("init", Some(&ignoring)),
+        ("import aws_s3_bucket.b terrane-ignored", None),
+        ("plan", None),
+        ("plan", Some(&not_ignoring)),
+    ];
+    let run = |tool: &Path, dir: &Path| {
+        fs::create_dir_all(dir).expect("mkdir");
+        steps
+            .iter()
+            .map(|(step, main)| {
+                if let Some(main) = main {
+                    fs::write(dir.join("main.tf"), main).expect("write main.tf");
+                }
+                let out = run_step(tool, dir, step, &peer);
+                let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                    + &String::from_utf8_lossy(&out.stderr);
+                (outcome(&out), text)
+            })
+            .collect::<Vec<_>>()
+    };
+    let tf = run(&peer.join("bin/terraform"), &scratch.join("terraform"));
+    let tn = run(
+        &PathBuf::from(env!("CARGO_BIN_EXE_terrane")),
+        &scratch.join("terrane"),
+    );
+    let _ = fs::remove_dir_all(&scratch);
+    // What Terraform does, so the comparison means something.
+    assert_eq!(tf[1].0.code, 0, "terraform import: {}", tf[1].1);
+    assert!(tf[2].1.contains("No changes."), "{}", tf[2].1);
+    assert_eq!(
+        tf[3].0.actions,
+        ["# aws_s3_bucket.b will be updated in-place"]
+    );
+    for (i, ((a, a_text), (b, b_text))) in tf.iter().zip(&tn).enumerate() {
+        assert!(
+            a.code == b.code && a.actions == b.actions && a.summaries == b.summaries,
+            "step {} `{}`:\nterraform:\n{a_text}\nterrane:\n{b_text}",
+            i + 1,
+            steps[i].0
+        );
+    }
+    assert!(tn[2].1.contains("No changes."), "{}", tn[2].1);
+}
