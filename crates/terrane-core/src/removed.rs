@@ -260,19 +260,25 @@ pub fn render_forget(c: &ResourceInstanceChange, opts: &RenderOptions) -> String
     unchanged.after = c.before.clone();
     unchanged.deposed = None;
     let block = render_resource_change(&unchanged, opts);
-    // The body after the header line; it starts with the no-op symbol.
-    let body = block.split_once('\n').map(|(_, b)| b).unwrap_or_default();
-    let body = body.strip_prefix("   ").unwrap_or(body);
+    // The body from ` resource "T" "N" {` on (after the header line and
+    // the no-op symbol, with whatever colour codes they carry).
+    let after_header = block.find('\n').map_or(block.len(), |i| i + 1);
+    let body = block[after_header..]
+        .find(" resource \"")
+        .or_else(|| block[after_header..].find(" data \""))
+        .map(|i| &block[after_header + i..])
+        .unwrap_or_default();
     let mut addr = c.addr.to_string();
     if let Some(k) = &c.deposed {
         addr = format!("{addr} (deposed object {k})");
     }
     let mut out = colorize(
         &format!(
-            "[bold] # {addr}[reset] will no longer be managed by Terraform, but will not be destroyed\n # (destroy = false is set in the configuration)\n"
+            "[bold] # {addr}[reset] will no longer be managed by Terraform, but will not be destroyed\n # (destroy = false is set in the configuration)"
         ),
         opts.color,
     );
+    out.push_str(&colorize("[reset]\n", opts.color));
     out.push_str(&colorize(FORGET_SYMBOL, opts.color));
     out.push_str(body);
     out
@@ -280,3 +286,190 @@ pub fn render_forget(c: &ResourceInstanceChange, opts: &RenderOptions) -> String
 
 /// The plan symbol of a forgotten object.
 pub const FORGET_SYMBOL: &str = " [red].[reset]";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addrs::{InstanceKey, ModuleInstance, ModuleStep, ResourceAddr};
+    use crate::plan::ActionReason;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use terrane_config::ResourceMode;
+    use terrane_plugin::{Attribute, Block, Schema};
+    use terrane_value::{Type, Value};
+
+    fn attr(ty: Type, computed: bool) -> Attribute {
+        Attribute {
+            ty,
+            nested_type: None,
+            description: String::new(),
+            description_kind: Default::default(),
+            required: false,
+            optional: !computed,
+            computed,
+            sensitive: false,
+            deprecated: false,
+        }
+    }
+
+    /// A forgotten `null_resource` with an id and triggers.
+    fn forgotten(module: &[(&str, InstanceKey)], key: InstanceKey) -> ResourceInstanceChange {
+        let schema = Schema {
+            version: 0,
+            block: Block {
+                attributes: BTreeMap::from([
+                    ("id".to_string(), attr(Type::String, true)),
+                    (
+                        "triggers".to_string(),
+                        attr(Type::Map(Box::new(Type::String)), false),
+                    ),
+                ]),
+                ..Block::default()
+            },
+        };
+        let ty = schema.block.implied_type();
+        let before = Value::object_typed(
+            &ty,
+            BTreeMap::from([
+                ("id".to_string(), Value::string("42")),
+                (
+                    "triggers".to_string(),
+                    Value::null(Type::Map(Box::new(Type::String))),
+                ),
+            ]),
+        );
+        ResourceInstanceChange {
+            addr: ResourceAddr {
+                module: ModuleInstance(
+                    module
+                        .iter()
+                        .map(|(n, k)| ModuleStep {
+                            name: n.to_string(),
+                            key: k.clone(),
+                        })
+                        .collect(),
+                ),
+                mode: ResourceMode::Managed,
+                type_name: "null_resource".into(),
+                name: "a".into(),
+            }
+            .instance(key),
+            provider: "provider[\"registry.terraform.io/hashicorp/null\"]".into(),
+            action: Action::Delete,
+            reason: ActionReason::DeleteBecauseNoResourceConfig,
+            before,
+            after: Value::null(ty),
+            requires_replace: Vec::new(),
+            schema: Arc::new(schema),
+            deposed: None,
+            private: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn forget_block_plain() {
+        let c = forgotten(&[("m", InstanceKey::Int(1))], InstanceKey::None);
+        assert_eq!(
+            render_forget(&c, &RenderOptions { color: false }),
+            " # module.m[1].null_resource.a will no longer be managed by Terraform, but will not be destroyed\n # (destroy = false is set in the configuration)\n . resource \"null_resource\" \"a\" {\n        id = \"42\"\n    }\n"
+        );
+    }
+
+    /// With colour, the block is laid out as the other actions' blocks:
+    /// the symbol line starts with a reset and the symbol is red.
+    #[test]
+    fn forget_block_colour() {
+        let c = forgotten(&[], InstanceKey::Str("k".into()));
+        let text = render_forget(&c, &RenderOptions { color: true });
+        assert!(
+            text.starts_with(
+                "\x1b[1m # null_resource.a[\"k\"]\x1b[0m will no longer be managed by Terraform"
+            ),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("\n\x1b[0m \x1b[31m.\x1b[0m\x1b[0m resource \"null_resource\" \"a\" {\n"),
+            "{text:?}"
+        );
+    }
+
+    fn statements_of(src: &str) -> Result<Vec<RemovedStatement>, Vec<Diagnostic>> {
+        let (module, diags) = terrane_config::load_source("main.tf", src);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let tree = ModuleTree {
+            module,
+            path: Vec::new(),
+            children: BTreeMap::new(),
+        };
+        statements(&tree)
+    }
+
+    #[test]
+    fn statements_and_what_they_cover() {
+        let s = statements_of(
+            "removed {\n  from = module.net.null_resource.a\n  lifecycle {\n    destroy = false\n  }\n}\nremoved {\n  from = module.gone\n}\n",
+        )
+        .expect("valid statements");
+        assert_eq!(
+            s,
+            vec![
+                RemovedStatement {
+                    module: vec!["net".into()],
+                    resource: Some(("null_resource".into(), "a".into())),
+                    destroy: false,
+                },
+                RemovedStatement {
+                    module: vec!["gone".into()],
+                    resource: None,
+                    destroy: true,
+                },
+            ]
+        );
+        let in_net = forgotten(
+            &[("net", InstanceKey::Str("x".into()))],
+            InstanceKey::Int(0),
+        );
+        assert!(s[0].covers(&in_net.addr));
+        assert!(!s[1].covers(&in_net.addr));
+        let nested = forgotten(
+            &[("gone", InstanceKey::Int(0)), ("inner", InstanceKey::None)],
+            InstanceKey::None,
+        );
+        assert!(s[1].covers(&nested.addr));
+        assert!(!s[0].covers(&nested.addr));
+    }
+
+    #[test]
+    fn forget_moves_only_covered_deletions() {
+        let s = vec![RemovedStatement {
+            module: Vec::new(),
+            resource: Some(("null_resource".into(), "a".into())),
+            destroy: false,
+        }];
+        let mut plan = Plan {
+            resource_changes: vec![forgotten(&[], InstanceKey::Int(0))],
+            ..Plan::default()
+        };
+        let mut other = forgotten(&[("m", InstanceKey::None)], InstanceKey::None);
+        other.action = Action::Delete;
+        plan.resource_changes.push(other);
+        forget(&s, &mut plan);
+        assert_eq!(plan.forgotten.len(), 1);
+        assert_eq!(plan.forgotten[0].addr.to_string(), "null_resource.a[0]");
+        assert_eq!(plan.resource_changes.len(), 1);
+        let warning = forget_warning(&plan).expect("warning");
+        assert_eq!(
+            warning.summary,
+            "Some objects will no longer be managed by Terraform"
+        );
+        assert!(warning.detail.contains("\n - null_resource.a[0]\n"));
+        // A destroy plan forgets nothing.
+        let mut destroy = Plan {
+            resource_changes: vec![forgotten(&[], InstanceKey::None)],
+            destroy: true,
+            ..Plan::default()
+        };
+        forget(&s, &mut destroy);
+        assert!(destroy.forgotten.is_empty());
+    }
+}
