@@ -282,7 +282,7 @@ const SYSTEM_CERT_FILES: &[&str] = &[
 /// directories in `SSL_CERT_DIR`. Mozilla's roots when none of those has a
 /// certificate (macOS, Windows, minimal containers). Read for each client
 /// (a few milliseconds), so the environment in force when it is made counts.
-fn root_certs() -> ureq::tls::RootCerts {
+pub fn root_certs() -> ureq::tls::RootCerts {
     let mut certs = Vec::new();
     let env_file = std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty());
     let mut files: Vec<std::path::PathBuf> = match env_file {

@@ -147,7 +147,10 @@ impl HttpBackend {
             },
         };
         let skip_verify = config_bool(config, "skip_cert_verification")?.unwrap_or(false);
+        // The roots Terraform trusts (SSL_CERT_FILE, SSL_CERT_DIR, the system
+        // bundle), as the registry client's.
         let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(terrane_install::http::root_certs())
             .disable_verification(skip_verify)
             .build();
         let agent_config = ureq::Agent::config_builder()
