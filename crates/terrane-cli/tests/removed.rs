@@ -233,3 +233,19 @@ fn json_ui_forget() {
         .unwrap_or_else(|| panic!("no change_summary in\n{out}"));
     assert_eq!(summary["changes"]["remove"], 2);
 }
+
+/// `validate` reports the address errors too (they are errors of the
+/// configuration itself); a still-declared object is a plan-time error.
+#[test]
+fn validate_reports_address_errors() {
+    let dir = scratch("errors-address", "validate");
+    let out = terrane(&dir.0, &["validate", "-no-color"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        expected(&fixtures().join("errors-address"), "plan.err").unwrap_or_default()
+    );
+    let dir = scratch("forget-module", "validate");
+    let out = ok(&dir.0, &["validate", "-no-color"]);
+    assert_eq!(out, "Success! The configuration is valid.\n\n");
+}

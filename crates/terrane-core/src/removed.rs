@@ -85,6 +85,20 @@ pub fn statements(tree: &ModuleTree) -> Result<Vec<RemovedStatement>, Vec<Diagno
     }
 }
 
+/// The errors of `removed` addresses that `validate` reports too (instance
+/// keys, data sources): those of the configuration itself.
+pub fn address_errors(tree: &ModuleTree) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    tree.walk(&mut |m| {
+        for decl in &m.module.removed {
+            if let Err(d) = statement(&m.path, decl) {
+                diags.push(d);
+            }
+        }
+    });
+    diags
+}
+
 /// The statement of one block declared in the module at `module_path`.
 fn statement(module_path: &[String], decl: &Removed) -> Result<RemovedStatement, Diagnostic> {
     let from = &decl.from;

@@ -39,7 +39,14 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         .first()
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));
-    let diags = terrane_config::validate::validate_dir(&dir);
+    let mut diags = terrane_config::validate::validate_dir(&dir);
+    // `removed` blocks' addresses (Terraform checks them as it loads).
+    if !diags.has_errors() {
+        let (tree, _) = terrane_config::load_tree(&dir);
+        for d in terrane_core::removed::address_errors(&tree) {
+            diags.push(d);
+        }
+    }
     if json {
         print_json(&diags);
     } else {
