@@ -110,7 +110,9 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         },
         None => Path::new(".").to_path_buf(),
     };
-    let (tree, diags) = terrane_config::load_tree(&dir);
+    let (tree, mut diags) = terrane_config::load_tree(&dir);
+    // A remote module that init has not installed would be drawn empty.
+    diags.extend(terrane_install::modules::check_installed(&dir, &tree));
     if diags.has_errors() {
         ui.diagnostics(diags.iter());
         return 1;
