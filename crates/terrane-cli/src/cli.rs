@@ -34,12 +34,14 @@ All other commands:
   get           Install or upgrade remote Terraform modules
   graph         Generate a Graphviz graph of the steps in an operation
   import        Associate existing infrastructure with a Terraform resource
+  inventory     Print an Ansible inventory from the state
   output        Show output values from your root module
   providers     Show the providers required for this configuration
   refresh       Update the state to match remote systems
   taint         Mark a resource instance as not fully functional
   untaint       Remove the 'tainted' state from a resource instance
   show          Show the current state or a saved plan
+  stacks        Run a command in every stack of a repository, in order
   state         Advanced state management
   version       Show the current terrane version
   workspace     Workspace management
@@ -181,6 +183,8 @@ pub fn run(args: Vec<String>) -> i32 {
         "untaint" => commands::taint::run(&cmd_args, &ui, false),
         "show" => commands::show::run(&cmd_args, &ui),
         "state" => commands::state::run(&cmd_args, &ui),
+        "stacks" => commands::stacks::run(&cmd_args, &ui),
+        "inventory" => commands::inventory::run(&cmd_args, &ui),
         "validate" => commands::validate::run(&cmd_args, &ui),
         "workspace" => commands::workspace::run(&cmd_args, &ui),
         other => {

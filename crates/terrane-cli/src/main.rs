@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod jsonview;
 mod planfmt;
+mod progress;
 mod provider_factory;
 mod ui;
 
