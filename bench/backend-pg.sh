@@ -30,7 +30,8 @@ for d in $(dirname "$(readlink -f "$(command -v postgres 2>/dev/null || echo /no
 done
 [ -n "$pg_bin" ] || { echo "PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
 
-(cd "$root" && cargo build --release -q -p terrane-cli -p terrane-backend-pg --example pg_push)
+# Two builds: `--example` would limit the first to examples.
+(cd "$root" && cargo build --release -q -p terrane-cli && cargo build --release -q -p terrane-backend-pg --example pg_push)
 terrane="$root/target/release/terrane"
 pg_push="$root/target/release/examples/pg_push"
 
