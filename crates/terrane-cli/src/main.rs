@@ -4,6 +4,7 @@ mod backend;
 mod cli;
 mod commands;
 mod jsonview;
+mod notify;
 mod planfmt;
 mod progress;
 mod provider_factory;

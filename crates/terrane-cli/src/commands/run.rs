@@ -51,6 +51,8 @@ struct Options {
     parallelism: usize,
     /// `plan -generate-config-out=PATH` (`import.rs`).
     generate_config_out: Option<PathBuf>,
+    /// `-notify=TARGET` or `terrane.hcl`'s targets (`crate::notify`).
+    notify: crate::notify::Recorder,
 }
 
 fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
@@ -75,6 +77,7 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
         "compact-warnings",
         "out",
         "generate-config-out",
+        "notify",
     ];
     let flags = Flags::parse(
         args,
@@ -91,13 +94,16 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
             "parallelism",
             "lock-timeout",
             "generate-config-out",
+            "notify",
         ],
     )?;
     let mut vars = Vec::new();
     let mut replace = Vec::new();
     let mut targets = Vec::new();
+    let mut notify = Vec::new();
     for (name, value) in flags.values() {
         match (name.as_str(), value) {
+            ("notify", Some(v)) => notify.push(v.clone()),
             ("var", Some(v)) => vars.push(VarArg::Var(v.clone())),
             ("var-file", Some(v)) => vars.push(VarArg::File(v.clone())),
             ("replace", Some(v)) => replace.push(v.clone()),
@@ -110,7 +116,14 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
     if refresh_only && !refresh {
         return Err(INCOMPATIBLE_REFRESH.into());
     }
+    let command_name = match cmd {
+        Command::Plan => "plan",
+        Command::Apply => "apply",
+        Command::Destroy => "destroy",
+        Command::Refresh => "refresh",
+    };
     Ok(Options {
+        notify: crate::notify::Recorder::new(&notify, command_name)?,
         generate_config_out: flags
             .value("generate-config-out")
             .filter(|p| !p.is_empty())
@@ -188,6 +201,13 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
             return 1;
         }
     };
+    let code = run_parsed(&opts, ui, cmd);
+    // Notifications never change the exit code (docs/terrane-hcl.md).
+    opts.notify.send(code);
+    code
+}
+
+fn run_parsed(opts: &Options, ui: &Ui, cmd: Command) -> i32 {
     let dir = Path::new(".");
     let (mut tree, mut diags) = terrane_config::load_tree(dir);
     // A remote module that init has not installed would silently plan as empty.
@@ -196,6 +216,7 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
         diags.extend(terrane_config::validate::validate_tree(&tree));
     }
     if diags.has_errors() {
+        opts.notify.failed(&diags);
         ui.diagnostics(diags.iter());
         return 1;
     }
@@ -211,6 +232,7 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
     let (root_vars, d) = varvalues::finalize(&tree.module, &given, Missing::Error);
     diags.extend(d);
     if diags.has_errors() {
+        opts.notify.failed(&diags);
         ui.diagnostics(diags.iter());
         return 1;
     }
@@ -421,9 +443,12 @@ fn with_lock(
         diags.push(w);
     }
     if diags.has_errors() {
+        opts.notify.failed(&diags);
         ui.diagnostics(diags.iter());
         return 1;
     }
+    opts.notify
+        .planned(&plan, &moves, tree, local.state(), &engine.root_vars);
     let mut out = std::io::stdout().lock();
     if let Some(view) = &ui.json {
         if cmd != Command::Refresh {
@@ -545,6 +570,7 @@ fn with_lock(
         }
     }
     if diags.has_errors() {
+        opts.notify.failed(&diags);
         ui.diagnostics(diags.iter());
         return 1;
     }
@@ -556,6 +582,10 @@ fn with_lock(
     } else {
         (0, 0, 0)
     };
+    opts.notify.succeeded(&super::import::summary_with_imports(
+        crate::planfmt::apply_summary(opts.destroy, add, change, destroy, false),
+        plan.imports.len(),
+    ));
     if let Some(view) = &ui.json {
         let operation = if opts.destroy { "destroy" } else { "apply" };
         if cmd != Command::Refresh {
