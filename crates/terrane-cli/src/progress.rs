@@ -136,7 +136,11 @@ impl Progress {
             self.draw(&mut s);
         } else {
             let line = self.status(&s);
-            eprintln!("[{}] started {name} ({line})", self.what);
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "[{}] started {name} ({line})",
+                self.what
+            );
         }
     }
 
@@ -155,7 +159,11 @@ impl Progress {
             self.draw(&mut s);
         } else {
             let line = self.status(&s);
-            eprintln!("[{}] {outcome} {name} ({line})", self.what);
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "[{}] {outcome} {name} ({line})",
+                self.what
+            );
         }
     }
 

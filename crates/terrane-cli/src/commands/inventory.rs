@@ -199,7 +199,12 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         (None, Format::Ini) => ini(&hosts),
         (None, Format::Yaml) => yaml(&hosts),
     };
-    println!("{}", text.trim_end());
+    // A closed pipe (`| head`) ends the output quietly.
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out
+        .write_all(text.trim_end().as_bytes())
+        .and_then(|_| out.write_all(b"\n"));
     0
 }
 

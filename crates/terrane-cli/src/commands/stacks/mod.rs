@@ -248,22 +248,22 @@ fn list(stacks: &[Stack], order: &[usize], json: bool) -> i32 {
                 })
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "stacks": items }))
-                .unwrap_or_default()
-        );
+        let text = serde_json::to_string_pretty(&serde_json::json!({ "stacks": items }))
+            .unwrap_or_default();
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
         return 0;
     }
+    let mut text = String::new();
     for &i in order {
         let s = &stacks[i];
         if s.depends_on.is_empty() {
-            println!("{}", s.name);
+            text.push_str(&format!("{}\n", s.name));
         } else {
             let deps: Vec<&str> = s.depends_on.iter().map(String::as_str).collect();
-            println!("{} (after {})", s.name, deps.join(", "));
+            text.push_str(&format!("{} (after {})\n", s.name, deps.join(", ")));
         }
     }
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
     0
 }
 
@@ -665,7 +665,8 @@ fn report(
                 "skipped": skipped,
             },
         });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
     } else {
         let mut out = String::new();
         let width = rows
