@@ -563,17 +563,14 @@ pub(crate) fn unvisited_targets(
         if imported.iter().any(|i| i.addr == t.addr) {
             continue;
         }
-        let d = if opts.import_only {
-            Diagnostic::error(
-                "Import to non-existent resource instance",
-                format!("The configuration does not produce the instance {}: its module instance is not declared by the module calls' count or for_each. Check the instance keys in the address.", t.addr),
-            )
-        } else {
-            Diagnostic::error(
-                "Configuration for import target does not exist",
-                format!("The configuration for the given import target {} does not exist. All target instances must have an associated configuration to be imported.", t.addr),
-            )
-        };
+        // The `import` command words it as Terraform 1.5+ does (1.0.3
+        // wrote the object at the undeclared address, and the next plan
+        // destroyed it).
+        let target = if opts.import_only { "" } else { " target" };
+        let d = Diagnostic::error(
+            "Configuration for import target does not exist",
+            format!("The configuration for the given import{target} {} does not exist. All target instances must have an associated configuration to be imported.", t.addr),
+        );
         diags.push(match &t.range {
             Some(r) => d.with_subject(&r.file, r.span),
             None => d,

@@ -154,18 +154,29 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
         },
         replace,
         targets,
-        parallelism: match flags.value("parallelism") {
-            None => terrane_core::walk::DEFAULT_PARALLELISM,
-            Some(v) => match v.parse::<usize>() {
-                Ok(n) if n > 0 => n,
-                _ => {
-                    return Err(format!(
-                        "invalid value {v:?} for flag -parallelism: must be a whole number greater than zero"
-                    ))
-                }
-            },
-        },
+        parallelism: parallelism_flag(flags.value("parallelism"))?,
     })
+}
+
+/// The detail of Terraform's "Invalid parallelism value" error (the
+/// value and a full stop follow).
+pub(super) const INVALID_PARALLELISM: &str = "The parallelism must be a positive value. Not ";
+
+/// `-parallelism=N`: as Terraform 1.0.3, 0 means the default and a
+/// negative number is the "Invalid parallelism value" error (an `Err`
+/// starting with [`INVALID_PARALLELISM`]).
+pub(super) fn parallelism_flag(value: Option<&str>) -> Result<usize, String> {
+    let Some(v) = value else {
+        return Ok(terrane_core::walk::DEFAULT_PARALLELISM);
+    };
+    match v.parse::<i64>() {
+        Ok(0) => Ok(terrane_core::walk::DEFAULT_PARALLELISM),
+        Ok(n) if n < 0 => Err(format!("{INVALID_PARALLELISM}{n}.")),
+        Ok(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        Err(_) => Err(format!(
+            "invalid value {v:?} for flag -parallelism: parse error"
+        )),
+    }
 }
 
 /// The parse error for `-refresh-only` with `-refresh=false`.
@@ -194,6 +205,10 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
         Ok(o) => o,
         Err(e) if e == INCOMPATIBLE_REFRESH => {
             ui.diagnostics([&Diagnostic::error("Incompatible refresh options", e)]);
+            return 1;
+        }
+        Err(e) if e.starts_with(INVALID_PARALLELISM) => {
+            ui.diagnostics([&Diagnostic::error("Invalid parallelism value", e)]);
             return 1;
         }
         Err(e) => {

@@ -228,15 +228,19 @@ pub fn apply_saved(args: &[String], ui: &Ui) -> Option<i32> {
 }
 
 fn run_saved(file: &str, flags: &Flags, ui: &Ui) -> i32 {
-    let parallelism = match flags.value("parallelism") {
-        None => terrane_core::walk::DEFAULT_PARALLELISM,
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if n > 0 => n,
-            _ => {
-                eprintln!("invalid value {v:?} for flag -parallelism: must be a whole number greater than zero");
-                return 1;
-            }
-        },
+    let parallelism = match super::run::parallelism_flag(flags.value("parallelism")) {
+        Ok(n) => n,
+        Err(e) if e.starts_with(super::run::INVALID_PARALLELISM) => {
+            ui.diagnostics([&terrane_hcl::Diagnostic::error(
+                "Invalid parallelism value",
+                e,
+            )]);
+            return 1;
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
     };
     let lock = match flags.bool("lock", true) {
         Ok(b) => b,
