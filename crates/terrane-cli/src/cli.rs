@@ -30,6 +30,7 @@ Main commands:
 
 All other commands:
   console       Try Terraform expressions at an interactive command prompt
+  drift         Report what changed outside terrane since the last apply
   fmt           Reformat your configuration in the standard style
   get           Install or upgrade remote Terraform modules
   graph         Generate a Graphviz graph of the steps in an operation
@@ -171,6 +172,7 @@ pub fn run(args: Vec<String>) -> i32 {
         "plan" => commands::run::run(&cmd_args, &ui, commands::run::Command::Plan),
         "apply" => commands::run::run(&cmd_args, &ui, commands::run::Command::Apply),
         "destroy" => commands::run::run(&cmd_args, &ui, commands::run::Command::Destroy),
+        "drift" => commands::drift::run(&cmd_args, &ui),
         "fmt" => commands::fmt::run(&cmd_args, &ui),
         "get" => commands::get::run(&cmd_args, &ui),
         "graph" => commands::graph::run(&cmd_args, &ui),
@@ -344,6 +346,7 @@ const COMMANDS: &[&str] = &[
     "apply",
     "console",
     "destroy",
+    "drift",
     "fmt",
     "force-unlock",
     "get",

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod console;
+pub mod drift;
 pub mod fmt;
 pub mod force_unlock;
 pub mod get;
