@@ -13,7 +13,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -43,6 +43,7 @@ struct Shared {
 struct Server {
     port: u16,
     shared: Arc<Shared>,
+    scheme: &'static str,
 }
 
 impl Server {
@@ -57,11 +58,53 @@ impl Server {
                 std::thread::spawn(move || serve(conn, &s));
             }
         });
-        Server { port, shared }
+        Server {
+            port,
+            shared,
+            scheme: "http",
+        }
+    }
+
+    /// The same server over TLS, with a self-signed certificate.
+    fn start_tls() -> Server {
+        let cert =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into()),
+        )
+        .expect("server config");
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let shared = Arc::new(Shared::default());
+        let s = shared.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let s = s.clone();
+                let config = config.clone();
+                std::thread::spawn(move || {
+                    if let Ok(tls) = rustls::ServerConnection::new(config) {
+                        serve(rustls::StreamOwned::new(tls, conn), &s);
+                    }
+                });
+            }
+        });
+        Server {
+            port,
+            shared,
+            scheme: "https",
+        }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("{}://localhost:{}{path}", self.scheme, self.port)
     }
 
     /// A backend block for the state NAME.
@@ -89,31 +132,40 @@ impl Server {
     }
 }
 
-fn serve(mut conn: TcpStream, s: &Shared) {
+/// Reads one request: the request line and the body.
+fn read_request(conn: &mut impl Read) -> Option<(String, Vec<u8>)> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = conn.read(&mut buf).ok().filter(|n| *n > 0)?;
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
+    let length: usize = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = raw[head_end + 4..].to_vec();
+    while body.len() < length {
+        let n = conn.read(&mut buf).ok().filter(|n| *n > 0)?;
+        body.extend_from_slice(&buf[..n]);
+    }
+    body.truncate(length);
+    Some((head.lines().next().unwrap_or_default().to_string(), body))
+}
+
+fn serve(mut conn: impl Read + Write, s: &Shared) {
     if s.down.load(Ordering::SeqCst) {
         return;
     }
-    let mut reader = BufReader::new(conn.try_clone().expect("clone"));
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
+    let Some((request_line, body)) = read_request(&mut conn) else {
         return;
-    }
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).is_err() || line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
+    };
     let mut parts = request_line.split_whitespace();
     let method = parts.next().unwrap_or_default().to_string();
     let target = parts.next().unwrap_or_default().to_string();
@@ -202,6 +254,7 @@ fn serve(mut conn: TcpStream, s: &Shared) {
     );
     let _ = conn.write_all(head.as_bytes());
     let _ = conn.write_all(&reply);
+    let _ = conn.flush();
 }
 
 fn terrane() -> PathBuf {
@@ -904,5 +957,35 @@ fn a_killed_apply_on_http_state_is_recovered_from_the_journal() {
     }
     let plan = run_in(&dir, &["plan", "-no-color", "-detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn https_with_lock_and_unlock_methods_and_skip_cert_verification() {
+    let server = Server::start_tls();
+    let dir = workdir(
+        "https",
+        &format!(
+            "{}{DATA}",
+            server.block("s", "    skip_cert_verification = true\n")
+        ),
+    );
+    ok(&dir, &["init", "-no-color"]);
+    ok(&dir, &["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(server.shared.locks_granted.load(Ordering::SeqCst), 1);
+    assert!(server.lock_id("s").is_none(), "unlocked over TLS");
+    assert_eq!(server.doc("s").expect("state")["serial"], 1);
+    // Without skipping verification the self-signed certificate is refused.
+    std::fs::write(
+        dir.join("main.tf"),
+        format!("{}{DATA}", server.block("s", "")),
+    )
+    .expect("main.tf");
+    ok(&dir, &["init", "-no-color", "-reconfigure"]);
+    let refused = fails(&dir, &["plan", "-no-color"]);
+    assert!(
+        refused.contains("Error acquiring the state lock"),
+        "{refused}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -77,6 +77,8 @@ struct Settings {
     unlock_method: String,
     /// `Authorization: Basic ...` when a username is set.
     authorization: Option<String>,
+    /// `skip_cert_verification`.
+    skip_verify: bool,
     retry: RetryPolicy,
 }
 
@@ -132,7 +134,9 @@ impl HttpBackend {
         let wait_max = config_number(config, "retry_wait_max")?
             .unwrap_or(30.0)
             .max(0.0);
+        let skip_verify = config_bool(config, "skip_cert_verification")?.unwrap_or(false);
         let settings = Settings {
+            skip_verify,
             update_method: method("update_method", "POST")?,
             lock_method: method("lock_method", "LOCK")?,
             unlock_method: method("unlock_method", "UNLOCK")?,
@@ -146,7 +150,6 @@ impl HttpBackend {
                 max_wait: Duration::from_secs_f64(wait_max.max(wait_min)),
             },
         };
-        let skip_verify = config_bool(config, "skip_cert_verification")?.unwrap_or(false);
         // The roots Terraform trusts (SSL_CERT_FILE, SSL_CERT_DIR, the system
         // bundle), as the registry client's.
         let tls = ureq::tls::TlsConfig::builder()
@@ -264,22 +267,26 @@ impl HttpClient {
         {
             return Err(BackendError::new(format!("invalid HTTP method {method:?}")));
         }
-        let Some(rest) = url.strip_prefix("http://") else {
-            return Err(BackendError::new(format!(
-                "terrane sends the {method} method over plain http only; set the backend's lock_method and unlock_method to standard methods (for example POST and DELETE) for {url}"
-            )));
+        let (rest, https) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+            (Some(r), _) => (r, false),
+            (_, Some(r)) => (r, true),
+            _ => {
+                return Err(BackendError::new(format!(
+                    "{url:?} is not an http or https URL"
+                )))
+            }
         };
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
-        let host_port = if authority
+        let has_port = authority
             .rsplit_once(':')
-            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-        {
-            authority.to_string()
-        } else {
-            format!("{authority}:80")
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok());
+        let host_port = match (has_port, https) {
+            (true, _) => authority.to_string(),
+            (false, false) => format!("{authority}:80"),
+            (false, true) => format!("{authority}:443"),
         };
         let io = |e: std::io::Error| {
             BackendError::transient(format!("Failed to make HTTP request: {method} {url}: {e}"))
@@ -298,7 +305,7 @@ impl HttpClient {
                 Err(e) => last = Some(e),
             }
         }
-        let mut stream = match stream {
+        let stream = match stream {
             Some(s) => s,
             None => {
                 return Err(io(
@@ -309,6 +316,15 @@ impl HttpClient {
         stream
             .set_read_timeout(Some(Duration::from_secs(300)))
             .map_err(io)?;
+        let mut stream: Box<dyn ReadWrite> = if https {
+            let host = match host_port.rsplit_once(':') {
+                Some((h, _)) => h.trim_start_matches('[').trim_end_matches(']'),
+                None => host_port.as_str(),
+            };
+            Box::new(tls::connect(stream, host, self.settings.skip_verify)?)
+        } else {
+            Box::new(stream)
+        };
         let body = body.unwrap_or_default();
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: terrane\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
         if let Some(auth) = &self.settings.authorization {
@@ -325,7 +341,13 @@ impl HttpClient {
         stream.write_all(head.as_bytes()).map_err(io)?;
         stream.write_all(body).map_err(io)?;
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).map_err(io)?;
+        match stream.read_to_end(&mut raw) {
+            Ok(_) => {}
+            // Many servers close TLS without close_notify; the response
+            // is checked for completeness below.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => {}
+            Err(e) => return Err(io(e)),
+        }
         parse_response(&raw).ok_or_else(|| {
             BackendError::transient(format!(
                 "Failed to make HTTP request: {method} {url}: malformed response"
@@ -455,6 +477,107 @@ impl RemoteClient for HttpClient {
                 "Unexpected HTTP response code {s}"
             ))),
         }
+    }
+}
+
+/// A connection of the custom-method client (plain or TLS).
+trait ReadWrite: std::io::Read + std::io::Write {}
+impl<T: std::io::Read + std::io::Write> ReadWrite for T {}
+
+/// TLS for the custom-method client, with the roots ureq's agent uses (or
+/// none checked with `skip_cert_verification`).
+mod tls {
+    use std::net::TcpStream;
+    use std::sync::Arc;
+
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
+    use terrane_state::BackendError;
+
+    /// Accepts any certificate (`skip_cert_verification = true`); the
+    /// handshake signatures are still checked.
+    #[derive(Debug)]
+    struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+    impl ServerCertVerifier for AnyCertificate {
+        fn verify_server_cert(
+            &self,
+            _end_entity: &CertificateDer<'_>,
+            _intermediates: &[CertificateDer<'_>],
+            _server_name: &ServerName<'_>,
+            _ocsp_response: &[u8],
+            _now: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+
+    /// A TLS session with `host` over `tcp`.
+    pub fn connect(
+        tcp: TcpStream,
+        host: &str,
+        skip_verify: bool,
+    ) -> Result<StreamOwned<ClientConnection, TcpStream>, BackendError> {
+        let tls_err = |e: rustls::Error| BackendError::new(format!("TLS setup failed: {e}"));
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(tls_err)?;
+        let config = if skip_verify {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+                .with_no_client_auth()
+        } else {
+            let mut roots = rustls::RootCertStore::empty();
+            match terrane_install::http::root_certs() {
+                ureq::tls::RootCerts::Specific(certs) => {
+                    for c in certs.iter() {
+                        // A certificate rustls cannot use is skipped.
+                        let _ = roots.add(CertificateDer::from(c.der().to_vec()));
+                    }
+                }
+                _ => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+            }
+            builder.with_root_certificates(roots).with_no_client_auth()
+        };
+        let name = ServerName::try_from(host.to_string())
+            .map_err(|e| BackendError::new(format!("invalid TLS server name {host:?}: {e}")))?;
+        let conn = ClientConnection::new(Arc::new(config), name).map_err(tls_err)?;
+        Ok(StreamOwned::new(conn, tcp))
     }
 }
 

@@ -83,31 +83,10 @@ pub fn init_required(reason: &str) -> Diagnostic {
 }
 
 /// Whether the recorded configuration still matches the block: the same
-/// hash, or (for a record written with another hash function) every
-/// argument the block sets has the recorded value.
+/// type and the same hash (Terraform's, so records written by either tool
+/// compare alike; `-backend-config` values are not part of the hash).
 pub fn record_matches(rec: &config::Recorded, kind: &BackendType, block: &BackendConfig) -> bool {
-    if rec.kind != kind.name {
-        return false;
-    }
-    if rec.hash == config::block_hash(kind, block) {
-        return true;
-    }
-    block
-        .iter()
-        .all(|(k, v)| rec.config.get(k).is_some_and(|r| values_equal(r, v)))
-}
-
-fn values_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-    match (a, b) {
-        (serde_json::Value::Number(x), serde_json::Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (serde_json::Value::Number(x), serde_json::Value::String(s))
-        | (serde_json::Value::String(s), serde_json::Value::Number(x)) => {
-            s.parse::<f64>().ok() == x.as_f64()
-        }
-        (serde_json::Value::Bool(x), serde_json::Value::String(s))
-        | (serde_json::Value::String(s), serde_json::Value::Bool(x)) => s == &x.to_string(),
-        _ => a == b,
-    }
+    rec.kind == kind.name && rec.hash == config::block_hash(kind, block)
 }
 
 /// Configures a recorded backend.

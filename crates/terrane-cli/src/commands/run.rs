@@ -296,7 +296,7 @@ fn run_parsed(opts: &Options, ui: &Ui, cmd: Command) -> i32 {
         ui,
         &tree,
         root_vars,
-        &opts,
+        opts,
         cmd,
         diags,
     );
