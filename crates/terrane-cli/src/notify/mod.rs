@@ -327,7 +327,9 @@ pub fn plan_outcome(command: &str, plan: &Plan, text: String) -> Outcome {
         counts,
         destroyed,
         replaced,
-        text,
+        // The renderer's leading and trailing blank lines would only pad
+        // the code blocks.
+        text: text.trim_matches('\n').to_string(),
         has_changes: plan.has_changes(),
         ..Default::default()
     }
