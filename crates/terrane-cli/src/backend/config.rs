@@ -251,11 +251,22 @@ pub fn complete(config: &BackendConfig, kind: &BackendType) -> BackendConfig {
 /// tuple of the type name and the block's value (every schema argument,
 /// null when unset) in cty's set-hash encoding.
 pub fn block_hash(kind: &BackendType, config: &BackendConfig) -> u64 {
+    let mut names: Vec<&str> = kind.schema.iter().map(|a| a.name).collect();
+    names.sort_unstable();
+    hash_over(kind.name, &names, config)
+}
+
+/// [`block_hash`] over the arguments `names` (sorted), as a schema with
+/// just those arguments would give it.
+pub fn hash_over(kind: &str, names: &[&str], config: &BackendConfig) -> u64 {
     let mut buf = String::from("<");
-    hash_string(&mut buf, kind.name);
+    hash_string(&mut buf, kind);
     buf.push_str(";<");
-    for (_, v) in complete(config, kind) {
-        hash_value(&mut buf, &v);
+    for name in names {
+        hash_value(
+            &mut buf,
+            config.get(*name).unwrap_or(&serde_json::Value::Null),
+        );
         buf.push(';');
     }
     buf.push_str(">;>");

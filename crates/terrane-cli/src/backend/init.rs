@@ -114,7 +114,7 @@ pub fn init_backend(
             && if flags.configs.is_empty() {
                 super::record_matches(p, kind, &block_config)
             } else {
-                p.config == new_record.config
+                super::same_settings(&p.config, &new_record.config)
             }
     });
     // The new backend must accept its configuration before anything moves.

@@ -84,9 +84,32 @@ pub fn init_required(reason: &str) -> Diagnostic {
 
 /// Whether the recorded configuration still matches the block: the same
 /// type and the same hash (Terraform's, so records written by either tool
-/// compare alike; `-backend-config` values are not part of the hash).
+/// compare alike; `-backend-config` values are not part of the hash). The
+/// hash is taken over the arguments the record lists: a record Terraform
+/// 1.0.3 wrote lacks the arguments of newer schemas, which the block then
+/// must not set.
 pub fn record_matches(rec: &config::Recorded, kind: &BackendType, block: &BackendConfig) -> bool {
-    rec.kind == kind.name && rec.hash == config::block_hash(kind, block)
+    if rec.kind != kind.name || !block.keys().all(|k| rec.config.contains_key(k)) {
+        return false;
+    }
+    let mut names: Vec<&str> = rec.config.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    rec.hash == config::hash_over(kind.name, &names, block)
+}
+
+/// Whether two recorded configurations set the same values (unset and
+/// null alike).
+pub fn same_settings(a: &BackendConfig, b: &BackendConfig) -> bool {
+    let set = |c: &BackendConfig| -> Vec<(String, serde_json::Value)> {
+        let mut v: Vec<_> = c
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        v.sort_by(|x, y| x.0.cmp(&y.0));
+        v
+    };
+    set(a) == set(b)
 }
 
 /// Configures a recorded backend.
