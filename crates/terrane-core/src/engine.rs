@@ -54,7 +54,12 @@ impl<'a> Engine<'a> {
             drift: Vec::new(),
             provider_configs: BTreeMap::new(),
             stop_sent: false,
-            target_needed: Default::default(),
+            // `-target` plans what the targets depend on, in any module.
+            target_needed: if shared.opts.destroy || shared.opts.targets.is_empty() {
+                Default::default()
+            } else {
+                crate::targets::needed_resources(self.tree, &shared.opts.targets)
+            },
             imported: Vec::new(),
         }
     }
@@ -70,6 +75,14 @@ impl<'a> Engine<'a> {
         let prior = PriorState::from_state(self.prior_state.as_ref());
         // `import` blocks join the targets given (the `import` command's).
         let mut opts = opts.clone();
+        // `destroy -target` also destroys what depends on the targets.
+        if opts.destroy && !opts.targets.is_empty() {
+            opts.targets = crate::targets::with_destroy_dependents(
+                self.tree,
+                self.prior_state.as_ref(),
+                &opts.targets,
+            );
+        }
         let mut import_diags = Diagnostics::new();
         if !opts.import_only && !opts.destroy && !opts.refresh_only {
             let (targets, d) =

@@ -64,6 +64,12 @@ fn target(m: &Module, root: &str, steps: &[TraversalStep]) -> Option<Node> {
     }
 }
 
+/// The node of module `m` a reference (`root` and its steps) points at,
+/// if any (`module.c...` is the call `c`).
+pub fn reference_target(m: &Module, root: &str, steps: &[TraversalStep]) -> Option<Node> {
+    target(m, root, steps)
+}
+
 fn expr_deps(m: &Module, e: &Expr, out: &mut BTreeSet<Node>) {
     e.walk_traversals(&mut |root, steps| {
         if let Some(n) = target(m, root.as_str(), steps) {

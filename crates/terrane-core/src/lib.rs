@@ -23,4 +23,5 @@ pub mod provider_functions;
 pub mod removed;
 pub mod render;
 pub mod state;
+pub mod targets;
 pub mod walk;

@@ -312,7 +312,7 @@ impl<'e> Walker<'e, '_> {
                 return Value::unknown_dynamic();
             }
         };
-        if !self.shared.opts.targets.is_empty() {
+        if !self.shared.opts.targets.is_empty() && !self.shared.opts.destroy {
             for r in m
                 .managed_resources
                 .values()
@@ -1012,7 +1012,10 @@ impl<'e> Walker<'e, '_> {
         // `-target`: a resource neither targeted nor needed by a target
         // keeps its objects from state, untouched.
         let targets = &shared.opts.targets;
-        let needed = self.target_needed.contains(&(path.to_string(), r.addr()));
+        let needed = self.target_needed.contains(&(path.to_string(), r.addr()))
+            || self
+                .target_needed
+                .contains(&(crate::targets::config_path(path), r.addr()));
         let directly = targets.iter().any(|t| t.touches(&addr));
         let in_target = |a: &ResourceInstanceAddr| {
             targets.is_empty() || needed || targets.iter().any(|t| t.contains(a))

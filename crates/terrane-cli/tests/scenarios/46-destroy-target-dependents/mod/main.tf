@@ -1,0 +1,9 @@
+variable "in" {
+  type = string
+}
+
+resource "null_resource" "inner" {
+  triggers = {
+    in = var.in
+  }
+}
