@@ -387,7 +387,7 @@ fn diff(
         || before.marks_deep().contains(terrane_value::Mark::Sensitive)
         || after.marks_deep().contains(terrane_value::Mark::Sensitive);
     let (b, a) = (before.unmark_deep_value(), after.unmark_deep_value());
-    if b.raw_equal(&a) {
+    if b.raw_equal(&a) || (is_empty_or_null(&b) && is_empty_or_null(&a)) {
         return;
     }
     let join = |name: &str| {
@@ -460,6 +460,24 @@ fn diff(
         after: show(&a),
         sensitive,
     });
+}
+
+/// Null, an empty collection or an empty string: providers on the legacy
+/// SDK read an unset attribute back as one of the others (`tags`: null in
+/// state, `{}` refreshed), which is no change anyone made.
+fn is_empty_or_null(v: &Value) -> bool {
+    if v.is_null() {
+        return true;
+    }
+    if !v.is_known() {
+        return false;
+    }
+    match v.kind() {
+        Kind::String(s) => s.is_empty(),
+        Kind::List(xs) | Kind::Set(xs) | Kind::Tuple(xs) => xs.is_empty(),
+        Kind::Map(m) => m.is_empty(),
+        _ => false,
+    }
 }
 
 /// The report as text: one `# ADDR` entry per resource, an indented line
