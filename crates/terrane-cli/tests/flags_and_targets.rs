@@ -106,3 +106,22 @@ fn import_into_undeclared_module_instance_is_refused() {
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
     assert!(text(&ok).contains("Import successful!"));
 }
+
+/// `init -json`: Terraform 1.0.3 has no such flag and exits 1; so does
+/// terrane (docs/compatibility.md), before touching the directory.
+#[test]
+fn init_json_is_rejected_as_terraform_1_0_3_does() {
+    let s = scratch(
+        "initjson",
+        &[("main.tf", "resource \"null_resource\" \"a\" {}\n")],
+    );
+    let out = terrane(&s.0, &["init", "-json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("flag provided but not defined: -json"),
+        "{}",
+        text(&out)
+    );
+    assert!(out.stdout.is_empty());
+    assert!(!s.0.join(".terraform").exists());
+}
