@@ -693,3 +693,44 @@ fn targets_come_from_terrane_hcl_with_a_user_template() {
     assert_eq!(hook["summary"]["stack"], "stacks/app");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[test]
+fn an_apply_posts_its_own_comment_with_the_result() {
+    let plan_marker = "<!-- terrane-notify stack=. workspace=default command=plan -->";
+    let server = Server::start(vec![(42, format!("{plan_marker}\nthe plan"))], &["destroy"]);
+    let dir = applied_v1_then_v2("apply", &server);
+    let out = terrane(
+        &dir,
+        &server,
+        &[
+            "apply",
+            "-auto-approve",
+            "-no-color",
+            "-input=false",
+            "-notify=github",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reqs = server.requests();
+    // A new comment (the plan's stays), no labels for an apply.
+    assert_eq!(
+        calls(&reqs),
+        [
+            "GET /api/v3/repos/acme/infra/issues/7/comments?per_page=100&page=1",
+            "POST /api/v3/repos/acme/infra/issues/7/comments",
+        ]
+    );
+    let body: serde_json::Value = serde_json::from_str(&reqs[1].body).expect("json");
+    let body = body["body"].as_str().unwrap_or_default();
+    assert!(body.starts_with(
+        "<!-- terrane-notify stack=. workspace=default command=apply -->\n### terrane apply\n\n**Apply complete! Resources: 2 added, 1 changed, 1 destroyed.**\n"
+    ), "{body}");
+    assert!(body.contains("> - `null_resource.server` will be **replaced**"));
+    assert_no_secret(&reqs);
+    let _ = std::fs::remove_dir_all(&dir);
+}
