@@ -123,11 +123,7 @@ fn mask_config_module(module: &mut Json) {
 /// `true`, or objects/arrays of those) calls sensitive.
 pub fn mask(value: &mut Json, marks: &Json) {
     match marks {
-        Json::Bool(true) => {
-            if !value.is_null() {
-                *value = Json::String(MASK.into());
-            }
-        }
+        Json::Bool(true) if !value.is_null() => *value = Json::String(MASK.into()),
         Json::Object(m) => {
             if let Json::Object(v) = value {
                 for (k, mk) in m {
