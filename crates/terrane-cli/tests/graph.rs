@@ -4,7 +4,9 @@
 //! only) with the DOT text Terraform 1.0.3 printed for it, recorded with
 //! the real binary: `plan.dot` (`terraform graph`), `validate.dot`
 //! (`-type=validate`), `plan-draw-cycles.dot` (`-draw-cycles`),
-//! `plan-destroy.dot` (`-type=plan-destroy`); a `terraform.tfstate` beside
+//! `plan-destroy.dot` (`-type=plan-destroy`), `apply-from-plan.dot`
+//! (`-plan=FILE`, compared with `graph -plan` of terrane's own plan of the
+//! same configuration and state); a `terraform.tfstate` beside
 //! the configuration gives the plan graphs their orphans and the destroy
 //! graph its objects. The first
 //! test compares terrane with the recordings; the second runs the peer
@@ -64,6 +66,25 @@ fn graph_matches_recorded_terraform_output() {
     for case in cases() {
         for e in fs::read_dir(&case).expect("case dir").flatten() {
             let file = e.file_name().to_string_lossy().into_owned();
+            if file == "apply-from-plan.dot" {
+                // The apply graph of a saved plan: terrane's own plan of
+                // the same configuration and state as Terraform's.
+                let dir = std::env::temp_dir().join(format!(
+                    "terrane-graph-apply-{}-{}",
+                    case.file_name().unwrap_or_default().to_string_lossy(),
+                    std::process::id()
+                ));
+                let _ = fs::remove_dir_all(&dir);
+                common::copy_dir(&case, &dir);
+                let planned = terrane(&dir, &["plan", "-input=false", "-out=tfplan"]);
+                assert!(planned.status.success(), "{case:?}: {planned:?}");
+                let out = terrane(&dir, &["graph", "-plan=tfplan"]);
+                let want = fs::read_to_string(e.path()).expect("recorded dot");
+                assert_eq!(stdout(&out), want, "{} -plan", case.display());
+                let _ = fs::remove_dir_all(&dir);
+                compared += 1;
+                continue;
+            }
             let Some(flags) = flags_of(&file) else {
                 continue;
             };

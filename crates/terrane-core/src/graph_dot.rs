@@ -153,8 +153,8 @@ impl DotGraph {
         let mut out = String::from(
             "digraph {\n\tcompound = \"true\"\n\tnewrank = \"true\"\n\tsubgraph \"root\" {\n",
         );
-        // Terraform sorts the lines as text (so `X (close)` comes before
-        // `X` when both start an edge line).
+        // Terraform sorts edge lines as text (so `X (close)` comes before
+        // `X` when both start an edge line) and declarations by name.
         let mut decls: Vec<String> = Vec::new();
         for (name, decl) in &self.nodes {
             if let Some((label, shape)) = decl {
@@ -184,7 +184,7 @@ impl DotGraph {
                 edges.push(format!("{line}\n"));
             }
         }
-        decls.sort();
+        // Declarations come in node name order (the nodes map's).
         edges.sort();
         out.extend(decls);
         out.extend(edges);
@@ -309,10 +309,41 @@ fn escape(s: &str) -> String {
 /// The graph of `tree` (and the objects of `state`, for the plan graphs)
 /// as `terraform graph -type=TYPE` draws it.
 pub fn build(tree: &ModuleTree, ty: GraphType, state: Option<&State>) -> DotGraph {
+    build_with_changes(tree, ty, state, &[])
+}
+
+/// One instance change of a saved plan, for its apply graph.
+#[derive(Clone, Debug)]
+pub struct PlannedChange {
+    /// `module.m[0].null_resource.a["k"]`.
+    pub addr: String,
+    /// The module call names of its module.
+    pub module: Vec<String>,
+    /// `TYPE.NAME` or `data.TYPE.NAME`.
+    pub resource: String,
+    /// The instance key as addresses write it (`[0]`, `["k"]`; empty for
+    /// none).
+    pub key: String,
+    pub action: crate::plan::Action,
+    /// The provider configuration's address as state records it.
+    pub provider: String,
+}
+
+/// The apply graph of a saved plan's changes (`graph -plan=FILE`), or any
+/// other graph when `changes` is empty.
+pub fn build_with_changes(
+    tree: &ModuleTree,
+    ty: GraphType,
+    state: Option<&State>,
+    changes: &[PlannedChange],
+) -> DotGraph {
     let mut g = DotGraph::default();
     let mut providers = ProviderUse::default();
     if ty == GraphType::PlanDestroy {
         plan_destroy(tree, state, &mut g, &mut providers);
+    } else if ty == GraphType::Apply {
+        module_nodes(&[tree], &[], ty, &mut g, &mut providers);
+        apply_instances(&mut g, &mut providers, state, changes);
     } else {
         module_nodes(&[tree], &[], ty, &mut g, &mut providers);
         if matches!(ty, GraphType::Plan | GraphType::PlanRefreshOnly) {
@@ -363,6 +394,203 @@ pub fn build(tree: &ModuleTree, ty: GraphType, state: Option<&State>) -> DotGrap
         g.reduce();
     }
     g
+}
+
+/// The instance nodes of an apply graph: one per change that creates,
+/// updates or reads (`ADDR`, after its resource's expansion, with the
+/// resource's references), one per object to destroy (`ADDR (destroy)`,
+/// in the state's dependency order, after what refers to its resource);
+/// then the marked references resolved to instances.
+fn apply_instances(
+    g: &mut DotGraph,
+    providers: &mut ProviderUse,
+    state: Option<&State>,
+    changes: &[PlannedChange],
+) {
+    use crate::plan::Action;
+    // Instance and destroy nodes by their resource's expansion node.
+    let mut instances: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut destroys: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut destroy_labels: Vec<(String, String)> = Vec::new();
+    for c in changes {
+        let pre = prefix(&c.module);
+        let expand = resource_node(&pre, &c.resource, GraphType::Apply);
+        let label = format!("{pre}{}", c.resource);
+        let creates = !matches!(c.action, Action::NoOp | Action::Delete);
+        let deletes = matches!(
+            c.action,
+            Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
+        );
+        if creates {
+            g.declared(&c.addr, &label, Shape::Box);
+            // An instance in a keyed module instance (`module.a[0]`) does
+            // not find its resource's expansion (Terraform looks it up by
+            // the module instance's address).
+            if c.addr.starts_with(&pre) {
+                g.edge(&c.addr, &expand);
+            }
+            for d in providers.instance_deps.get(&expand).into_iter().flatten() {
+                g.edge(&c.addr, d);
+            }
+            providers
+                .users
+                .entry(c.provider.clone())
+                .or_default()
+                .push(c.addr.clone());
+            instances
+                .entry(expand.clone())
+                .or_default()
+                .push((c.addr.clone(), c.key.clone()));
+            if !c.module.is_empty() {
+                let close = format!("{} (close)", pre.trim_end_matches('.'));
+                g.edge(&close, &c.addr);
+            }
+        }
+        if deletes {
+            if !c.module.is_empty() {
+                g.node(&format!("{} (close)", pre.trim_end_matches('.')));
+            }
+            let name = format!("{} (destroy)", c.addr);
+            g.declared(&name, &label, Shape::Box);
+            providers
+                .users
+                .entry(c.provider.clone())
+                .or_default()
+                .push(name.clone());
+            match c.action {
+                Action::DeleteThenCreate => g.edge(&c.addr, &name),
+                Action::CreateThenDelete => g.edge(&name, &c.addr),
+                _ => {}
+            }
+            destroys.entry(expand).or_default().push(name.clone());
+            destroy_labels.push((name, label));
+        }
+    }
+    // Objects are destroyed after the objects that depend on them.
+    if let Some(state) = state {
+        let deps_of = |addr: &str| -> Vec<String> {
+            for r in &state.resources {
+                for i in &r.instances {
+                    if i.deposed.is_none()
+                        && format!("{} (destroy)", r.instance_address(i.index_key.as_ref())) == addr
+                    {
+                        return i.dependencies.clone();
+                    }
+                }
+            }
+            Vec::new()
+        };
+        for (x, x_label) in &destroy_labels {
+            for (y, _) in &destroy_labels {
+                if x != y && deps_of(y).iter().any(|d| d == x_label) {
+                    g.edge(x, y);
+                }
+            }
+        }
+    }
+    // Marked references: to the named instance if it has a node, else to
+    // the resource; without a key, to the resource and all its instances.
+    // An instance that refers to a resource also waits for that
+    // resource's destroy nodes.
+    let froms: Vec<String> = g.edges.keys().cloned().collect();
+    let creators: BTreeSet<String> = instances
+        .values()
+        .flatten()
+        .map(|(n, _)| n.clone())
+        .collect();
+    for from in froms {
+        let marked: Vec<String> = g.edges[&from]
+            .iter()
+            .filter(|t| t.contains(REF_MARK))
+            .cloned()
+            .collect();
+        for t in marked {
+            if let Some(tos) = g.edges.get_mut(&from) {
+                tos.remove(&t);
+            }
+            let (base, key) = t.split_once(REF_MARK).unwrap_or((t.as_str(), ""));
+            let insts = instances.get(base).map(Vec::as_slice).unwrap_or_default();
+            let mut targets = Vec::new();
+            if let Some(call) = base.strip_suffix(" (close)") {
+                // A whole module: its closing node and its outputs.
+                let outputs = format!("{call}.output.");
+                targets.push(base.to_string());
+                targets.extend(
+                    g.nodes
+                        .keys()
+                        .filter(|n| {
+                            n.strip_prefix(&outputs)
+                                .is_some_and(|o| !o.contains('.') || o.ends_with(" (expand)"))
+                                && n.ends_with(" (expand)")
+                        })
+                        .cloned(),
+                );
+            } else if key.is_empty() {
+                targets.push(base.to_string());
+                targets.extend(insts.iter().map(|(n, _)| n.clone()));
+            } else {
+                match insts.iter().find(|(_, k)| k == key) {
+                    Some((n, _)) => targets.push(n.clone()),
+                    None => targets.push(base.to_string()),
+                }
+            }
+            if creators.contains(&from) {
+                targets.extend(destroys.get(base).into_iter().flatten().cloned());
+            }
+            for target in targets {
+                g.edge(&from, &target);
+            }
+        }
+    }
+    g.nodes.retain(|n, _| !n.contains(REF_MARK));
+    g.edges.retain(|n, _| !n.contains(REF_MARK));
+    prune_unused(g);
+    // Pruned resources use no provider; a provider nothing uses goes too.
+    for users in providers.users.values_mut() {
+        users.retain(|u| g.nodes.contains_key(u));
+    }
+    providers.users.retain(|_, users| !users.is_empty());
+}
+
+/// Terraform's pruning of an apply graph, as observed, until nothing
+/// changes: a local, module variable, module output, resource or module
+/// expansion that nothing but closing nodes depends on goes.
+fn prune_unused(g: &mut DotGraph) {
+    loop {
+        let mut dependents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (from, tos) in &g.edges {
+            for to in tos {
+                dependents
+                    .entry(to.as_str())
+                    .or_default()
+                    .push(from.as_str());
+            }
+        }
+        let doomed: Vec<String> = g
+            .nodes
+            .keys()
+            .filter(|n| {
+                let users = dependents
+                    .get(n.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                n.ends_with(" (expand)") && users.iter().all(|u| u.ends_with(" (close)"))
+            })
+            .cloned()
+            .collect();
+        if doomed.is_empty() {
+            return;
+        }
+        for n in &doomed {
+            g.nodes.remove(n);
+            g.edges.remove(n);
+        }
+        for tos in g.edges.values_mut() {
+            for n in &doomed {
+                tos.remove(n);
+            }
+        }
+    }
 }
 
 /// The module call names of a state module address (`module.a[0].module.b`
@@ -494,6 +722,9 @@ struct ProviderUse {
     /// What each configured provider's body refers to (and, in a child
     /// module, the module's expansion): edges drawn for used providers.
     config_deps: BTreeMap<String, BTreeSet<String>>,
+    /// Apply graphs: what each resource's instances refer to, by the
+    /// resource's expansion node.
+    instance_deps: BTreeMap<String, BTreeSet<String>>,
 }
 
 fn module_nodes(
@@ -550,6 +781,11 @@ fn module_nodes(
         for e in r.count.iter().chain(&r.for_each) {
             deps.extend(refs(&e.expr));
         }
+        // In an apply graph the body's references belong to the instances.
+        let mut expand_deps = BTreeSet::new();
+        if ty == GraphType::Apply {
+            expand_deps = std::mem::take(&mut deps);
+        }
         for b in std::iter::once(&r.config).chain(&r.config_overrides) {
             body_refs(&b.body, &mut |e| deps.extend(refs(e)));
         }
@@ -562,6 +798,10 @@ fn module_nodes(
         deps.remove(&name);
         let label = format!("{pre}{key}");
         g.declared(&name, &label, Shape::Box);
+        if ty == GraphType::Apply {
+            providers.instance_deps.insert(name.clone(), deps);
+            deps = expand_deps;
+        }
         add(g, name.clone(), deps);
         let local = crate::graph::resource_provider(r);
         let p = provider_node(chain, path, &local);
@@ -627,6 +867,29 @@ fn module_nodes(
         }
     }
 }
+
+/// A reference to a resource. In an apply graph it is marked (after a NUL)
+/// with the instance key it names, if any, to be resolved to instance
+/// nodes once they are known ([`resolve_instance_refs`]).
+fn resource_ref(pre: &str, key: &str, ty: GraphType, next: Option<&TraversalStep>) -> String {
+    let node = resource_node(pre, key, ty);
+    if ty != GraphType::Apply {
+        return node;
+    }
+    let index = match next {
+        Some(TraversalStep::Index { key, .. }) => match key {
+            terrane_hcl::ast::IndexKey::Number(n) => format!("[{n}]"),
+            terrane_hcl::ast::IndexKey::String(s) => {
+                format!("[{}]", serde_json::to_string(&**s).unwrap_or_default())
+            }
+        },
+        _ => String::new(),
+    };
+    format!("{node}{REF_MARK}{index}")
+}
+
+/// Separates a resource reference from the instance key it names.
+const REF_MARK: char = '\u{0}';
 
 fn resource_node(pre: &str, key: &str, ty: GraphType) -> String {
     if ty.expands() {
@@ -738,6 +1001,11 @@ fn traversal_ref(
             });
             Some(match out {
                 Some(o) => format!("{pre}module.{call}.output.{o} (expand)"),
+                // In an apply graph, the whole module is also each of its
+                // outputs (resolved with the instance references).
+                None if ty == GraphType::Apply => {
+                    format!("{pre}module.{call} (close){REF_MARK}")
+                }
                 None => format!("{pre}module.{call} (close)"),
             })
         }
@@ -745,14 +1013,14 @@ fn traversal_ref(
             let key = format!("data.{}.{}", first?, step_attr(steps.get(1))?);
             m.data_resources
                 .contains_key(&key)
-                .then(|| resource_node(pre, &key, ty))
+                .then(|| resource_ref(pre, &key, ty, steps.get(2)))
         }
         "count" | "each" | "self" | "path" | "terraform" => None,
         t => {
             let key = format!("{t}.{}", first?);
             m.managed_resources
                 .contains_key(&key)
-                .then(|| resource_node(pre, &key, ty))
+                .then(|| resource_ref(pre, &key, ty, steps.get(1)))
         }
     }
 }

@@ -94,10 +94,12 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
     // A saved plan's graph is drawn from the configuration it was made
     // with (terrane draws configuration graphs only, not the instances).
     let snapshot;
+    let mut changes = Vec::new();
     let dir = match plan_file {
         Some(path) => match unpack_plan_config(Path::new(path)) {
-            Ok(d) => {
+            Ok((d, c)) => {
                 snapshot = d;
+                changes = c;
                 snapshot.path().to_path_buf()
             }
             Err(e) => {
@@ -123,7 +125,8 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         ty,
         GraphType::Plan | GraphType::PlanRefreshOnly | GraphType::PlanDestroy
     );
-    let state = if needs_state && plan_file.is_none() {
+    let needs_state = needs_state || ty == GraphType::Apply;
+    let state = if needs_state {
         match super::statefile::read_current(None, ui) {
             Ok(s) => s,
             Err(()) => return 1,
@@ -131,7 +134,8 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
     } else {
         None
     };
-    let graph = graph_dot::build(&tree, ty, state.as_ref().map(|s| &s.state));
+    let graph =
+        graph_dot::build_with_changes(&tree, ty, state.as_ref().map(|s| &s.state), &changes);
     print!("{}", graph.to_dot(draw_cycles));
     0
 }
@@ -152,15 +156,26 @@ impl Drop for TempDir {
 }
 
 /// The configuration files a plan file carries, written to a fresh
-/// temporary directory.
-fn unpack_plan_config(path: &Path) -> Result<TempDir, String> {
+/// temporary directory, and its resource changes.
+fn unpack_plan_config(path: &Path) -> Result<(TempDir, Vec<graph_dot::PlannedChange>), String> {
     use std::io::Read;
     let f = std::fs::File::open(path).map_err(|e| crate::cli::io_reason(&e))?;
     let mut zip = zip::ZipArchive::new(f).map_err(|_| "zip: not a valid zip file".to_string())?;
     let mut files = std::collections::BTreeMap::new();
+    let mut changes = Vec::new();
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(|e| e.to_string())?;
         let name = entry.name().map_err(|e| e.to_string())?.to_string();
+        if name == "terrane-plan.json" {
+            let mut text = String::new();
+            entry
+                .read_to_string(&mut text)
+                .map_err(|e| format!("{name}: {e}"))?;
+            let meta: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
+            changes = planned_changes(&meta);
+            continue;
+        }
         let Some(rel) = name.strip_prefix("config/").map(str::to_string) else {
             continue;
         };
@@ -184,5 +199,59 @@ fn unpack_plan_config(path: &Path) -> Result<TempDir, String> {
     std::fs::create_dir_all(&dir).map_err(|e| crate::cli::io_reason(&e))?;
     let tmp = TempDir(dir);
     terrane_core::planfile::restore_config(&files, tmp.path())?;
-    Ok(tmp)
+    Ok((tmp, changes))
+}
+
+/// The resource changes of a plan file's metadata (addresses and actions
+/// only: drawing needs no values or schemas).
+fn planned_changes(meta: &serde_json::Value) -> Vec<graph_dot::PlannedChange> {
+    use terrane_core::plan::Action;
+    let key_text = |k: &serde_json::Value| match k {
+        serde_json::Value::Number(n) => format!("[{n}]"),
+        serde_json::Value::String(s) => format!("[{}]", serde_json::Value::from(s.as_str())),
+        _ => String::new(),
+    };
+    let mut out = Vec::new();
+    for c in meta["resource_changes"].as_array().into_iter().flatten() {
+        if !c["deposed"].is_null() {
+            continue;
+        }
+        let a = &c["addr"];
+        let steps: Vec<(String, String)> = a["module"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| (s[0].as_str().unwrap_or_default().to_string(), key_text(&s[1])))
+            .collect();
+        let data = a["mode"] == "data";
+        let resource = format!(
+            "{}{}.{}",
+            if data { "data." } else { "" },
+            a["type"].as_str().unwrap_or_default(),
+            a["name"].as_str().unwrap_or_default()
+        );
+        let key = key_text(&a["key"]);
+        let module_text: String = steps
+            .iter()
+            .map(|(n, k)| format!("module.{n}{k}."))
+            .collect();
+        let action = match c["action"].as_str().unwrap_or_default() {
+            "create" => Action::Create,
+            "read" => Action::Read,
+            "update" => Action::Update,
+            "delete-then-create" => Action::DeleteThenCreate,
+            "create-then-delete" => Action::CreateThenDelete,
+            "delete" => Action::Delete,
+            _ => Action::NoOp,
+        };
+        out.push(graph_dot::PlannedChange {
+            addr: format!("{module_text}{resource}{key}"),
+            module: steps.into_iter().map(|(n, _)| n).collect(),
+            resource,
+            key,
+            action,
+            provider: c["provider"].as_str().unwrap_or_default().to_string(),
+        });
+    }
+    out
 }
