@@ -123,10 +123,14 @@ for n in [int(x) for x in os.environ["NS"].split()]:
     rows.append((n, size, med))
 
 cols = ["terraform", "terrane", "t-lib", "t-write"]
-print(f"\n| N | state MB | " + " | ".join(f"{c} ms" for c in cols) + " | terraform/t-lib |")
-print("|---|---|" + "---|" * len(cols) + "---|")
+def ratio(med, a, b):
+    return f"{med[a] / med[b]:.1f}x" if a in med and b in med else "n/a"
+
+print(f"\n| N | state MB | " + " | ".join(f"{c} ms" for c in cols)
+      + " | terraform/terrane | terraform/t-lib |")
+print("|---|---|" + "---|" * len(cols) + "---|---|")
 for n, size, med in rows:
     cells = [f"{med[c]:.0f}" if c in med else "n/a" for c in cols]
-    ratio = f"{med['terraform'] / med['t-lib']:.1f}x" if "terraform" in med else "n/a"
-    print(f"| {n} | {size:.1f} | " + " | ".join(cells) + f" | {ratio} |")
+    print(f"| {n} | {size:.1f} | " + " | ".join(cells)
+          + f" | {ratio(med, 'terraform', 'terrane')} | {ratio(med, 'terraform', 't-lib')} |")
 PY
