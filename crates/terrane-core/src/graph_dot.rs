@@ -13,8 +13,14 @@
 //!   (close)` (depends on everything in the module);
 //! * `provider["SOURCE"]` (`.ALIAS`), only for providers some resource
 //!   uses, and `provider["SOURCE"] (close)` after every resource using it;
-//! * `meta.count-boundary (EachMode fixup)` (plan graphs) after every node
-//!   but the provider closers, and `root` after everything.
+//! * `meta.count-boundary (EachMode fixup)` after every node but the
+//!   provider closers (not in `eval` and `plan-destroy` graphs), and
+//!   `root` after everything;
+//! * with state: `ADDR (orphan)` per instance whose resource left the
+//!   configuration (plan graphs), every object as `ADDR` (`plan-destroy`);
+//! * apply graphs (`-plan=FILE`): `ADDR` per instance created, updated or
+//!   read and `ADDR (destroy)` per object destroyed, references resolved
+//!   to them, then values and expansions nothing uses pruned.
 //!
 //! Edges go from a node to what it depends on; an acyclic graph is
 //! transitively reduced, as Terraform does. Resources, root outputs and

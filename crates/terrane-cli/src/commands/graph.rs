@@ -92,7 +92,7 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         return 1;
     };
     // A saved plan's graph is drawn from the configuration it was made
-    // with (terrane draws configuration graphs only, not the instances).
+    // with and its changes.
     let snapshot;
     let mut changes = Vec::new();
     let dir = match plan_file {
