@@ -369,6 +369,26 @@ fn execute(
     } else {
         order.to_vec()
     };
+    // Among the ready stacks, those with the longest chain of stacks
+    // waiting behind them start first (critical path first).
+    let mut height = vec![1usize; n];
+    for &j in sequence.iter().rev() {
+        let behind = (0..n)
+            .filter(|&i| waits_on[i].contains(&j))
+            .map(|i| height[i])
+            .max()
+            .unwrap_or(0);
+        height[j] = 1 + behind;
+    }
+    let mut sequence = sequence;
+    let position: Vec<usize> = {
+        let mut p = vec![0; n];
+        for (k, &i) in sequence.iter().enumerate() {
+            p[i] = k;
+        }
+        p
+    };
+    sequence.sort_by_key(|&i| (std::cmp::Reverse(height[i]), position[i]));
     let total = is_selected.iter().filter(|s| **s).count();
     let progress = Progress::new("stacks", total, opts.progress);
     let args = child_args(opts, drift_command);
