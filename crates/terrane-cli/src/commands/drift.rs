@@ -383,9 +383,11 @@ fn diff(
     sensitive: bool,
     out: &mut Vec<AttributeDrift>,
 ) {
+    // A value's own mark covers what is inside it; a mark deeper down
+    // covers only its part (or the whole, once reported as one leaf).
     let sensitive = sensitive
-        || before.marks_deep().contains(terrane_value::Mark::Sensitive)
-        || after.marks_deep().contains(terrane_value::Mark::Sensitive);
+        || before.marks().contains(terrane_value::Mark::Sensitive)
+        || after.marks().contains(terrane_value::Mark::Sensitive);
     let (b, a) = (before.unmark_deep_value(), after.unmark_deep_value());
     if b.raw_equal(&a) || (is_empty_or_null(&b) && is_empty_or_null(&a)) {
         return;
@@ -445,6 +447,9 @@ fn diff(
         }
         _ => {}
     }
+    let sensitive = sensitive
+        || before.marks_deep().contains(terrane_value::Mark::Sensitive)
+        || after.marks_deep().contains(terrane_value::Mark::Sensitive);
     let show = |v: &Value| {
         if sensitive {
             Json::String(MASK.into())
