@@ -734,3 +734,53 @@ fn an_apply_posts_its_own_comment_with_the_result() {
     assert_no_secret(&reqs);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_pull_request_number_comes_from_github_ref_and_a_missing_token_is_a_warning() {
+    let server = Server::start(Vec::new(), &[]);
+    let dir = scratch("ref");
+    std::fs::write(dir.join("main.tf"), "resource \"null_resource\" \"x\" {}\n").expect("write");
+    let run = |token: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_terrane"));
+        cmd.args(["plan", "-no-color", "-input=false", "-notify=github"])
+            .current_dir(&dir)
+            .env("GITHUB_REPOSITORY", "acme/infra")
+            .env("GITHUB_REF", "refs/pull/7/merge")
+            .env("GITHUB_API_URL", server.url("/api/v3/"))
+            .env_remove("GITHUB_EVENT_PATH")
+            .env_remove("GITHUB_TOKEN");
+        if let Some(t) = token {
+            cmd.env("GITHUB_TOKEN", t);
+        }
+        cmd.output().expect("run terrane")
+    };
+    let out = run(None);
+    assert_eq!(out.status.code(), Some(0));
+    let words = String::from_utf8_lossy(&out.stderr)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("Warning: Notification to github failed no token: set GITHUB_TOKEN"),
+        "{words}"
+    );
+    assert!(server.requests().is_empty());
+    let out = run(Some(TOKEN));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        calls(&server.requests()),
+        [
+            "GET /api/v3/repos/acme/infra/issues/7/comments?per_page=100&page=1",
+            "POST /api/v3/repos/acme/infra/issues/7/comments",
+            "GET /api/v3/repos/acme/infra/issues/7/labels?per_page=100",
+            "POST /api/v3/repos/acme/infra/issues/7/labels",
+        ]
+    );
+    assert_eq!(server.requests()[3].body, r#"{"labels":["add-or-update"]}"#);
+    let _ = std::fs::remove_dir_all(&dir);
+}
