@@ -73,6 +73,52 @@ impl JsonView {
         let _ = out.flush();
     }
 
+    /// Text `init` prints, as Terraform 1.9+'s `init -json` messages:
+    /// its headings and closing notes are `init_output` messages with
+    /// their `message_code`, other lines `log` messages; the closing
+    /// advice ("You may now begin working ...") is left out, as there.
+    pub fn init_text(&self, text: &str) {
+        let text = text.trim();
+        if text.starts_with("Terraform initialized in an empty directory!") {
+            let code = json!("output_init_empty_message");
+            self.emit("info", text, "init_output", Some(("message_code", code)));
+            return;
+        }
+        for paragraph in text.split("\n\n") {
+            let paragraph = paragraph.trim();
+            let code = match paragraph {
+                "Initializing the backend..." => Some("initializing_backend_message"),
+                "Initializing modules..." => Some("initializing_modules_message"),
+                "Upgrading modules..." => Some("upgrading_modules_message"),
+                "Initializing provider plugins..." => Some("initializing_provider_plugin_message"),
+                "Terraform has been successfully initialized!" => {
+                    Some("output_init_success_message")
+                }
+                p if p.starts_with("Terraform has created a lock file") => Some("lock_info"),
+                _ => None,
+            };
+            if let Some(code) = code {
+                self.emit(
+                    "info",
+                    paragraph,
+                    "init_output",
+                    Some(("message_code", json!(code))),
+                );
+            } else if paragraph.starts_with("You may now begin working with Terraform.") {
+                // The advice and the note after it.
+                break;
+            } else {
+                for line in paragraph
+                    .lines()
+                    .map(str::trim_end)
+                    .filter(|l| !l.is_empty())
+                {
+                    self.emit("info", line, "log", None);
+                }
+            }
+        }
+    }
+
     pub fn diagnostic(&self, d: &Diagnostic) {
         let (level, prefix) = if d.is_error() {
             ("error", "Error")

@@ -32,6 +32,7 @@ fn terrane(dir: &Path, args: &[&str]) -> Output {
         .env("CHECKPOINT_DISABLE", "1")
         .env_remove("TF_CLI_ARGS")
         .env_remove("TF_LOG")
+        .env_remove("TF_CLI_CONFIG_FILE")
         .output()
         .expect("run terrane")
 }
@@ -107,21 +108,61 @@ fn import_into_undeclared_module_instance_is_refused() {
     assert!(text(&ok).contains("Import successful!"));
 }
 
-/// `init -json`: Terraform 1.0.3 has no such flag and exits 1; so does
-/// terrane (docs/compatibility.md), before touching the directory.
+/// `init -json` (Terraform 1.9+'s stream; 1.0.3 has no such flag): the
+/// `version` line, `init_output` messages with Terraform's message codes
+/// for the headings and closing notes, `log` lines for the rest, and
+/// diagnostics; every line is one JSON object.
 #[test]
-fn init_json_is_rejected_as_terraform_1_0_3_does() {
+fn init_json_streams_messages() {
     let s = scratch(
         "initjson",
-        &[("main.tf", "resource \"null_resource\" \"a\" {}\n")],
+        &[
+            ("main.tf", "module \"m\" {\n  source = \"./m\"\n}\n"),
+            ("m/main.tf", "locals {\n  a = 1\n}\n"),
+        ],
     );
     let out = terrane(&s.0, &["init", "-json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        text(&out).contains("flag provided but not defined: -json"),
-        "{}",
-        text(&out)
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(out.stderr.is_empty(), "{}", text(&out));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let seen: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {} {}",
+                l["type"].as_str().unwrap_or_default(),
+                l["message_code"].as_str().unwrap_or("-"),
+                l["@message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "version - Terraform 1.0.3",
+            "init_output initializing_modules_message Initializing modules...",
+            "log - - m in m",
+            "init_output initializing_backend_message Initializing the backend...",
+            "init_output initializing_provider_plugin_message Initializing provider plugins...",
+            "init_output output_init_success_message Terraform has been successfully initialized!",
+        ]
     );
-    assert!(out.stdout.is_empty());
-    assert!(!s.0.join(".terraform").exists());
+    // A configuration error is a diagnostic message, exit 1.
+    fs::write(s.0.join("main.tf"), "resource \"null_resource\" \"a\" {\n").expect("write");
+    let bad = terrane(&s.0, &["init", "-json"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&bad.stdout);
+    let first_error: serde_json::Value = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+        .find(|l| l["type"] == "diagnostic")
+        .expect("a diagnostic");
+    assert_eq!(
+        first_error["@message"],
+        "Error: Unclosed configuration block"
+    );
+    assert_eq!(first_error["diagnostic"]["range"]["filename"], "main.tf");
 }

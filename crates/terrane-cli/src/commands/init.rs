@@ -118,10 +118,16 @@ fn parse(args: &[String]) -> Result<InitOptions, String> {
 /// Terraform's init text, coloured or not.
 struct Out {
     color: bool,
+    /// `init -json`: text goes to the JSON view as messages instead.
+    json: Option<std::sync::Arc<crate::jsonview::JsonView>>,
 }
 
 impl Out {
     fn print(&self, s: &str) {
+        if let Some(view) = &self.json {
+            view.init_text(&self.styled(s));
+            return;
+        }
         let mut o = std::io::stdout().lock();
         let _ = o.write_all(s.as_bytes());
         let _ = o.flush();
@@ -155,6 +161,17 @@ impl Out {
 }
 
 pub fn run(args: &[String], ui: &Ui) -> i32 {
+    // `-json` (Terraform 1.9+): the machine-readable UI.
+    let json_ui;
+    let (args, ui) = match crate::jsonview::take_json_flag(args, ui, false) {
+        crate::jsonview::JsonArgs::Text => (args.to_vec(), ui),
+        crate::jsonview::JsonArgs::Json(rest, view_ui) => {
+            json_ui = view_ui;
+            (rest, &json_ui)
+        }
+        crate::jsonview::JsonArgs::Refused => return 1,
+    };
+    let args = &args[..];
     let opts = match parse(args) {
         Ok(o) => o,
         Err(e) => {
@@ -162,7 +179,10 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
             return 1;
         }
     };
-    let out = Out { color: ui.color };
+    let out = Out {
+        color: ui.color && ui.json.is_none(),
+        json: ui.json.clone(),
+    };
     let dir = Path::new(".");
     if let Some(source) = &opts.from_module {
         out.heading(&format!("Copying configuration from {source:?}..."));
@@ -193,6 +213,14 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
     }
     if !diags.has_errors() {
         diags.extend(check_provider_sources(&tree));
+    }
+    if diags.has_errors() && ui.json.is_some() {
+        print_diagnostics(ui, &diags);
+        ui.diagnostics([&Diagnostic::error(
+            "There are some problems with the configuration, described below.\n\nThe Terraform configuration must be valid before initialization so that\nTerraform can determine which modules and providers need to be installed.",
+            "",
+        )]);
+        return 1;
     }
     if diags.has_errors() {
         eprint!(
@@ -273,6 +301,10 @@ fn fail(ui: &Ui, diags: &Diagnostics) -> i32 {
 /// adds a red or yellow prefix and, after it, a line of its own (reset
 /// codes when coloured, else empty).
 pub fn print_diagnostics(ui: &Ui, diags: &Diagnostics) {
+    if ui.json.is_some() {
+        ui.diagnostics(diags.iter());
+        return;
+    }
     for d in diags.iter() {
         let warning = d.severity == terrane_hcl::Severity::Warning;
         let mut text: Vec<u8> = Vec::new();
