@@ -585,7 +585,7 @@ fn change_counts(text: &str) -> Option<(u64, u64, u64)> {
             continue;
         }
         let words: Vec<&str> = line
-            .split(|c: char| c == ',' || c == ':' || c == '.' || c == '!')
+            .split([',', ':', '.', '!'])
             .collect();
         let (mut add, mut change, mut destroy) = (0, 0, 0);
         for part in words {
