@@ -75,7 +75,7 @@ fn settings() -> Result<Settings, Diagnostic> {
         types: DEFAULT_TYPES.iter().map(|t| t.to_string()).collect(),
     };
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let root = discover::repository_root(&cwd);
+    let root = discover::project_root(&cwd);
     let Some(body) = discover::read_project_file(&root)? else {
         return Ok(s);
     };

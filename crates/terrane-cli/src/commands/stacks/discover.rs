@@ -85,6 +85,22 @@ pub fn repository_root(dir: &Path) -> PathBuf {
     }
 }
 
+/// The directory of the project file for `start`: the first directory
+/// holding `terrane.hcl` walking up from `start`, stopping at the git
+/// root (a directory holding `.git`); without one, the git root, else
+/// `start`. Stack paths are relative to it.
+pub fn project_root(start: &Path) -> PathBuf {
+    for dir in start.ancestors() {
+        if dir.join(PROJECT_FILE).is_file() {
+            return dir.to_path_buf();
+        }
+        if dir.join(".git").exists() {
+            return dir.to_path_buf();
+        }
+    }
+    repository_root(start)
+}
+
 /// `a/./b/../c` → `a/c` without touching the file system (the paths may
 /// not exist yet, as a state file before the first apply).
 pub fn normalize(path: &Path) -> PathBuf {

@@ -181,7 +181,7 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
         }
     };
     let scan_given = opts.dir.as_ref().map(|d| discover::normalize(&cwd.join(d)));
-    let root = discover::repository_root(scan_given.as_deref().unwrap_or(&cwd));
+    let root = discover::project_root(scan_given.as_deref().unwrap_or(&cwd));
     let root = discover::normalize(&root.canonicalize().unwrap_or(root));
     let scan = scan_given
         .map(|s| s.canonicalize().unwrap_or(s))
@@ -584,9 +584,7 @@ fn change_counts(text: &str) -> Option<(u64, u64, u64)> {
         if !is_summary {
             continue;
         }
-        let words: Vec<&str> = line
-            .split([',', ':', '.', '!'])
-            .collect();
+        let words: Vec<&str> = line.split([',', ':', '.', '!']).collect();
         let (mut add, mut change, mut destroy) = (0, 0, 0);
         for part in words {
             let mut it = part.split_whitespace();
