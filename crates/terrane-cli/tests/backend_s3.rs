@@ -4,7 +4,11 @@
 //! * a lock held by either tool blocks the other with the lock error;
 //! * 10 terrane applies at once, with DynamoDB locking and with the S3
 //!   lock file: each runs alone under the lock or fails with the lock
-//!   error, and the final serial counts the successes.
+//!   error, and the final serial counts the successes;
+//! * the store going away (a proxy in front of moto cuts every connection
+//!   from the state upload on) in the middle of an apply of 200 resources:
+//!   non-zero exit with `errored.tfstate`, which `state push` restores once
+//!   the store is back, and the plan then shows no changes.
 //!
 //! Needs the Terraform peer and moto_server; skips without them outside
 //! CI. The library-level counterparts are in crates/terrane-backend-s3/tests.
@@ -443,4 +447,204 @@ fn ten_concurrent_applies_with_the_lock_file() {
     ten_applies("ten-file", |_| {
         "    use_lockfile                = true\n".to_string()
     });
+}
+
+/// A TCP proxy in front of moto that, once armed, cuts the connection
+/// carrying the upload of `key` and refuses every connection after it
+/// until `up` again.
+struct Proxy {
+    port: u16,
+    armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Proxy {
+    fn start(target: u16, key: &str) -> Proxy {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let armed = Arc::new(AtomicBool::new(false));
+        let down = Arc::new(AtomicBool::new(false));
+        let upload = format!("PUT /states/{key}").into_bytes();
+        let (a, d) = (armed.clone(), down.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if d.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                let (a, d, upload) = (a.clone(), d.clone(), upload.clone());
+                let (client2, server2) = match (client.try_clone(), server.try_clone()) {
+                    (Ok(c), Ok(s)) => (c, s),
+                    _ => continue,
+                };
+                // client -> server, watching for the upload.
+                std::thread::spawn(move || {
+                    use std::io::Read;
+                    let (mut from, mut to) = (client, server);
+                    let mut buf = vec![0u8; 64 * 1024];
+                    loop {
+                        let n = match from.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        let chunk = &buf[..n];
+                        let cut = d.load(Ordering::SeqCst)
+                            || (a.load(Ordering::SeqCst)
+                                && chunk.windows(upload.len() + 1).any(|w| {
+                                    w.starts_with(&upload) && matches!(w[upload.len()], b' ' | b'?')
+                                }));
+                        if cut {
+                            d.store(true, Ordering::SeqCst);
+                            break;
+                        }
+                        if to.write_all(chunk).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = from.shutdown(std::net::Shutdown::Both);
+                    let _ = to.shutdown(std::net::Shutdown::Both);
+                });
+                // server -> client.
+                std::thread::spawn(move || {
+                    let (mut from, mut to) = (server2, client2);
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        Proxy { port, armed, down }
+    }
+}
+
+#[test]
+fn the_store_dying_during_apply_leaves_errored_state_that_push_restores() {
+    use std::sync::atomic::Ordering;
+    let Some(peer) = peer_dir() else { return };
+    if !moto_available() {
+        return;
+    }
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.port, "fault.tfstate");
+    let terrane = Path::new(TERRANE);
+    let dir = std::env::temp_dir().join(format!("terrane-cli-s3-{}-fault", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let endpoint = format!("http://127.0.0.1:{}", proxy.port);
+    std::fs::write(
+        dir.join("main.tf"),
+        format!(
+            r#"terraform {{
+  backend "s3" {{
+    bucket                      = "states"
+    key                         = "fault.tfstate"
+    region                      = "us-east-1"
+    endpoint                    = "{endpoint}"
+    dynamodb_endpoint           = "{endpoint}"
+    dynamodb_table              = "locks"
+    force_path_style            = true
+    access_key                  = "AKIATEST"
+    secret_key                  = "secret"
+    skip_credentials_validation = true
+    skip_region_validation      = true
+    skip_metadata_api_check     = true
+    max_retries                 = 1
+  }}
+}}
+
+resource "null_resource" "many" {{
+  count = 200
+}}
+"#
+        ),
+    )
+    .expect("write main.tf");
+    ok(&mut tool(
+        terrane,
+        &dir,
+        &peer,
+        &["init", "-input=false", "-no-color"],
+    ));
+
+    proxy.armed.store(true, Ordering::SeqCst);
+    let out = tool(
+        terrane,
+        &dir,
+        &peer,
+        &["apply", "-auto-approve", "-no-color"],
+    )
+    .output()
+    .expect("apply");
+    let t = text(&out);
+    assert!(
+        proxy.down.load(Ordering::SeqCst),
+        "the upload was never cut:\n{t}"
+    );
+    assert_ne!(out.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("Error: Failed to save state")
+            && t.contains("terraform state push errored.tfstate"),
+        "{t}"
+    );
+    let errored: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("errored.tfstate")).expect("errored.tfstate"),
+    )
+    .expect("errored JSON");
+    assert_eq!(
+        errored["resources"][0]["instances"]
+            .as_array()
+            .map(Vec::len),
+        Some(200)
+    );
+
+    // Back up: the lock the dead apply could not release is still held.
+    proxy.armed.store(false, Ordering::SeqCst);
+    proxy.down.store(false, Ordering::SeqCst);
+    let blocked = tool(
+        terrane,
+        &dir,
+        &peer,
+        &["plan", "-lock-timeout=0s", "-no-color"],
+    )
+    .output()
+    .expect("plan");
+    assert_eq!(blocked.status.code(), Some(1), "{}", text(&blocked));
+    let message = text(&blocked);
+    assert!(
+        message.contains("Error acquiring the state lock"),
+        "{message}"
+    );
+    let held = message
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("ID:"))
+        .map(|id| id.trim().to_string())
+        .expect("the holder's lock ID");
+    ok(&mut tool(
+        terrane,
+        &dir,
+        &peer,
+        &["force-unlock", "-force", &held],
+    ));
+    ok(&mut tool(
+        terrane,
+        &dir,
+        &peer,
+        &["state", "push", "errored.tfstate"],
+    ));
+    let plan = tool(
+        terrane,
+        &dir,
+        &peer,
+        &["plan", "-detailed-exitcode", "-no-color"],
+    )
+    .output()
+    .expect("plan");
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    assert!(text(&plan).contains("No changes."), "{}", text(&plan));
+    let _ = std::fs::remove_dir_all(&dir);
 }
