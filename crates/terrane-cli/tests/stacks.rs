@@ -301,7 +301,7 @@ fn thirty_stacks_in_order_in_parallel_with_failures_and_changed_since() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("### chain/c1 (plan ok, exit 0,"), "{text}");
+    assert!(text.contains("### chain/c1 (plan: ok, exit 0,"), "{text}");
     assert!(
         text.contains("5 stacks: 5 ok, 0 failed, 0 skipped."),
         "{text}"
@@ -336,6 +336,22 @@ fn thirty_stacks_in_order_in_parallel_with_failures_and_changed_since() {
         applied,
         set(&["chain/c2", "chain/c3", "chain/c4", "chain/c5", "edge", "svc/s01", "svc/s02"])
     );
+
+    // drift: a file changed behind terrane's back is drift in its stack
+    // only (exit code 2).
+    let a05 = root.join("apps/a05/order.txt");
+    std::fs::write(&a05, "edited by hand").expect("edit a05");
+    let out = stacks(root, &["drift", "-json", "apps"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = results(&summary(&out));
+    assert_eq!(with_result(&r, "drift"), set(&["apps/a05"]));
+    assert_eq!(with_result(&r, "ok").len(), 11);
+    std::fs::write(&a05, "net>a05").expect("restore a05");
 
     // destroy goes in reverse order: edge before the chain, net last.
     let out = stacks(root, &["destroy", "-json", "-parallelism=3"]);

@@ -462,7 +462,7 @@ fn execute(
         running -= 1;
         let ok = matches!(result.outcome, Outcome::Ok | Outcome::Drift);
         let header = format!(
-            "### {} ({} {}, {}, {})\n",
+            "### {} ({}: {}, {}, {})\n",
             stacks[i].name,
             opts.sub.name(),
             result.outcome.word(),
