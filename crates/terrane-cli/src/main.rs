@@ -14,9 +14,28 @@ pub use cli::GlobalOptions;
 
 fn main() {
     limit_malloc_arenas();
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(dir) = inventory_symlink_dir() {
+        // Run as an Ansible inventory script (see docs/terrane-hcl.md).
+        args.splice(0..0, [format!("-chdir={dir}"), "inventory".to_string()]);
+    }
     let code = cli::run(args);
     std::process::exit(code);
+}
+
+/// When invoked through a link whose name contains `inventory` (such as
+/// `terrane-inventory` in a stack's directory, given to `ansible-inventory
+/// -i`), the directory holding the link: terrane then acts as
+/// `terrane -chdir=DIR inventory`.
+fn inventory_symlink_dir() -> Option<String> {
+    let argv0 = std::env::args_os().next()?;
+    let path = std::path::Path::new(&argv0);
+    let name = path.file_name()?.to_string_lossy();
+    if name == "terrane" || !name.contains("inventory") {
+        return None;
+    }
+    let dir = path.parent().map(|p| p.to_string_lossy().into_owned());
+    Some(dir.filter(|d| !d.is_empty()).unwrap_or_else(|| ".".to_string()))
 }
 
 /// glibc gives threads that allocate concurrently their own heap arenas (up

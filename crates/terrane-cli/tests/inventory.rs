@@ -205,6 +205,15 @@ fn ansible_inventory_accepts_dynamic_ini_and_yaml_forms() {
     }
     check_ansible_view(&ansible_list(&wrapper), "dynamic");
 
+    // terrane itself, through a link named terrane-inventory in the
+    // directory whose state it reads.
+    #[cfg(unix)]
+    {
+        let link = dir.join("terrane-inventory");
+        std::os::unix::fs::symlink(TERRANE, &link).expect("symlink");
+        check_ansible_view(&ansible_list(&link), "symlink");
+    }
+
     for (format, file) in [("ini", "hosts.ini"), ("yaml", "hosts.yml")] {
         let out = inventory(&dir, &[&format!("-format={format}")]);
         assert!(
