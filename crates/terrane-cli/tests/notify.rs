@@ -784,3 +784,51 @@ fn the_pull_request_number_comes_from_github_ref_and_a_missing_token_is_a_warnin
     assert_eq!(server.requests()[3].body, r#"{"labels":["add-or-update"]}"#);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn applying_a_saved_plan_notifies_and_applies_that_plan() {
+    let server = Server::start(Vec::new(), &[]);
+    let dir = applied_v1_then_v2("saved", &server);
+    let out = terrane(
+        &dir,
+        &server,
+        &["plan", "-no-color", "-input=false", "-out=tf.plan"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hook = server.url("/webhook");
+    let out = terrane(
+        &dir,
+        &server,
+        &[
+            "apply",
+            "-no-color",
+            "-input=false",
+            &format!("-notify=webhook={hook}"),
+            "tf.plan",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("Apply complete! Resources: 2 added, 1 changed, 1 destroyed."));
+    let reqs = server.requests();
+    assert_eq!(calls(&reqs), ["POST /webhook"]);
+    let hook: serde_json::Value = serde_json::from_str(&reqs[0].body).expect("json");
+    assert_eq!(hook["summary"]["command"], "apply");
+    assert_eq!(
+        hook["summary"]["summary"],
+        "Apply complete! Resources: 2 added, 1 changed, 1 destroyed."
+    );
+    assert_eq!(hook["resource_changes"].as_array().map(Vec::len), Some(4));
+    assert_no_secret(&reqs);
+    let _ = std::fs::remove_dir_all(&dir);
+}

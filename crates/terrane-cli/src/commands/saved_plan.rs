@@ -200,6 +200,7 @@ pub fn apply_saved(args: &[String], ui: &Ui) -> Option<i32> {
         "replace",
         "target",
         "compact-warnings",
+        "notify",
     ];
     let takes = [
         "var",
@@ -211,6 +212,7 @@ pub fn apply_saved(args: &[String], ui: &Ui) -> Option<i32> {
         "target",
         "parallelism",
         "lock-timeout",
+        "notify",
     ];
     let flags = Flags::parse(args, &known, &takes).ok()?;
     let file = flags.positional.first()?.clone();
@@ -224,10 +226,26 @@ pub fn apply_saved(args: &[String], ui: &Ui) -> Option<i32> {
         )]);
         return Some(1);
     }
-    Some(run_saved(&file, &flags, ui))
+    // `-notify` (crate::notify): sent once the apply is done.
+    let targets: Vec<String> = flags
+        .values()
+        .iter()
+        .filter(|(n, _)| n == "notify")
+        .filter_map(|(_, v)| v.clone())
+        .collect();
+    let notify = match crate::notify::Recorder::new(&targets, "apply") {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return Some(1);
+        }
+    };
+    let code = run_saved(&file, &flags, ui, &notify);
+    notify.send(code);
+    Some(code)
 }
 
-fn run_saved(file: &str, flags: &Flags, ui: &Ui) -> i32 {
+fn run_saved(file: &str, flags: &Flags, ui: &Ui, notify: &crate::notify::Recorder) -> i32 {
     let parallelism = match super::run::parallelism_flag(flags.value("parallelism")) {
         Ok(n) => n,
         Err(e) if e.starts_with(super::run::INVALID_PARALLELISM) => {
@@ -278,6 +296,7 @@ fn run_saved(file: &str, flags: &Flags, ui: &Ui) -> i32 {
     else {
         return 1;
     };
+    notify.planned(&pf.plan, &[], &tree, None, &pf.variables);
     let code = apply_locked(
         local.as_mut(),
         &location,
@@ -287,6 +306,18 @@ fn run_saved(file: &str, flags: &Flags, ui: &Ui) -> i32 {
         parallelism,
         ui,
     );
+    if code == 0 {
+        let plan = &pf.plan;
+        let (add, change, destroy) = if plan.has_changes() && !plan.refresh_only {
+            plan.counts()
+        } else {
+            (0, 0, 0)
+        };
+        notify.succeeded(&super::import::summary_with_imports(
+            crate::planfmt::apply_summary(plan.destroy, add, change, destroy, false),
+            plan.imports.len(),
+        ));
+    }
     if let Some(id) = lock_id {
         if let Err(e) = local.unlock(&id) {
             eprintln!("Error releasing the state lock: {e}");
