@@ -626,9 +626,13 @@ pub fn git_changed_files(root: &Path, git_ref: &str) -> Result<Vec<PathBuf>, Dia
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     };
     let text = run(&["diff", "--name-only", git_ref, "--"])?;
+    // git prints paths relative to the top of the work tree, which may be
+    // above the project root.
+    let top = repository_root(root);
+    let top = top.canonicalize().unwrap_or(top);
     Ok(text
         .lines()
         .filter(|l| !l.is_empty())
-        .map(|l| normalize(&root.join(l)))
+        .map(|l| normalize(&top.join(l)))
         .collect())
 }

@@ -193,6 +193,16 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
             return 1;
         }
     };
+    if stacks.is_empty() {
+        ui.diagnostics([&Diagnostic::warning(
+            "No stacks found",
+            format!(
+                "No directory under {} has a backend or provider configuration, and {} lists no stack.",
+                scan.display(),
+                discover::PROJECT_FILE
+            ),
+        )]);
+    }
     let order = match discover::order(&stacks) {
         Ok(o) => o,
         Err(d) => {
@@ -200,6 +210,9 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
             return 1;
         }
     };
+    if stacks.is_empty() && !opts.json {
+        return 0;
+    }
     if opts.sub == Sub::List {
         return list(&stacks, &order, opts.json);
     }
