@@ -981,7 +981,9 @@ fn https_with_lock_and_unlock_methods_and_skip_cert_verification() {
         format!("{}{DATA}", server.block("s", "")),
     )
     .expect("main.tf");
-    ok(&dir, &["init", "-no-color", "-reconfigure"]);
+    // (init reads the state for the providers it uses.)
+    let refused = fails(&dir, &["init", "-no-color", "-reconfigure"]);
+    assert!(refused.contains("Error: Failed to load state"), "{refused}");
     let refused = fails(&dir, &["plan", "-no-color"]);
     assert!(
         refused.contains("Error acquiring the state lock"),

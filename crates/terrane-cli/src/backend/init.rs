@@ -93,7 +93,7 @@ pub fn init_backend(
     };
     let (block_config, mut diags) =
         config::decode_body(&block.config.body, &block.config.file, kind);
-    let hash = config::block_hash(kind, &block_config);
+
     let mut merged = block_config.clone();
     for arg in &flags.configs {
         diags.extend(config::parse_backend_config_arg(arg, kind, &mut merged));
@@ -104,10 +104,13 @@ pub fn init_backend(
     if diags.has_errors() {
         return Err(diags);
     }
+    // The record lists the arguments Terraform 1.0.3 knows when that
+    // suffices, and the hash covers the same ones.
+    let names = config::recorded_names(kind, &merged);
     let new_record = Recorded {
         kind: kind.name.to_string(),
-        config: config::complete(&merged, kind),
-        hash,
+        config: config::complete_over(&merged, &names),
+        hash: config::hash_over(kind.name, &names, &block_config),
     };
     let unchanged = previous.as_ref().is_some_and(|p| {
         p.kind == new_record.kind

@@ -452,25 +452,24 @@ pub fn requirements(
 }
 
 /// The providers the selected workspace's state uses, wherever the
-/// backend keeps it (none when it cannot be read: init goes on).
-fn backend_state_providers(ui: &Ui) -> std::collections::BTreeSet<String> {
+/// backend keeps it. A state that cannot be read is an error (printed).
+fn backend_state_providers(ui: &Ui) -> Result<std::collections::BTreeSet<String>, ()> {
     use super::statefile::StateLocation;
-    match super::statefile::locate(None, ui) {
-        Some(StateLocation::File(path)) => super::providers::state_providers(&path),
-        Some(StateLocation::Remote { .. }) => match super::statefile::read_current(None, ui) {
-            Ok(Some(file)) => file
-                .state
-                .resources
-                .iter()
-                .filter_map(|r| {
-                    let start = r.provider.find("provider[\"")? + "provider[\"".len();
-                    let rest = &r.provider[start..];
-                    Some(rest[..rest.find('"')?].to_string())
-                })
-                .collect(),
-            _ => Default::default(),
-        },
-        None => Default::default(),
+    match super::statefile::locate(None, ui).ok_or(())? {
+        StateLocation::File(path) => Ok(super::providers::state_providers(&path)),
+        StateLocation::Remote { .. } => Ok(super::statefile::read_current(None, ui)?
+            .map(|file| {
+                file.state
+                    .resources
+                    .iter()
+                    .filter_map(|r| {
+                        let start = r.provider.find("provider[\"")? + "provider[\"".len();
+                        let rest = &r.provider[start..];
+                        Some(rest[..rest.find('"')?].to_string())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()),
     }
 }
 
@@ -588,7 +587,11 @@ fn init_providers(
     ui: &Ui,
 ) -> Result<(LockNote, Diagnostics), Diagnostics> {
     let reqs = if opts.backend {
-        requirements_with(tree, backend_state_providers(ui))?
+        // The error is printed; init fails with it.
+        let Ok(used) = backend_state_providers(ui) else {
+            return Err(Diagnostics::new());
+        };
+        requirements_with(tree, used)?
     } else {
         requirements(tree, Path::new("terraform.tfstate"))?
     };
