@@ -636,3 +636,74 @@ pub fn git_changed_files(root: &Path, git_ref: &str) -> Result<Vec<PathBuf>, Dia
         .map(|l| normalize(&top.join(l)))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    #[test]
+    fn remote_state_of_s3_pg_and_http_backends_and_modules_make_dependencies() {
+        let root = std::env::temp_dir().join(format!("terrane-discover-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        write(
+            &root.join("net/main.tf"),
+            "terraform {\n  backend \"s3\" {\n    bucket = \"st\"\n    key    = \"net.tfstate\"\n  }\n}\n",
+        );
+        write(
+            &root.join("db/main.tf"),
+            "terraform {\n  backend \"pg\" {\n    conn_str = \"postgres://x/db\"\n  }\n}\n",
+        );
+        write(
+            &root.join("app/main.tf"),
+            "terraform {\n  backend \"http\" {\n    address = \"http://h/app\"\n  }\n}\n\
+             data \"terraform_remote_state\" \"net\" {\n  backend = \"s3\"\n  config = {\n    bucket = \"st\"\n    key    = \"net.tfstate\"\n  }\n}\n\
+             module \"m\" {\n  source = \"../modules/m\"\n}\n",
+        );
+        // The module reads db's state: app depends on db through it.
+        write(
+            &root.join("modules/m/main.tf"),
+            "provider \"null\" {}\n\
+             data \"terraform_remote_state\" \"db\" {\n  backend = \"pg\"\n  config = { conn_str = \"postgres://x/db\" }\n}\n",
+        );
+        write(
+            &root.join("edge/main.tf"),
+            "provider \"null\" {}\n\
+             data \"terraform_remote_state\" \"app\" {\n  backend = \"http\"\n  config = { address = \"http://h/app\" }\n}\n\
+             data \"terraform_remote_state\" \"other\" {\n  backend = \"s3\"\n  config = { bucket = \"st\", key = \"unknown\" }\n}\n",
+        );
+        let stacks = discover(&root, &root).expect("discover");
+        let names: Vec<&str> = stacks.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["app", "db", "edge", "net"],
+            "modules/m is called, so not a stack"
+        );
+        let deps = |n: &str| -> Vec<String> {
+            stacks
+                .iter()
+                .find(|s| s.name == n)
+                .map(|s| s.depends_on.iter().cloned().collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(deps("app"), ["db", "net"]);
+        assert_eq!(deps("edge"), ["app"]);
+        let order: Vec<&str> = order(&stacks)
+            .expect("no cycle")
+            .into_iter()
+            .map(|i| stacks[i].name.as_str())
+            .collect();
+        assert_eq!(order, ["db", "net", "app", "edge"]);
+        let changed = changed_stacks(&stacks, &[root.join("modules/m/main.tf")]);
+        assert_eq!(changed, BTreeSet::from(["app".to_string()]));
+        assert_eq!(
+            with_dependents(&stacks, &changed),
+            BTreeSet::from(["app".to_string(), "edge".to_string()])
+        );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
