@@ -22,7 +22,8 @@ use crate::settings::Settings;
 
 /// The runtime and the service clients, shared by every workspace's client.
 pub(crate) struct Aws {
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until dropped.
+    runtime: Option<tokio::runtime::Runtime>,
     pub s3: aws_sdk_s3::Client,
     pub dynamodb: Option<aws_sdk_dynamodb::Client>,
 }
@@ -35,18 +36,54 @@ impl Aws {
             .enable_all()
             .build()
             .map_err(|e| BackendError::new(format!("cannot start the AWS client runtime: {e}")))?;
-        let (s3, dynamodb) = runtime.block_on(clients(settings))?;
+        let (s3, dynamodb) = block_on(&runtime, clients(settings))?;
         Ok(Aws {
-            runtime,
+            runtime: Some(runtime),
             s3,
             dynamodb,
         })
     }
 
     /// Runs `future` to completion on this backend's runtime.
-    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.runtime.block_on(future)
+    pub fn block_on<F>(&self, future: F) -> F::Output
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        match &self.runtime {
+            Some(runtime) => block_on(runtime, future),
+            None => unreachable!("the runtime is only taken on drop"),
+        }
     }
+}
+
+impl Drop for Aws {
+    fn drop(&mut self) {
+        // Without waiting: a blocking shutdown would panic if the last
+        // owner is dropped inside some other runtime's task.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Runs `future` on `runtime`, also when called from inside some other
+/// tokio runtime (where blocking directly would panic): then from a
+/// thread of its own.
+fn block_on<F>(runtime: &tokio::runtime::Runtime, future: F) -> F::Output
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    if tokio::runtime::Handle::try_current().is_err() {
+        return runtime.block_on(future);
+    }
+    std::thread::scope(
+        |scope| match scope.spawn(|| runtime.block_on(future)).join() {
+            Ok(output) => output,
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+    )
 }
 
 async fn clients(
@@ -278,5 +315,21 @@ pub(crate) trait HasStatus {
 impl HasStatus for aws_smithy_runtime_api::http::Response {
     fn status_code(&self) -> u16 {
         self.status().as_u16()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn blocking_from_inside_another_runtime_does_not_panic() {
+        let ours = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let theirs = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let answer = theirs.block_on(async { super::block_on(&ours, async { 41 + 1 }) });
+        assert_eq!(answer, 42);
     }
 }
