@@ -84,6 +84,31 @@ pub fn needed_resources(tree: &ModuleTree, targets: &[TargetAddr]) -> BTreeSet<(
     needed
 }
 
+/// The resources `resource` of the module at `path` depends on directly
+/// (through variables, locals, outputs and module calls, but not through
+/// other resources), as (configuration path, key).
+fn direct_resource_dependencies(
+    tree: &ModuleTree,
+    path: &[String],
+    resource: Node,
+) -> BTreeSet<(String, String)> {
+    let seed = Item::Node(path.to_vec(), resource);
+    let mut stack = dependencies(tree, &seed);
+    let mut seen = BTreeSet::from([seed]);
+    let mut out = BTreeSet::new();
+    while let Some(item) = stack.pop() {
+        if !seen.insert(item.clone()) {
+            continue;
+        }
+        if let Item::Node(p, Node::Resource(_, key)) = &item {
+            out.insert((path_string(p), key.clone()));
+            continue;
+        }
+        stack.extend(dependencies(tree, &item));
+    }
+    out
+}
+
 /// Whether the target names resource `r` of the module at `path`, ignoring
 /// instance keys (or names a module containing it).
 fn names_resource(t: &TargetAddr, path: &[String], r: &terrane_config::Resource) -> bool {
@@ -319,44 +344,46 @@ pub fn with_destroy_dependents(
         if config_deps.contains_key(&key) {
             continue;
         }
-        let as_target = TargetAddr {
-            module: a.resource.module.clone(),
-            resource: Some((
-                ResourceMode::Managed,
-                a.resource.type_name.clone(),
-                a.resource.name.clone(),
-                None,
-            )),
-        };
-        config_deps.insert(key, needed_resources(tree, &[as_target]));
+        let names: Vec<String> = a.resource.module.0.iter().map(|s| s.name.clone()).collect();
+        let direct = direct_resource_dependencies(
+            tree,
+            &names,
+            Node::Resource(ResourceMode::Managed, key.1.clone()),
+        );
+        config_deps.insert(key, direct);
     }
-    loop {
-        let gone_config: BTreeSet<(String, String)> = objects
-            .iter()
-            .zip(&destroyed)
-            .filter(|(_, d)| **d)
-            .map(|((a, _), _)| config_key(a))
-            .collect();
-        let gone: BTreeSet<String> = objects
-            .iter()
-            .zip(&destroyed)
-            .filter(|(_, d)| **d)
-            .flat_map(|((a, _), _)| names(a))
-            .collect();
-        let mut grew = false;
-        for (i, (a, deps)) in objects.iter().enumerate() {
-            let by_config = || {
-                config_deps
-                    .get(&config_key(a))
-                    .is_some_and(|c| c.iter().any(|k| gone_config.contains(k)))
-            };
-            if !destroyed[i] && (deps.iter().any(|d| gone.contains(d)) || by_config()) {
-                destroyed[i] = true;
-                grew = true;
+    // Objects by the names their dependents record, and by their
+    // configuration resource; then each object's dependents.
+    let mut by_name: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    let mut by_config: std::collections::BTreeMap<(String, String), Vec<usize>> =
+        Default::default();
+    for (i, (a, _)) in objects.iter().enumerate() {
+        for n in names(a) {
+            by_name.entry(n).or_default().push(i);
+        }
+        by_config.entry(config_key(a)).or_default().push(i);
+    }
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); objects.len()];
+    for (j, (a, deps)) in objects.iter().enumerate() {
+        let from_state = deps.iter().filter_map(|d| by_name.get(d));
+        let from_config = config_deps
+            .get(&config_key(a))
+            .into_iter()
+            .flatten()
+            .filter_map(|k| by_config.get(k));
+        for i in from_state.chain(from_config).flatten() {
+            if *i != j {
+                dependents[*i].push(j);
             }
         }
-        if !grew {
-            break;
+    }
+    let mut queue: Vec<usize> = (0..objects.len()).filter(|i| destroyed[*i]).collect();
+    while let Some(i) = queue.pop() {
+        for &j in &dependents[i] {
+            if !destroyed[j] {
+                destroyed[j] = true;
+                queue.push(j);
+            }
         }
     }
     for ((addr, _), d) in objects.iter().zip(&destroyed) {
@@ -448,9 +475,10 @@ output "second" {
 }
 "#;
 
-    fn config() -> ModuleTree {
+    /// `name` keeps the directories of tests running at once apart.
+    fn config(name: &str) -> ModuleTree {
         tree(
-            "cfg",
+            name,
             &[
                 ("main.tf", ROOT),
                 ("m/main.tf", MODULE),
@@ -478,7 +506,7 @@ output "second" {
     /// using one module output pulls in only that output's resources.
     #[test]
     fn dependencies_cross_module_boundaries() {
-        let t = config();
+        let t = config("deps");
         assert_eq!(
             needed(&t, &["module.m[0].null_resource.inner"]),
             ["null_resource.count_source", "null_resource.feed"]
@@ -536,7 +564,7 @@ output "second" {
     /// by `feed` through its input, which state does not record).
     #[test]
     fn destroy_takes_dependents_from_state_and_configuration() {
-        let t = config();
+        let t = config("destroy");
         let s = state(&[
             ("", "feed", &[]),
             ("", "count_source", &[]),
