@@ -8,7 +8,7 @@
 //!
 //! | address | emulates | resources | data sources |
 //! |---|---|---|---|
-//! | `terraform.io/builtin/terraform` | Terraform 1.x built-in | `terraform_data` | `terraform_remote_state` (local backend) |
+//! | `terraform.io/builtin/terraform` | Terraform 1.x built-in | `terraform_data` | `terraform_remote_state` (every backend of the [`BackendResolver`] given to [`terraform_provider`]; local files without one) |
 //! | `registry.terraform.io/hashicorp/null` | 2.1.2 | `null_resource` | `null_data_source` |
 //! | `registry.terraform.io/hashicorp/random` | 3.7 (schemas of 3.6/3.7) | `random_id`, `random_string`, `random_password`, `random_integer`, `random_uuid`, `random_pet`, `random_shuffle` | |
 //! | `registry.terraform.io/hashicorp/local` | 2.5 | `local_file`, `local_sensitive_file` | `local_file`, `local_sensitive_file` |
@@ -32,6 +32,11 @@ mod timeutil;
 use std::sync::Arc;
 
 use terrane_plugin::Provider;
+
+pub use terraform::{
+    provider_with_backends as terraform_provider, BackendArgument, BackendResolver,
+    RemoteStateError,
+};
 
 /// One built-in provider: its source address and the upstream version it
 /// emulates.
@@ -86,7 +91,7 @@ fn normalize(source_addr: &str) -> String {
 pub fn builtin(source_addr: &str) -> Option<Arc<dyn Provider>> {
     use common::Builtin;
     let p: Arc<dyn Provider> = match normalize(source_addr).as_str() {
-        "terraform.io/builtin/terraform" => Arc::new(Builtin::new(terraform::Terraform)),
+        "terraform.io/builtin/terraform" => terraform::provider_with_backends(None),
         "registry.terraform.io/hashicorp/null" => Arc::new(Builtin::new(null::Null)),
         "registry.terraform.io/hashicorp/random" => Arc::new(Builtin::new(random::Random)),
         "registry.terraform.io/hashicorp/local" => Arc::new(Builtin::new(local::Local)),

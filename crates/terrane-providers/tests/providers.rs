@@ -959,6 +959,9 @@ fn terraform_remote_state_local() {
         config: obj(&b, &[("backend", s("s3"))]),
         provider_meta: None,
     });
-    assert!(r.diagnostics.to_string().contains("not yet supported"));
+    assert!(r
+        .diagnostics
+        .to_string()
+        .contains("There is no backend type named \"s3\"."));
     std::fs::remove_dir_all(&dir).ok();
 }
