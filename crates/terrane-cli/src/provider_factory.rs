@@ -260,6 +260,12 @@ impl ProviderFactory for Factory {
             .or_insert_with(|| self.origin(source))
             .clone()?;
         match origin {
+            // terraform_remote_state reads every backend of the registry.
+            Origin::Builtin if source == "terraform.io/builtin/terraform" => {
+                Ok(terrane_providers::terraform_provider(Some(Arc::new(
+                    crate::backend::remote_state::RegistryBackends,
+                ))))
+            }
             Origin::Builtin => terrane_providers::builtin(source)
                 .ok_or_else(|| format!("there is no built-in provider {source}")),
             origin => Ok(Arc::new(PluginHandle {

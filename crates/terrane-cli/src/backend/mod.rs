@@ -9,6 +9,7 @@ pub mod config;
 pub mod http;
 pub mod init;
 pub mod local;
+pub mod remote_state;
 
 use terrane_state::BackendType;
 
