@@ -166,3 +166,42 @@ fn init_json_streams_messages() {
     );
     assert_eq!(first_error["diagnostic"]["range"]["filename"], "main.tf");
 }
+
+/// An instance key `count` or `for_each` does not declare is refused the
+/// same way (Terraform 1.5+); declared keys import.
+#[test]
+fn import_of_an_undeclared_instance_key_is_refused() {
+    let s = scratch(
+        "import-key",
+        &[(
+            "main.tf",
+            "resource \"random_string\" \"s\" {\n  count  = 2\n  length = 3\n}\n\nresource \"random_string\" \"e\" {\n  for_each = toset([\"a\"])\n  length   = 3\n}\n",
+        )],
+    );
+    for (addr, declared) in [
+        ("random_string.s[5]", false),
+        ("random_string.s", false),
+        ("random_string.e[\"b\"]", false),
+        ("random_string.s[1]", true),
+        ("random_string.e[\"a\"]", true),
+    ] {
+        let out = terrane(&s.0, &["import", "-no-color", addr, "abc"]);
+        if declared {
+            assert_eq!(out.status.code(), Some(0), "{addr}: {}", text(&out));
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{addr}: {}", text(&out));
+            assert!(
+                String::from_utf8_lossy(&out.stderr).starts_with(&format!(
+                    "\nError: Configuration for import target does not exist\n\nThe configuration for the given import {addr} does not"
+                )),
+                "{addr}: {}",
+                text(&out)
+            );
+        }
+    }
+    let list = terrane(&s.0, &["state", "list"]);
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout),
+        "random_string.e[\"a\"]\nrandom_string.s[1]\n"
+    );
+}

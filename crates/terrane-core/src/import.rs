@@ -550,6 +550,18 @@ pub(crate) fn record_planned(
     }
 }
 
+/// The error for an import target the configuration does not declare
+/// (its resource, its module instance or its instance key). The `import`
+/// command words it as Terraform 1.5+ does (1.0.3 wrote the object at the
+/// undeclared address, and the next plan destroyed it).
+pub(crate) fn undeclared_target(addr: &ResourceInstanceAddr, import_command: bool) -> Diagnostic {
+    let target = if import_command { "" } else { " target" };
+    Diagnostic::error(
+        "Configuration for import target does not exist",
+        format!("The configuration for the given import{target} {addr} does not exist. All target instances must have an associated configuration to be imported."),
+    )
+}
+
 /// Errors for import targets the walk never reached: the configuration
 /// has no such instance (a missing resource, or a key its `count` or
 /// `for_each` does not produce). Only meaningful when the walk had no
@@ -563,14 +575,7 @@ pub(crate) fn unvisited_targets(
         if imported.iter().any(|i| i.addr == t.addr) {
             continue;
         }
-        // The `import` command words it as Terraform 1.5+ does (1.0.3
-        // wrote the object at the undeclared address, and the next plan
-        // destroyed it).
-        let target = if opts.import_only { "" } else { " target" };
-        let d = Diagnostic::error(
-            "Configuration for import target does not exist",
-            format!("The configuration for the given import{target} {} does not exist. All target instances must have an associated configuration to be imported.", t.addr),
-        );
+        let d = undeclared_target(&t.addr, opts.import_only);
         diags.push(match &t.range {
             Some(r) => d.with_subject(&r.file, r.span),
             None => d,

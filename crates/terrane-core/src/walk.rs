@@ -1049,6 +1049,17 @@ impl<'e> Walker<'e, '_> {
             }
             // The `import` command: only its target is worked on.
             if import_only {
+                // Only instance keys the configuration declares (as
+                // Terraform 1.5+; 1.0.3 imported any key).
+                let targeted = shared.opts.imports.iter().any(|t| t.addr.resource == addr);
+                let declared: BTreeSet<InstanceKey> = if targeted {
+                    self.expand(&r.count, &r.for_each, scope)
+                        .into_iter()
+                        .map(|(k, _)| k)
+                        .collect()
+                } else {
+                    BTreeSet::new()
+                };
                 for t in shared
                     .opts
                     .imports
@@ -1058,7 +1069,12 @@ impl<'e> Walker<'e, '_> {
                     let mut o = Outcome::new(Value::unknown(ty.clone()));
                     let events = shared.opts.import_events.as_ref();
                     let managed_already = managed.contains(&t.addr.key);
+                    // The provider's own refusal comes first, as in 1.0.3.
                     match crate::import::import_object(pi, t, events, managed_already) {
+                        Ok(_) if !declared.contains(&t.addr.key) => {
+                            o.diags
+                                .push(crate::import::undeclared_target(&t.addr, true));
+                        }
                         Ok(obj) => {
                             o.value = obj.value.clone();
                             o.imported = Some(obj);
