@@ -1,0 +1,132 @@
+//! A moto_server (AWS mocked locally) on a free loopback port for one
+//! test, killed on drop. moto checks no signatures, only the service
+//! named in the Authorization header's scope.
+
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// How the server handles concurrent requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MotoThreading {
+    /// `moto_server` itself: a thread per request.
+    Threaded,
+    /// The same application served one request at a time (HTTP/1.0, a
+    /// connection per request). moto's DynamoDB and S3 do not make a
+    /// conditional write atomic against a concurrent one, so two lock
+    /// attempts at once can both succeed on the threaded server (as they
+    /// cannot on AWS); lock tests need this linearizable store.
+    SingleThreaded,
+}
+
+const SINGLE_THREADED_MOTO: &str = "import sys\nfrom werkzeug.serving import run_simple\nfrom moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app\nrun_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False)\n";
+
+/// A running moto_server; killed (and reaped) on drop.
+pub struct MotoServer {
+    child: Child,
+    port: u16,
+}
+
+/// Whether moto_server can run: `false` (after printing why) outside CI;
+/// panics under `CI=true`, where .ci/run installs it. Probed once per
+/// test process.
+pub fn moto_available() -> bool {
+    static FOUND: OnceLock<bool> = OnceLock::new();
+    let found = *FOUND.get_or_init(|| {
+        Command::new("moto_server")
+            .arg("--help")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    if !found {
+        if crate::in_ci() {
+            panic!("moto_server is not installed (pip install 'moto[server]'); .ci/run needs it");
+        }
+        eprintln!("skipping: moto_server not installed (pip install 'moto[server]')");
+    }
+    found
+}
+
+/// The Python that runs `moto_server` (from its `#!` line).
+fn moto_python() -> String {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("moto_server"))
+        .find(|p| p.is_file())
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|text| {
+            text.lines()
+                .next()
+                .and_then(|l| l.strip_prefix("#!"))
+                .map(|l| l.trim().to_string())
+        })
+        .filter(|l| !l.contains(' '))
+        .unwrap_or_else(|| "python3".to_string())
+}
+
+impl MotoServer {
+    /// Starts a server and waits until it listens, or `None` when
+    /// moto_server is not installed outside CI (see [`moto_available`]).
+    pub fn start(threading: MotoThreading) -> Option<MotoServer> {
+        moto_available().then(|| MotoServer::spawn(threading))
+    }
+
+    /// Starts a server without probing for moto first (the caller did).
+    /// Panics when it cannot start or does not listen within a minute.
+    pub fn spawn(threading: MotoThreading) -> MotoServer {
+        let port = crate::free_port();
+        let mut command = match threading {
+            MotoThreading::Threaded => {
+                let mut c = Command::new("moto_server");
+                c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+                c
+            }
+            MotoThreading::SingleThreaded => {
+                let mut c = Command::new(moto_python());
+                c.args(["-c", SINGLE_THREADED_MOTO, "127.0.0.1", &port.to_string()]);
+                c
+            }
+        };
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start moto_server: {e}"));
+        // Built before waiting so a failed wait still kills the child.
+        let mut server = MotoServer { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("moto_server exited ({status}) before listening on {port}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// The TCP port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT`, for provider `endpoints` and backend
+    /// `endpoint` arguments.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
