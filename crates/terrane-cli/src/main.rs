@@ -35,7 +35,10 @@ fn inventory_symlink_dir() -> Option<String> {
         return None;
     }
     let dir = path.parent().map(|p| p.to_string_lossy().into_owned());
-    Some(dir.filter(|d| !d.is_empty()).unwrap_or_else(|| ".".to_string()))
+    Some(
+        dir.filter(|d| !d.is_empty())
+            .unwrap_or_else(|| ".".to_string()),
+    )
 }
 
 /// glibc gives threads that allocate concurrently their own heap arenas (up

@@ -221,7 +221,12 @@ fn planned_changes(meta: &serde_json::Value) -> Vec<graph_dot::PlannedChange> {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|s| (s[0].as_str().unwrap_or_default().to_string(), key_text(&s[1])))
+            .map(|s| {
+                (
+                    s[0].as_str().unwrap_or_default().to_string(),
+                    key_text(&s[1]),
+                )
+            })
             .collect();
         let data = a["mode"] == "data";
         let resource = format!(

@@ -149,8 +149,9 @@ fn parse(args: &[String], cmd: Command) -> Result<Options, String> {
         },
         lock_timeout: match flags.value("lock-timeout") {
             None => std::time::Duration::ZERO,
-            Some(v) => super::statefile::parse_duration(v)
-                .ok_or_else(|| format!("invalid value {v:?} for flag -lock-timeout: invalid duration"))?,
+            Some(v) => super::statefile::parse_duration(v).ok_or_else(|| {
+                format!("invalid value {v:?} for flag -lock-timeout: invalid duration")
+            })?,
         },
         replace,
         targets,
