@@ -3,33 +3,13 @@
 //! lock. Needs the Terraform peer (`../shared/peer/setup.sh`) and
 //! PostgreSQL; skips without them outside CI.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use terrane_backend_pg::{PgBackend, PgSettings};
 use terrane_state::{read, Backend, LockError, LockInfo, ReadOptions, RemoteClient};
-use terrane_testkit::PgServer;
-
-fn peer_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(
-        std::env::var("TERRANE_PEER_DIR").unwrap_or_else(|_| "/tmp/terrane-peer".into()),
-    );
-    if dir.join("bin/terraform").is_file() && dir.join("terraformrc").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "Terraform peer missing at {} (.ci/run installs it with ../shared/peer/setup.sh)",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "skipping: Terraform peer not installed at {} (run ../shared/peer/setup.sh)",
-        dir.display()
-    );
-    None
-}
+use terrane_testkit::{peer_dir, PgServer};
 
 fn terraform(peer: &Path, dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(peer.join("bin/terraform"));

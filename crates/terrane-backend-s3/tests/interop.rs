@@ -14,28 +14,7 @@ use std::time::{Duration, Instant};
 use common::{backend, config, moto_available, start_moto, Moto};
 use terrane_state::backend::Backend;
 use terrane_state::LockError;
-
-/// The Terraform 1.0.3 peer (`. /tmp/terrane-peer/env.sh`), or `None`
-/// (after saying why) outside CI; a failure under `CI=true`.
-fn peer_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(
-        std::env::var("TERRANE_PEER_DIR").unwrap_or_else(|_| "/tmp/terrane-peer".into()),
-    );
-    if dir.join("bin/terraform").is_file() && dir.join("terraformrc").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "Terraform peer missing at {} (.ci/run installs it with ../shared/peer/setup.sh)",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "skipping: Terraform peer not installed at {} (run ../shared/peer/setup.sh)",
-        dir.display()
-    );
-    None
-}
+use terrane_testkit::peer_dir;
 
 fn terraform(peer: &Path, dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(peer.join("bin/terraform"));

@@ -10,31 +10,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn peer_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(
-        std::env::var("TERRANE_PEER_DIR").unwrap_or_else(|_| "/tmp/terrane-peer".into()),
-    );
-    if dir.join("bin/terraform").is_file()
-        && dir.join("terraformrc").is_file()
-        && dir
-            .join("mirror/registry.terraform.io/hashicorp/null")
-            .is_dir()
-    {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "Terraform peer missing at {} (.ci/run installs it with ../shared/peer/setup.sh)",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "skipping: Terraform peer not installed at {} (run ../shared/peer/setup.sh)",
-        dir.display()
-    );
-    None
-}
-
 struct Env {
     peer: PathBuf,
     scratch: PathBuf,
@@ -42,7 +17,7 @@ struct Env {
 
 impl Env {
     fn new(name: &str) -> Option<Env> {
-        let peer = peer_dir()?;
+        let peer = terrane_testkit::peer_dir_with_mirror()?;
         let scratch =
             std::env::temp_dir().join(format!("terrane-init-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&scratch);

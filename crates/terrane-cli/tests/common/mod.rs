@@ -7,25 +7,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub fn peer_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(
-        std::env::var("TERRANE_PEER_DIR").unwrap_or_else(|_| "/tmp/terrane-peer".into()),
-    );
-    if dir.join("bin/terraform").is_file() && dir.join("terraformrc").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "Terraform peer missing at {} (.ci/run installs it with ../shared/peer/setup.sh)",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "skipping: Terraform peer not installed at {} (run ../shared/peer/setup.sh)",
-        dir.display()
-    );
-    None
-}
+#[allow(unused_imports)] // not every test binary needs the peer
+pub use terrane_testkit::peer_dir;
 
 pub fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).expect("mkdir");

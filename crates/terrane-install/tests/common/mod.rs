@@ -163,27 +163,8 @@ fn serve(mut stream: TcpStream, routes: &Routes, log: &Mutex<Vec<String>>) {
     let _ = stream.write_all(&body);
 }
 
-/// The Terraform 1.0.3 peer (`/tmp/terrane-peer` or `TERRANE_PEER_DIR`):
-/// skips outside CI when missing, fails under `CI=true`.
-pub fn peer_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(
-        std::env::var("TERRANE_PEER_DIR").unwrap_or_else(|_| "/tmp/terrane-peer".into()),
-    );
-    if dir.join("bin/terraform").is_file() && dir.join("terraformrc").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "Terraform peer missing at {} (.ci/run installs it with ../shared/peer/setup.sh)",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "skipping: Terraform peer not installed at {} (run ../shared/peer/setup.sh)",
-        dir.display()
-    );
-    None
-}
+#[allow(unused_imports)] // not every test binary needs the peer
+pub use terrane_testkit::peer_dir;
 
 /// A throw-away GnuPG home with one RSA signing key, for registries that
 /// sign their SHA256SUMS. `None` (after saying why) when gpg is missing.
