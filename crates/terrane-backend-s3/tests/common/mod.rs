@@ -5,95 +5,29 @@
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::TcpStream;
+use std::time::Duration;
 
 use terrane_backend_s3::{S3Backend, Settings};
 use terrane_state::backend::BackendConfig;
+use terrane_testkit::{MotoServer, MotoThreading};
 
-/// A moto_server on a free loopback port, killed on drop.
+#[allow(unused_imports)] // free_port is for some test binaries only
+pub use terrane_testkit::{free_port, moto_available};
+
+/// A single-threaded moto_server (the lock tests need a linearizable
+/// store) with the raw requests the tests make; killed on drop.
 pub struct Moto {
-    child: Child,
+    _server: MotoServer,
     pub port: u16,
 }
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Whether moto_server can run: skips (false) outside CI, panics under
-/// `CI=true`, where .ci/run installs it.
-pub fn moto_available() -> bool {
-    let found = Command::new("moto_server")
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("moto_server is not installed (pip install 'moto[server]'); .ci/run needs it");
-        }
-        eprintln!("skipping: moto_server not installed (pip install 'moto[server]')");
-    }
-    found
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// moto's own `moto_server` serves each request on a thread of its own,
-/// and its DynamoDB and S3 do not make a conditional write atomic against
-/// a concurrent one, so two lock attempts at once can both succeed there
-/// (as they cannot on AWS). The lock tests need a linearizable store, so
-/// moto runs single-threaded: the same application `moto_server` runs,
-/// served one request at a time (HTTP/1.0, a connection per request).
-const SINGLE_THREADED_MOTO: &str = "import sys\nfrom werkzeug.serving import run_simple\nfrom moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app\nrun_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False)\n";
-
-/// The Python that runs `moto_server` (from its `#!` line).
-fn moto_python() -> String {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("moto_server"))
-        .find(|p| p.is_file())
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .and_then(|text| {
-            text.lines()
-                .next()
-                .and_then(|l| l.strip_prefix("#!"))
-                .map(|l| l.trim().to_string())
-        })
-        .filter(|l| !l.contains(' '))
-        .unwrap_or_else(|| "python3".to_string())
-}
-
 pub fn start_moto() -> Moto {
-    let port = free_port();
-    let child = Command::new(moto_python())
-        .args(["-c", SINGLE_THREADED_MOTO, "127.0.0.1", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let moto = Moto { child, port };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
+    let server = MotoServer::spawn(MotoThreading::SingleThreaded);
+    Moto {
+        port: server.port(),
+        _server: server,
     }
-    moto
 }
 
 impl Moto {
