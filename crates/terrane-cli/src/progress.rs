@@ -190,3 +190,67 @@ impl Progress {
         self.shared.1.notify_all();
     }
 }
+
+/// Resources in flight during `apply`/`destroy` on a terminal: the
+/// [`Progress`] line over the apply's operations, started once the
+/// operations begin. It is shown only when both standard output and
+/// standard error are terminals, without `-json`, and unless
+/// `TERRANE_PROGRESS=0`; otherwise nothing extra is written, so the
+/// output stays exactly Terraform's.
+#[derive(Clone, Default)]
+pub struct ApplyProgress {
+    display: Arc<std::sync::OnceLock<Progress>>,
+}
+
+impl ApplyProgress {
+    /// Whether the status line should be shown for this run.
+    pub fn wanted(json: bool) -> bool {
+        !json
+            && std::env::var("TERRANE_PROGRESS").map_or(true, |v| v != "0")
+            && std::env::var("TERM").map_or(true, |t| t != "dumb")
+            && std::io::stdout().is_terminal()
+            && std::io::stderr().is_terminal()
+    }
+
+    /// Starts the display over `total` operations (a replacement counts
+    /// twice: its delete and its create), if `enabled`.
+    pub fn begin(&self, total: usize, enabled: bool) {
+        if enabled {
+            let _ = self.display.set(Progress::new("resources", total, true));
+        }
+    }
+
+    /// An operation on `addr` started.
+    pub fn start(&self, addr: &str) {
+        if let Some(p) = self.display.get() {
+            p.start(addr);
+        }
+    }
+
+    /// The operation on `addr` ended.
+    pub fn finish(&self, addr: &str, ok: bool) {
+        if let Some(p) = self.display.get() {
+            p.finish(addr, "", ok);
+        }
+    }
+
+    /// Writes `text` to standard output, clearing the status line first
+    /// (and drawing it again after) when it is shown.
+    pub fn print(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        match self.display.get() {
+            Some(p) => p.print_block(&mut out, text),
+            None => {
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+            }
+        }
+    }
+
+    /// Clears the status line for good (before the summary).
+    pub fn end(&self) {
+        if let Some(p) = self.display.get() {
+            p.done();
+        }
+    }
+}

@@ -430,15 +430,20 @@ fn with_lock(
     let in_flight: std::sync::Arc<InFlight> = Default::default();
     let flight = in_flight.clone();
     let json_view = ui.json.clone();
+    // The resources-in-flight line on a terminal (terrane only).
+    let status_line = crate::progress::ApplyProgress::default();
+    let status = status_line.clone();
     let events: Mutex<Box<dyn FnMut(ApplyEvent) + Send>> =
         Mutex::new(Box::new(move |e: ApplyEvent| {
             let mut flying = flight.lock().unwrap_or_else(|p| p.into_inner());
             match &e {
                 ApplyEvent::Start { addr, action, id } => {
                     flying.insert(addr.to_string(), (*action, id.clone(), Instant::now(), 1));
+                    status.start(&addr.to_string());
                 }
                 ApplyEvent::Done { addr, .. } | ApplyEvent::Failed { addr, .. } => {
                     flying.remove(&addr.to_string());
+                    status.finish(&addr.to_string(), matches!(e, ApplyEvent::Done { .. }));
                 }
                 ApplyEvent::Refresh { .. } => {}
             }
@@ -446,10 +451,7 @@ fn with_lock(
                 view.event(&e);
                 return;
             }
-            let line = crate::planfmt::apply_event(&e, color);
-            let mut o = std::io::stdout().lock();
-            let _ = o.write_all(line.as_bytes());
-            let _ = o.flush();
+            status.print(&crate::planfmt::apply_event(&e, color));
         }));
     let events_ref: &Mutex<dyn FnMut(ApplyEvent) + Send> = &events;
     let (mut plan, d) = engine.plan(&plan_opts, Some(events_ref));
@@ -544,9 +546,15 @@ fn with_lock(
     let (new_state, d, journal) = std::thread::scope(|s| {
         match &ui.json {
             Some(view) => s.spawn(|| view.progress_ticker(&stop_ticker)),
-            None => s.spawn(|| progress_ticker(&in_flight, &stop_ticker, color)),
+            None => s.spawn(|| progress_ticker(&in_flight, &stop_ticker, color, &status_line)),
         };
+        let (add, change, destroy) = plan.counts();
+        status_line.begin(
+            add + change + destroy,
+            crate::progress::ApplyProgress::wanted(ui.json.is_some()),
+        );
         let r = engine.apply(&plan, &plan_opts, Some(journal), events_ref);
+        status_line.end();
         stop_ticker.store(true, std::sync::atomic::Ordering::SeqCst);
         r
     });
@@ -661,6 +669,7 @@ pub(crate) fn progress_ticker(
     in_flight: &InFlight,
     stop: &std::sync::atomic::AtomicBool,
     color: bool,
+    status_line: &crate::progress::ApplyProgress,
 ) {
     const EVERY: u64 = 10;
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
@@ -668,11 +677,13 @@ pub(crate) fn progress_ticker(
         let mut flying = in_flight.lock().unwrap_or_else(|p| p.into_inner());
         for (addr, (action, id, started, tick)) in flying.iter_mut() {
             if started.elapsed().as_secs() >= *tick * EVERY {
-                let line =
-                    crate::planfmt::progress(addr, *action, id.as_deref(), *tick * EVERY, color);
-                let mut o = std::io::stdout().lock();
-                let _ = o.write_all(line.as_bytes());
-                let _ = o.flush();
+                status_line.print(&crate::planfmt::progress(
+                    addr,
+                    *action,
+                    id.as_deref(),
+                    *tick * EVERY,
+                    color,
+                ));
                 *tick += 1;
             }
         }

@@ -390,15 +390,20 @@ fn apply_locked(
     let in_flight: std::sync::Arc<super::run::InFlight> = Default::default();
     let flight = in_flight.clone();
     let json_view = ui.json.clone();
+    // The resources-in-flight line on a terminal (terrane only).
+    let status_line = crate::progress::ApplyProgress::default();
+    let status = status_line.clone();
     let events: Mutex<Box<dyn FnMut(ApplyEvent) + Send>> =
         Mutex::new(Box::new(move |e: ApplyEvent| {
             let mut flying = flight.lock().unwrap_or_else(|p| p.into_inner());
             match &e {
                 ApplyEvent::Start { addr, action, id } => {
                     flying.insert(addr.to_string(), (*action, id.clone(), Instant::now(), 1));
+                    status.start(&addr.to_string());
                 }
                 ApplyEvent::Done { addr, .. } | ApplyEvent::Failed { addr, .. } => {
                     flying.remove(&addr.to_string());
+                    status.finish(&addr.to_string(), matches!(e, ApplyEvent::Done { .. }));
                 }
                 ApplyEvent::Refresh { .. } => {}
             }
@@ -406,10 +411,7 @@ fn apply_locked(
                 view.event(&e);
                 return;
             }
-            let line = crate::planfmt::apply_event(&e, color);
-            let mut o = std::io::stdout().lock();
-            let _ = o.write_all(line.as_bytes());
-            let _ = o.flush();
+            status.print(&crate::planfmt::apply_event(&e, color));
         }));
     let events_ref: &Mutex<dyn FnMut(ApplyEvent) + Send> = &events;
     if let Err(e) = journal.start(local.state()) {
@@ -426,9 +428,17 @@ fn apply_locked(
     let (new_state, mut diags, journal) = std::thread::scope(|s| {
         match &ui.json {
             Some(view) => s.spawn(|| view.progress_ticker(&stop_ticker)),
-            None => s.spawn(|| super::run::progress_ticker(&in_flight, &stop_ticker, color)),
+            None => s.spawn(|| {
+                super::run::progress_ticker(&in_flight, &stop_ticker, color, &status_line)
+            }),
         };
+        let (add, change, destroy) = pf.plan.counts();
+        status_line.begin(
+            add + change + destroy,
+            crate::progress::ApplyProgress::wanted(ui.json.is_some()),
+        );
         let r = engine.apply(&pf.plan, &plan_opts, Some(journal), events_ref);
+        status_line.end();
         stop_ticker.store(true, std::sync::atomic::Ordering::SeqCst);
         r
     });
