@@ -6,10 +6,11 @@
 
 mod common;
 
+use terrane_testkit::{MotoServer, MotoThreading};
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("terrane-drift-{name}-{}", std::process::id()));
@@ -197,54 +198,6 @@ fn drift_is_sent_to_a_webhook() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A moto_server on a free loopback port, killed on drop.
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_moto() -> Option<Moto> {
-    let found = Command::new("moto_server")
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("moto_server is not installed (pip install 'moto[server]'); .ci/run needs it");
-        }
-        eprintln!("skipping: moto_server not installed (pip install 'moto[server]')");
-        return None;
-    }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some(Moto { child, port })
-}
-
 const S3: &str = r#"
 terraform {
   required_providers {
@@ -290,10 +243,12 @@ fn an_s3_object_changed_through_the_api_is_reported() {
     let Some(peer) = common::peer_dir() else {
         return;
     };
-    let Some(moto) = start_moto() else { return };
+    let Some(moto) = MotoServer::start(MotoThreading::Threaded) else {
+        return;
+    };
     let dir = scratch("s3");
     std::fs::write(dir.join("main.tf"), S3).expect("write");
-    let endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let endpoint = format!("http://127.0.0.1:{}", moto.port());
     std::fs::write(
         dir.join("terraform.tfvars"),
         format!("endpoint = \"{endpoint}\"\n"),

@@ -6,59 +6,12 @@
 
 mod common;
 
+use terrane_testkit::{MotoServer, MotoThreading};
+
 use common::{outcome, peer_dir, run_step};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A moto_server on a free loopback port; `None` (skip) when moto is not
-/// installed outside CI.
-fn start_moto() -> Option<Moto> {
-    let found = Command::new("moto_server")
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("moto_server is not installed (pip install 'moto[server]'); .ci/run needs it");
-        }
-        eprintln!("skipping: moto_server not installed (pip install 'moto[server]')");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let moto = Moto { child, port };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not listen");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some(moto)
-}
 
 /// Creates a bucket with a plain path-style PUT (moto checks no
 /// signatures).
@@ -111,15 +64,17 @@ resource "aws_s3_bucket" "b" {{
 #[test]
 fn ignored_legacy_defaults_plan_no_change_as_terraform() {
     let Some(peer) = peer_dir() else { return };
-    let Some(moto) = start_moto() else { return };
-    create_bucket(moto.port, "terrane-ignored");
+    let Some(moto) = MotoServer::start(MotoThreading::Threaded) else {
+        return;
+    };
+    create_bucket(moto.port(), "terrane-ignored");
     let scratch = std::env::temp_dir().join(format!("terrane-ic-aws-{}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
     let ignoring = config(
-        moto.port,
+        moto.port(),
         "\n  lifecycle {\n    ignore_changes = [acl, force_destroy]\n  }\n",
     );
-    let not_ignoring = config(moto.port, "");
+    let not_ignoring = config(moto.port(), "");
     // Without ignore_changes both plan the defaults as an update; with
     // it, both plan nothing.
     let steps: [(&str, Option<&str>); 4] = [

@@ -18,12 +18,13 @@
 
 mod common;
 
+use terrane_testkit::{MotoServer, MotoThreading};
+
 use common::{differences, outcome, peer_dir, run_step};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 struct Scratch(PathBuf);
 
@@ -521,52 +522,6 @@ fn import_command_errors_match_terraform() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// A moto_server on a free loopback port, killed on drop.
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_moto() -> Option<Moto> {
-    let found = Command::new("moto_server")
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("moto_server is not installed (pip install 'moto[server]'); .ci/run needs it");
-        }
-        eprintln!("skipping: moto_server not installed (pip install 'moto[server]')");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let moto = Moto { child, port };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not listen");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some(moto)
-}
-
 /// Creates a bucket in moto with a plain path-style PUT (moto does not
 /// check signatures).
 fn create_bucket(port: u16, name: &str) {
@@ -598,8 +553,10 @@ fn state_without_lineage(dir: &Path) -> String {
 #[test]
 fn aws_import_into_module_instance_matches_terraform() {
     let Some(peer) = peer_dir() else { return };
-    let Some(moto) = start_moto() else { return };
-    create_bucket(moto.port, "terrane-imported");
+    let Some(moto) = MotoServer::start(MotoThreading::Threaded) else {
+        return;
+    };
+    create_bucket(moto.port(), "terrane-imported");
     let s = scratch("aws");
     let main = format!(
         r#"terraform {{
@@ -634,7 +591,7 @@ module "store" {{
   name     = "terrane-imported"
 }}
 "#,
-        port = moto.port
+        port = moto.port()
     );
     let store = "variable \"name\" {\n  type = string\n}\n\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = var.name\n}\n";
     let steps = [
@@ -774,11 +731,13 @@ resource "aws_s3_bucket" "g" {
 #[test]
 fn aws_generate_config_out_matches_terraform() {
     let Some(peer) = peer_dir() else { return };
-    let Some(moto) = start_moto() else { return };
-    create_bucket(moto.port, "terrane-generated");
+    let Some(moto) = MotoServer::start(MotoThreading::Threaded) else {
+        return;
+    };
+    create_bucket(moto.port(), "terrane-generated");
     let s = scratch("aws-gen");
     let dir = &s.0;
-    let port = moto.port;
+    let port = moto.port();
     let main = format!(
         "terraform {{\n  required_providers {{\n    aws = {{\n      source  = \"hashicorp/aws\"\n      version = \"3.39.0\"\n    }}\n  }}\n}}\n\nprovider \"aws\" {{\n  region                      = \"us-east-1\"\n  access_key                  = \"moto\"\n  secret_key                  = \"moto\"\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n  s3_force_path_style         = true\n\n  endpoints {{\n    ec2 = \"http://127.0.0.1:{port}\"\n    s3  = \"http://127.0.0.1:{port}\"\n    sts = \"http://127.0.0.1:{port}\"\n  }}\n}}\n\nimport {{\n  to = aws_s3_bucket.g\n  id = \"terrane-generated\"\n}}\n"
     );
