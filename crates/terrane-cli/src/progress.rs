@@ -97,12 +97,7 @@ impl Progress {
             return;
         }
         let mut line = self.status(s);
-        let width = std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.parse::<usize>().ok())
-            .unwrap_or(80)
-            .saturating_sub(1)
-            .max(20);
+        let width = terminal_width().saturating_sub(1).max(20);
         if line.chars().count() > width {
             line = line
                 .chars()
@@ -189,6 +184,33 @@ impl Progress {
         s.finished = true;
         self.shared.1.notify_all();
     }
+}
+
+/// The width of the terminal on standard error: `COLUMNS` when set, else
+/// what the terminal reports, else 80. Read on every redraw, so the line
+/// follows a resized window.
+fn terminal_width() -> usize {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+    {
+        return columns;
+    }
+    #[cfg(unix)]
+    {
+        let mut size = libc::winsize {
+            ws_row: 0,
+            ws_col: 0,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCGWINSZ only fills the winsize it is given.
+        let ok = unsafe { libc::ioctl(2, libc::TIOCGWINSZ, &mut size) } == 0;
+        if ok && size.ws_col > 0 {
+            return usize::from(size.ws_col);
+        }
+    }
+    80
 }
 
 /// Resources in flight during `apply`/`destroy` on a terminal: the

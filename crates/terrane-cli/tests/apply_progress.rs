@@ -141,6 +141,41 @@ fn status_line_on_a_terminal_shows_counts_and_is_cleared() {
 }
 
 #[test]
+fn applying_a_saved_plan_on_a_terminal_shows_the_status_line() {
+    require_script!();
+    let dir = workdir("planfile");
+    let plan = Command::new(env!("CARGO_BIN_EXE_terrane"))
+        .args(["plan", "-out=tfplan", "-no-color"])
+        .current_dir(&dir)
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .expect("run terrane plan");
+    assert!(
+        plan.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    let raw = run_on_terminal(&dir, "apply -no-color tfplan", None);
+    assert!(
+        raw.contains("resources 0/3 done, 0 in flight")
+            && raw.contains("resources 3/3 done, 0 in flight"),
+        "no status line:\n{raw:?}"
+    );
+    let lines = visible_lines(&raw);
+    assert!(
+        lines.iter().all(|l| !l.contains(STATUS)),
+        "status text left on a line:\n{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "Apply complete! Resources: 3 added, 0 changed, 0 destroyed."),
+        "{lines:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn opted_out_or_json_on_a_terminal_writes_no_status() {
     require_script!();
     let dir = workdir("optout");

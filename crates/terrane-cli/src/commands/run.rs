@@ -439,11 +439,9 @@ fn with_lock(
             match &e {
                 ApplyEvent::Start { addr, action, id } => {
                     flying.insert(addr.to_string(), (*action, id.clone(), Instant::now(), 1));
-                    status.start(&addr.to_string());
                 }
                 ApplyEvent::Done { addr, .. } | ApplyEvent::Failed { addr, .. } => {
                     flying.remove(&addr.to_string());
-                    status.finish(&addr.to_string(), matches!(e, ApplyEvent::Done { .. }));
                 }
                 ApplyEvent::Refresh { .. } => {}
             }
@@ -451,7 +449,15 @@ fn with_lock(
                 view.event(&e);
                 return;
             }
+            // The line is written first, then the status updated, so the
+            // status line is drawn once per event.
             status.print(&crate::planfmt::apply_event(&e, color));
+            match &e {
+                ApplyEvent::Start { addr, .. } => status.start(&addr.to_string()),
+                ApplyEvent::Done { addr, .. } => status.finish(&addr.to_string(), true),
+                ApplyEvent::Failed { addr, .. } => status.finish(&addr.to_string(), false),
+                ApplyEvent::Refresh { .. } => {}
+            }
         }));
     let events_ref: &Mutex<dyn FnMut(ApplyEvent) + Send> = &events;
     let (mut plan, d) = engine.plan(&plan_opts, Some(events_ref));
