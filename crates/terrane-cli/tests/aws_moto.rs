@@ -12,73 +12,21 @@
 
 mod common;
 
+use terrane_testkit::{moto_available, MotoServer, MotoThreading};
+
 use common::{copy_dir, differences, outcome, peer_dir, run_step, Outcome};
 use std::fs;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 const STEPS: [&str; 4] = ["init", "apply", "plan", "destroy"];
-
-/// A moto_server on a free loopback port, killed on drop.
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn moto_available() -> bool {
-    let found = Command::new("moto_server")
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("moto_server is not installed (pip install 'moto[server]'); .ci/run needs it");
-        }
-        eprintln!("skipping: moto_server not installed (pip install 'moto[server]')");
-    }
-    found
-}
-
-fn start_moto() -> Moto {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Moto { child, port }
-}
 
 /// Runs the whole sequence in `dir` against its own moto; returns each
 /// step's outcome and state summary source directory snapshot.
 fn run_sequence(tool: PathBuf, dir: PathBuf, peer: PathBuf) -> Vec<(Outcome, PathBuf)> {
-    let moto = start_moto();
+    let moto = MotoServer::spawn(MotoThreading::Threaded);
     fs::write(
         dir.join("terraform.tfvars"),
-        format!("endpoint = \"http://127.0.0.1:{}\"\n", moto.port),
+        format!("endpoint = \"http://127.0.0.1:{}\"\n", moto.port()),
     )
     .expect("write tfvars");
     let mut results = Vec::new();

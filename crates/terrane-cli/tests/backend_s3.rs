@@ -15,6 +15,8 @@
 
 mod common;
 
+use terrane_testkit::{moto_available, MotoServer, MotoThreading};
+
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -25,78 +27,21 @@ use common::peer_dir;
 
 const TERRANE: &str = env!("CARGO_BIN_EXE_terrane");
 
+/// A single-threaded moto_server (the lock tests need a linearizable
+/// store) with the bucket `states` and the table `locks`; killed on drop.
 struct Moto {
-    child: Child,
+    _server: MotoServer,
     port: u16,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn moto_available() -> bool {
-    let found = Command::new("moto_server")
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("moto_server is not installed (pip install 'moto[server]'); .ci/run needs it");
-        }
-        eprintln!("skipping: moto_server not installed (pip install 'moto[server]')");
-    }
-    found
-}
-
-/// moto's own `moto_server` serves each request on a thread of its own,
-/// and its DynamoDB and S3 do not make a conditional write atomic against
-/// a concurrent one, so two lock attempts at once can both succeed there
-/// (as they cannot on AWS). The lock tests need a linearizable store, so
-/// moto runs single-threaded: the same application `moto_server` runs,
-/// served one request at a time (HTTP/1.0, a connection per request).
-const SINGLE_THREADED_MOTO: &str = "import sys\nfrom werkzeug.serving import run_simple\nfrom moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app\nrun_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False)\n";
-
-/// The Python that runs `moto_server` (from its `#!` line).
-fn moto_python() -> String {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("moto_server"))
-        .find(|p| p.is_file())
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .and_then(|text| {
-            text.lines()
-                .next()
-                .and_then(|l| l.strip_prefix("#!"))
-                .map(|l| l.trim().to_string())
-        })
-        .filter(|l| !l.contains(' '))
-        .unwrap_or_else(|| "python3".to_string())
 }
 
 impl Moto {
     fn start() -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        let child = Command::new(moto_python())
-            .args(["-c", SINGLE_THREADED_MOTO, "127.0.0.1", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        let moto = Moto { child, port };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let server = MotoServer::spawn(MotoThreading::SingleThreaded);
+        let port = server.port();
+        let moto = Moto {
+            _server: server,
+            port,
+        };
         moto.request("PUT", "/states", "s3", &[], "");
         moto.request(
             "POST",

@@ -13,13 +13,14 @@
 
 mod common;
 
+use terrane_testkit::{moto_available, MotoServer, MotoThreading};
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use terrane_testkit::PgServer;
 
@@ -422,74 +423,21 @@ fn pg_backend_outputs_read_by_terrane_and_terraform() {
 
 // ----- s3 on moto -----
 
+/// A single-threaded moto_server (as backend_s3.rs runs it) with the
+/// bucket `states`; killed on drop.
 struct Moto {
-    child: Child,
+    _server: MotoServer,
     port: u16,
 }
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn moto_available() -> bool {
-    let found = Command::new("moto_server")
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("moto_server is not installed (pip install 'moto[server]'); .ci/run needs it");
-        }
-        eprintln!("skipping: moto_server not installed (pip install 'moto[server]')");
-    }
-    found
-}
-
-/// The Python that runs `moto_server` (from its `#!` line).
-fn moto_python() -> String {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("moto_server"))
-        .find(|p| p.is_file())
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .and_then(|text| {
-            text.lines()
-                .next()
-                .and_then(|l| l.strip_prefix("#!"))
-                .map(|l| l.trim().to_string())
-        })
-        .filter(|l| !l.contains(' '))
-        .unwrap_or_else(|| "python3".to_string())
-}
-
-/// moto's application served one request at a time (as backend_s3.rs
-/// runs it).
-const MOTO: &str = "import sys\nfrom werkzeug.serving import run_simple\nfrom moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app\nrun_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False)\n";
-
 impl Moto {
     fn start() -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        let child = Command::new(moto_python())
-            .args(["-c", MOTO, "127.0.0.1", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        let moto = Moto { child, port };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let server = MotoServer::spawn(MotoThreading::SingleThreaded);
+        let port = server.port();
+        let moto = Moto {
+            _server: server,
+            port,
+        };
         // The bucket.
         let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         let request = format!(
