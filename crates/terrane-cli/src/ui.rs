@@ -47,6 +47,8 @@ impl Ui {
         out: &mut dyn Write,
         diags: impl IntoIterator<Item = &'a Diagnostic>,
     ) {
+        // The errors a user sees also go into a failure's notification.
+        let diags = diags.into_iter().inspect(|d| crate::notify::shown(d));
         if let Some(view) = &self.json {
             for d in diags {
                 view.diagnostic(d);

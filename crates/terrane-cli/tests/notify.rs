@@ -730,7 +730,10 @@ fn an_apply_posts_its_own_comment_with_the_result() {
     assert!(body.starts_with(
         "<!-- terrane-notify stack=. workspace=default command=apply -->\n### terrane apply\n\n**Apply complete! Resources: 2 added, 1 changed, 1 destroyed.**\n"
     ), "{body}");
-    assert!(body.contains("> - `null_resource.server` will be **replaced**"));
+    assert!(
+        body.contains("> **1 resource(s) were destroyed or replaced:**\n>\n> - `null_resource.server` was **replaced**\n"),
+        "{body}"
+    );
     assert_no_secret(&reqs);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,7 +2,10 @@
 //! made before for the same stack, workspace and command (found by a
 //! hidden HTML-comment marker) is updated, else one is created; plans
 //! also set one of the labels `no-changes`, `add-or-update`, `destroy`
-//! and remove the others.
+//! and remove the others. Each plan comment records its stack's label in
+//! a second hidden line, and the pull request gets the most severe label
+//! of all terrane plan comments, so stacks sharing a pull request do not
+//! undo each other's labels.
 
 use serde_json::{json, Value as Json};
 use terrane_hcl::Diagnostic;
@@ -113,6 +116,24 @@ pub fn from_actions_env() -> Option<u64> {
         .ok()
 }
 
+/// The hidden line of a plan comment recording its stack's label.
+pub fn label_line(label: &str) -> String {
+    format!("<!-- terrane-label={label} -->")
+}
+
+/// The label a comment body records, if any.
+fn recorded_label(body: &str) -> Option<&'static str> {
+    LABELS.into_iter().find(|l| body.contains(&label_line(l)))
+}
+
+/// The most severe of `labels`: `destroy`, then `add-or-update`, then
+/// `no-changes` (the order of [`LABELS`]).
+pub fn most_severe<'a>(labels: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    labels
+        .into_iter()
+        .max_by_key(|l| LABELS.iter().position(|x| x == l))
+}
+
 /// The hidden marker that finds terrane's earlier comment.
 pub fn marker(o: &Outcome, ctx: &Context) -> String {
     // `--` would end the HTML comment early.
@@ -135,7 +156,10 @@ pub fn body(
     warnings: &mut Vec<Diagnostic>,
 ) -> String {
     let (name, template) = super::template_for(target, config, message::GITHUB_TEMPLATE, warnings);
-    let mark = marker(o, ctx);
+    let mut mark = marker(o, ctx);
+    if let Some(l) = label(o) {
+        mark = format!("{mark}\n{}", label_line(l));
+    }
     let scrubbed_text = message::scrub(&o.text, &o.secrets);
     let mut template_warnings = Vec::new();
     let render = |text: &str, note: &str| {
@@ -201,7 +225,8 @@ pub fn notify(
         pr.api_url, pr.repository, pr.number
     );
     let mark = marker(o, ctx);
-    let existing = find_comment(agent, &issue, &headers, &mark)?;
+    let found = find_comment(agent, &issue, &headers, &mark)?;
+    let existing = found.id;
     let payload = json!({ "body": text });
     let (method, url) = match existing {
         Some(id) => (
@@ -217,23 +242,35 @@ pub fn notify(
     if !(200..300).contains(&reply.status) {
         return Err(status_error(method, &url, &reply));
     }
-    if let (Some(wanted), true) = (label(o), pr.labels) {
+    if let (Some(own), true) = (label(o), pr.labels) {
+        let wanted = most_severe(found.other_labels.iter().copied().chain([own])).unwrap_or(own);
         set_label(agent, &issue, &headers, wanted)?;
     }
     Ok(warnings)
 }
 
-/// The id of the last comment holding `mark`, through every page.
+/// What the pull request's comments hold.
+struct Found {
+    /// The last comment holding the marker.
+    id: Option<u64>,
+    /// The labels recorded by the plan comments of other stacks (and
+    /// workspaces).
+    other_labels: Vec<&'static str>,
+}
+
+/// The id of the last comment holding `mark`, and the labels recorded
+/// by the other plan comments, through every page.
 fn find_comment(
     agent: &ureq::Agent,
     issue: &str,
     headers: &[(String, String)],
     mark: &str,
-) -> Result<Option<u64>, String> {
+) -> Result<Found, String> {
     const PER_PAGE: usize = 100;
     // A pull request with more than 10,000 comments is not looked through.
     const MAX_PAGES: usize = 100;
     let mut found = None;
+    let mut other_labels = Vec::new();
     for page in 1..=MAX_PAGES {
         let url = format!("{issue}/comments?per_page={PER_PAGE}&page={page}");
         let reply = http(agent, "GET", &url, headers, None)?;
@@ -244,15 +281,23 @@ fn find_comment(
             .map_err(|e| format!("GET {url}: the answer is not JSON: {e}"))?;
         let items = list.as_array().cloned().unwrap_or_default();
         for c in &items {
-            if c["body"].as_str().is_some_and(|b| b.contains(mark)) {
+            let Some(body) = c["body"].as_str() else {
+                continue;
+            };
+            if body.contains(mark) {
                 found = c["id"].as_u64().or(found);
+            } else if body.contains("<!-- terrane-notify ") && body.contains(" command=plan -->") {
+                other_labels.extend(recorded_label(body));
             }
         }
         if items.len() < PER_PAGE {
             break;
         }
     }
-    Ok(found)
+    Ok(Found {
+        id: found,
+        other_labels,
+    })
 }
 
 /// Adds `wanted` and removes the other labels terrane sets.

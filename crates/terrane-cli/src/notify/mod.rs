@@ -25,6 +25,30 @@ use terrane_hcl::{Diagnostic, Diagnostics};
 pub use message::{Context, Counts, Outcome};
 use project::{NotifyConfig, ProjectRoot, TargetSettings};
 
+/// Error diagnostics shown to the user while a notifying command runs
+/// (`None` when nothing will be notified): failure paths that print their
+/// errors without recording them still put them in the notification.
+static SHOWN_ERRORS: Mutex<Option<Vec<Diagnostic>>> = Mutex::new(None);
+
+/// Called by `Ui` for every diagnostic it shows.
+pub fn shown(d: &Diagnostic) {
+    if !d.is_error() {
+        return;
+    }
+    if let Some(list) = SHOWN_ERRORS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_mut()
+    {
+        list.push(d.clone());
+    }
+}
+
+/// A diagnostic as the notification shows it: plain text, no colour.
+fn plain_error(d: &Diagnostic) -> String {
+    terrane_hcl::render::plain(d, 78).trim().to_string()
+}
+
 /// The kinds of target.
 pub const KINDS: &[&str] = &["github", "slack", "webhook"];
 
@@ -109,6 +133,9 @@ impl Recorder {
                 })
                 .collect()
         };
+        if !targets.is_empty() {
+            *SHOWN_ERRORS.lock().unwrap_or_else(|p| p.into_inner()) = Some(Vec::new());
+        }
         Ok(Recorder {
             targets,
             config,
@@ -200,7 +227,7 @@ impl Recorder {
         let errors: Vec<String> = diags
             .iter()
             .filter(|d| d.is_error())
-            .map(|d| terrane_hcl::render::plain(d, 78).trim().to_string())
+            .map(plain_error)
             .collect();
         let mut guard = self.outcome.lock().unwrap_or_else(|p| p.into_inner());
         let o = guard.get_or_insert_with(|| Outcome {
@@ -227,6 +254,32 @@ impl Recorder {
                 success: code != 1,
                 ..Default::default()
             });
+            // A failure path that printed its errors without recording
+            // them: the errors the user saw.
+            if code == 1 && o.errors.is_empty() {
+                let shown = SHOWN_ERRORS
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take()
+                    .unwrap_or_default();
+                let mut errors: Vec<String> = Vec::new();
+                for text in shown.iter().map(plain_error) {
+                    if !errors.contains(&text) {
+                        errors.push(text);
+                    }
+                }
+                if !errors.is_empty() {
+                    o.errors = errors;
+                    o.success = false;
+                    o.summary = failure_summary(&o.command, o.errors.len());
+                }
+            }
+            // Sensitive values never leave in error texts either.
+            o.errors = o
+                .errors
+                .iter()
+                .map(|e| message::scrub(e, &o.secrets))
+                .collect();
             // A failure on a path that recorded no errors still reads as one.
             if code == 1 && (o.success || o.summary.is_empty()) {
                 o.success = false;
@@ -436,7 +489,18 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
-/// One HTTP request; the error is a sentence for the warning.
+/// Attempts of one request: the first and up to this many retries.
+pub const RETRIES: u32 = 3;
+/// The first wait before a retry; it doubles each time.
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// All waits of one request together stay under this (a `Retry-After`
+/// asking for more ends the retries).
+const WAIT_BUDGET: Duration = Duration::from_secs(20);
+
+/// One HTTP request, retried on transient failures: no connection (or a
+/// connection lost), timeouts, 5xx and 429 answers. Waits double from
+/// half a second, or follow the answer's `Retry-After` (seconds), within
+/// [`WAIT_BUDGET`] in all. The error is a sentence for the warning.
 pub fn http(
     agent: &ureq::Agent,
     method: &str,
@@ -444,8 +508,59 @@ pub fn http(
     headers: &[(String, String)],
     body: Option<&Json>,
 ) -> Result<Reply, String> {
-    let m = ureq::http::Method::from_bytes(method.as_bytes())
-        .map_err(|_| format!("invalid HTTP method {method}"))?;
+    let mut waited = Duration::ZERO;
+    let mut backoff = FIRST_BACKOFF;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let (result, retry_after) = http_once(agent, method, url, headers, body);
+        let transient = match &result {
+            Ok(reply) => reply.status == 429 || (500..600).contains(&reply.status),
+            Err(Failure::Transient(_)) => true,
+            Err(Failure::Final(_)) => false,
+        };
+        if !transient || attempt > RETRIES {
+            return match result {
+                Ok(reply) => Ok(reply),
+                Err(Failure::Transient(why)) if attempt > 1 => {
+                    Err(format!("{why} (after {attempt} attempts)"))
+                }
+                Err(Failure::Transient(why) | Failure::Final(why)) => Err(why),
+            };
+        }
+        let wait = retry_after.unwrap_or(backoff);
+        if waited + wait > WAIT_BUDGET {
+            return result.map_err(|(Failure::Transient(why) | Failure::Final(why))| why);
+        }
+        std::thread::sleep(wait);
+        waited += wait;
+        backoff *= 2;
+    }
+}
+
+/// Why one attempt failed: worth another try or not.
+enum Failure {
+    Transient(String),
+    Final(String),
+}
+
+/// One attempt, and the answer's `Retry-After` in seconds if it has one.
+fn http_once(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&Json>,
+) -> (Result<Reply, Failure>, Option<Duration>) {
+    let m = match ureq::http::Method::from_bytes(method.as_bytes()) {
+        Ok(m) => m,
+        Err(_) => {
+            return (
+                Err(Failure::Final(format!("invalid HTTP method {method}"))),
+                None,
+            )
+        }
+    };
     let mut request = ureq::http::Request::builder()
         .method(m)
         .uri(url)
@@ -460,20 +575,51 @@ pub fn http(
         }
         None => Vec::new(),
     };
-    let request = request
-        .body(bytes)
-        .map_err(|e| format!("invalid request to {}: {e}", redact_url(url)))?;
-    let mut response = agent
-        .run(request)
-        .map_err(|e| format!("{method} {}: {e}", redact_url(url)))?;
+    let request = match request.body(bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            let why = format!("invalid request to {}: {e}", redact_url(url));
+            return (Err(Failure::Final(why)), None);
+        }
+    };
+    let mut response = match agent.run(request) {
+        Ok(r) => r,
+        Err(e) => {
+            let why = format!("{method} {}: {e}", redact_url(url));
+            let transient = matches!(
+                e,
+                ureq::Error::ConnectionFailed
+                    | ureq::Error::Io(_)
+                    | ureq::Error::Timeout(_)
+                    | ureq::Error::HostNotFound
+            );
+            let failure = if transient {
+                Failure::Transient(why)
+            } else {
+                Failure::Final(why)
+            };
+            return (Err(failure), None);
+        }
+    };
     let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
     let body = response
         .body_mut()
         .with_config()
         .limit(64 << 20)
         .read_to_vec()
-        .map_err(|e| format!("{method} {}: reading the response: {e}", redact_url(url)))?;
-    Ok(Reply { status, body })
+        .map_err(|e| {
+            Failure::Transient(format!(
+                "{method} {}: reading the response: {e}",
+                redact_url(url)
+            ))
+        });
+    (body.map(|body| Reply { status, body }), retry_after)
 }
 
 /// A webhook URL without its path (Slack's path is the secret).
