@@ -127,10 +127,13 @@ impl JsonView {
         };
         let message = format!("{prefix}: {}", d.summary);
         let mut body = terrane_hcl::render::json(d);
-        // Terraform's order: severity, summary, detail, range, snippet.
+        // Terraform's order: severity, summary, detail, address, range,
+        // snippet.
         if let Json::Object(m) = &mut body {
             let mut ordered = Map::new();
-            for key in ["severity", "summary", "detail", "range", "snippet"] {
+            for key in [
+                "severity", "summary", "detail", "address", "range", "snippet",
+            ] {
                 if let Some(v) = m.remove(key) {
                     ordered.insert(key.into(), v);
                 }

@@ -268,6 +268,7 @@ enum InstanceJob {
     Data {
         addr: ResourceInstanceAddr,
         config: Value,
+        site: Arc<ConfigSite>,
     },
     Orphan {
         addr: ResourceInstanceAddr,
@@ -1150,6 +1151,7 @@ impl<'e> Walker<'e, '_> {
                     ResourceMode::Data => InstanceJob::Data {
                         addr: iaddr,
                         config,
+                        site: Arc::new(ConfigSite::of(r)),
                     },
                 }
             };
@@ -1374,7 +1376,9 @@ impl Shared<'_> {
                 ignore_changes.as_ref(),
                 replace_triggered,
             ),
-            InstanceJob::Data { addr, config } => self.data_instance(&addr, pi, schema, config),
+            InstanceJob::Data { addr, config, site } => {
+                self.data_instance(&addr, pi, schema, config, &site)
+            }
             InstanceJob::Orphan {
                 addr,
                 prior,
@@ -1848,6 +1852,7 @@ impl Shared<'_> {
         pi: &ProviderInstance,
         schema: &Arc<terrane_plugin::Schema>,
         config: Value,
+        site: &ConfigSite,
     ) -> Outcome {
         let ty = schema.block.implied_type();
         let mut out = Outcome::new(Value::unknown(ty.clone()));
@@ -1874,12 +1879,16 @@ impl Shared<'_> {
             config: config_plain,
             provider_meta: None,
         });
+        // Every diagnostic is reported, each pointing into the block with
+        // the instance's address, as Terraform does.
+        let mut failed = false;
         for d in resp.diagnostics.iter() {
-            if d.severity == terrane_plugin::Severity::Error {
-                out.diags
-                    .push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
-                return out;
-            }
+            failed |= d.severity == terrane_plugin::Severity::Error;
+            out.diags
+                .push(site.provider_diagnostic(d, &addr.to_string()));
+        }
+        if failed {
+            return out;
         }
         if let Some(sb) = &self.new_state {
             let inst = value_to_instance(&resp.state, schema, &addr.key, &[], false, &[], false);
@@ -1895,6 +1904,56 @@ impl Shared<'_> {
                 f(e)
             }
         }
+    }
+}
+
+/// Where a resource block's provider diagnostics point: an attribute the
+/// provider names (its expression), else the block's opening brace.
+pub(crate) struct ConfigSite {
+    file: Arc<terrane_hcl::SourceFile>,
+    open_brace: terrane_hcl::Span,
+    /// Top-level arguments: name and expression span.
+    arguments: Vec<(String, terrane_hcl::Span)>,
+}
+
+impl ConfigSite {
+    pub(crate) fn of(r: &Resource) -> ConfigSite {
+        // The body's span starts just after its opening brace.
+        let body = &r.config.body;
+        let brace_end = (body.span.start as usize).max(1);
+        ConfigSite {
+            file: r.config.file.clone(),
+            open_brace: terrane_hcl::Span::new(brace_end - 1, brace_end),
+            arguments: body
+                .attributes()
+                .map(|a| (a.name.name.to_string(), a.expr.span))
+                .collect(),
+        }
+    }
+
+    /// A provider's diagnostic with the instance address and the source
+    /// range it is about.
+    pub(crate) fn provider_diagnostic(
+        &self,
+        d: &terrane_plugin::Diagnostic,
+        addr: &str,
+    ) -> Diagnostic {
+        let base = match d.severity {
+            terrane_plugin::Severity::Error => {
+                Diagnostic::error(d.summary.clone(), d.detail.clone())
+            }
+            terrane_plugin::Severity::Warning => {
+                Diagnostic::warning(d.summary.clone(), d.detail.clone())
+            }
+        };
+        let first_attr = d.attribute.as_ref().and_then(|p| match p.0.first() {
+            Some(terrane_value::PathStep::GetAttr(name)) => Some(name.as_str()),
+            _ => None,
+        });
+        let span = first_attr
+            .and_then(|name| self.arguments.iter().find(|(n, _)| n == name))
+            .map_or(self.open_brace, |(_, span)| *span);
+        base.with_address(addr).with_subject(&self.file, span)
     }
 }
 

@@ -32,6 +32,9 @@ pub struct Diagnostic {
     pub subject: Option<SourceRange>,
     /// A wider range giving context (e.g. the whole expression).
     pub context: Option<SourceRange>,
+    /// The resource instance it is about (`with ADDR,` above the source
+    /// location), as Terraform adds to provider diagnostics.
+    pub address: Option<String>,
 }
 
 impl Diagnostic {
@@ -42,6 +45,7 @@ impl Diagnostic {
             detail: detail.into(),
             subject: None,
             context: None,
+            address: None,
         }
     }
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
@@ -62,6 +66,10 @@ impl Diagnostic {
             file: file.clone(),
             span,
         });
+        self
+    }
+    pub fn with_address(mut self, address: impl Into<String>) -> Diagnostic {
+        self.address = Some(address.into());
         self
     }
     pub fn is_error(&self) -> bool {

@@ -19,6 +19,9 @@ pub fn plain(d: &Diagnostic, width: usize) -> String {
     out.push_str(&format!("{label}: {}\n", d.summary));
     if let Some(subject) = &d.subject {
         out.push('\n');
+        if let Some(addr) = &d.address {
+            out.push_str(&format!("  with {addr},\n"));
+        }
         for line in source_lines(subject, d.context.as_ref()) {
             out.push_str(&line.plain);
             out.push('\n');
@@ -47,6 +50,10 @@ pub fn colored(d: &Diagnostic, width: usize) -> String {
     if let Some(subject) = &d.subject {
         lines.push(String::new());
         let mut first = true;
+        if let Some(addr) = &d.address {
+            lines.push(format!("\x1b[0m  with {addr},"));
+            first = false;
+        }
         for line in source_lines(subject, d.context.as_ref()) {
             if first {
                 lines.push(format!("\x1b[0m{}", line.plain));
@@ -250,6 +257,9 @@ pub fn json(d: &Diagnostic) -> Value {
         "summary": d.summary,
         "detail": d.detail,
     });
+    if let Some(addr) = &d.address {
+        obj["address"] = json!(addr);
+    }
     if let Some(s) = &d.subject {
         let file = &s.file;
         let start = file.pos(s.span.start);
