@@ -6,7 +6,7 @@
 //! Terraform 1.0.3's.
 
 use terrane_hcl::{Diagnostic, Diagnostics};
-use terrane_state::{BackendConfig, BackendType};
+use terrane_state::{BackendConfig, BackendType, StateMgr};
 
 use super::config::{self, BackendStateFile, Recorded};
 use super::{backend_type, configure_recorded, local::LocalBackend, ActiveBackend};
@@ -75,6 +75,7 @@ pub fn init_backend(
                         ActiveBackend::Local(LocalBackend::default()),
                         "local",
                         flags,
+                        false,
                     )?;
                 }
                 write(record, None)?;
@@ -135,15 +136,16 @@ pub fn init_backend(
         }
         _ if flags.reconfigure => {}
         Some(prev) => {
+            println!("Backend configuration changed!\n\nTerraform has detected that the configuration specified for the backend\nhas changed. Terraform will now check for existing state in the backends.\n\n");
             let from = configure_recorded(prev)?;
-            migrate(from, &prev.kind, new_backend, kind.name, flags)?;
+            migrate(from, &prev.kind, new_backend, kind.name, flags, false)?;
         }
-        // First configuration: local state, if any, may move to it.
-        None if kind.name != "local" => {
+        // First configuration: local state, if any, may move to it (also
+        // to a local backend with other paths; the same files stay put).
+        None => {
             let from = ActiveBackend::Local(LocalBackend::default());
-            migrate(from, "local", new_backend, kind.name, flags)?;
+            migrate(from, "local", new_backend, kind.name, flags, true)?;
         }
-        None => {}
     }
     write(record, Some(new_record))?;
     Ok(Outcome::Configured(kind.name.to_string()))
@@ -188,14 +190,68 @@ fn write(previous: Option<BackendStateFile>, backend: Option<Recorded>) -> Resul
     })
 }
 
+/// A state manager, locked for the migration when `-lock` is on; the lock
+/// is released when it is dropped, on every path out of [`migrate`].
+struct LockedState {
+    mgr: Box<dyn StateMgr>,
+    lock_id: Option<String>,
+}
+
+impl LockedState {
+    fn new(
+        mut mgr: Box<dyn StateMgr>,
+        operation: &str,
+        lock: &crate::commands::statefile::LockOptions,
+    ) -> Result<LockedState, Diagnostics> {
+        let lock_id = if lock.lock {
+            Some(
+                mgr.lock_with_timeout(operation, "", lock.timeout)
+                    .map_err(|e| Diagnostics::from(crate::commands::statefile::lock_error(&e)))?,
+            )
+        } else {
+            None
+        };
+        Ok(LockedState { mgr, lock_id })
+    }
+}
+
+impl Drop for LockedState {
+    fn drop(&mut self) {
+        if let Some(id) = self.lock_id.take() {
+            // The migration's outcome is already decided; a failed unlock
+            // leaves a lock `force-unlock` can remove.
+            let _ = self.mgr.unlock(&id);
+        }
+    }
+}
+
+fn has_content(file: &terrane_state::StateFile) -> bool {
+    !file.state.is_empty()
+}
+
+/// Whether `workspace` is the very same file in two local backends (a
+/// `workspace_dir` change leaves `default` where it was): nothing to copy.
+fn same_local_file(from: &ActiveBackend, to: &ActiveBackend, workspace: &str) -> bool {
+    match (from, to) {
+        (ActiveBackend::Local(a), ActiveBackend::Local(b)) => {
+            let (pa, pb) = (a.state_path(workspace), b.state_path(workspace));
+            pa == pb || matches!((pa.canonicalize(), pb.canonicalize()), (Ok(x), Ok(y)) if x == y)
+        }
+        _ => false,
+    }
+}
+
 /// Copies every workspace with state from `from` to `to`, after asking
-/// (unless `-force-copy`).
+/// (unless `-force-copy`), with both sides locked as Terraform does.
+/// `erase_source`: the implicit local state of a first configuration is
+/// emptied afterwards (kept in the backup); a recorded backend's is not.
 fn migrate(
     mut from: ActiveBackend,
     from_name: &str,
     mut to: ActiveBackend,
     to_name: &str,
     flags: &BackendFlags,
+    erase_source: bool,
 ) -> Result<(), Diagnostics> {
     let lock = crate::commands::statefile::LockOptions {
         lock: flags.lock,
@@ -207,79 +263,141 @@ fn migrate(
             format!("Failed to list the workspaces of the previous backend: {e}"),
         )
     })?;
-    // Every workspace that has state, with it.
+    // Every workspace that has state, locked, with its state.
     let mut sources = Vec::new();
     for name in names {
-        let mut mgr = from
+        if same_local_file(&from, &to, &name) {
+            continue;
+        }
+        let mgr = from
             .state_mgr(&name)
             .map_err(|e| err("Error loading state", e.to_string()))?;
-        let file = mgr
+        let mut source = LockedState::new(mgr, "migration source state", &lock)?;
+        let file = source
+            .mgr
             .refresh()
             .map_err(|e| err("Error loading state", e.to_string()))?
             .cloned();
-        if let Some(f) =
-            file.filter(|f| !f.state.resources.is_empty() || !f.state.outputs.is_empty())
-        {
-            sources.push((name, mgr, f));
+        if let Some(f) = file.filter(has_content) {
+            sources.push((name, source, f));
         }
     }
     if sources.is_empty() {
         return Ok(());
     }
-    let question = if sources.len() == 1 && sources[0].0 == "default" {
-        format!("Do you want to copy existing state to the new backend?\n  Pre-existing state was found while migrating the previous {from_name:?} backend to the\n  newly configured {to_name:?} backend. No existing state was found in the newly\n  configured {to_name:?} backend. Do you want to copy this state to the new {to_name:?}\n  backend? Enter \"yes\" to copy and \"no\" to start with an empty state.\n\n  Enter a value: ")
-    } else {
-        format!("Do you want to migrate all workspaces to {to_name:?}?\n  Both the existing {from_name:?} backend and the newly configured {to_name:?} backend\n  support workspaces. When migrating between backends, Terraform will copy\n  all workspaces (with the same names). THIS WILL OVERWRITE any conflicting\n  states in the destination.\n\n  Terraform initialization doesn't currently migrate only select workspaces.\n  If you want to migrate a select number of workspaces, you must manually\n  pull and push those states.\n\n  If you answer \"yes\", Terraform will migrate all states. If you answer\n  \"no\", Terraform will abort.\n\n  Enter a value: ")
+    let failed = |name: &str, e: String| {
+        err(
+            "Error migrating the workspace",
+            format!("Error migrating the workspace {name:?} from the previous {from_name:?} backend\nto the newly configured {to_name:?} backend:\n    {e}"),
+        )
     };
-    if !flags.force_copy {
-        if !flags.input {
-            return Err(err(
-                "error asking for state migration action: input disabled",
-                "",
-            ));
-        }
-        if !crate::commands::force_unlock::ask_yes(&question) {
-            if sources.len() == 1 {
-                // "no": start with an empty state in the new backend.
+    let single = sources.len() == 1 && sources[0].0 == "default";
+    if single {
+        let mgr = to
+            .state_mgr("default")
+            .map_err(|e| failed("default", e.to_string()))?;
+        let mut target = LockedState::new(mgr, "migration destination state", &lock)?;
+        let existing = target
+            .mgr
+            .refresh()
+            .map_err(|e| failed("default", e.to_string()))?
+            .cloned()
+            .filter(has_content);
+        if !flags.force_copy {
+            if !flags.input {
+                return Err(err(
+                    "error asking for state migration action: input disabled",
+                    "",
+                ));
+            }
+            let copy = match &existing {
+                None => crate::commands::force_unlock::ask_yes(&format!("Do you want to copy existing state to the new backend?\n  Pre-existing state was found while migrating the previous {from_name:?} backend to the\n  newly configured {to_name:?} backend. No existing state was found in the newly\n  configured {to_name:?} backend. Do you want to copy this state to the new {to_name:?}\n  backend? Enter \"yes\" to copy and \"no\" to start with an empty state.\n\n  Enter a value: ")),
+                Some(dest) => ask_overwrite(&sources[0].2, from_name, dest, to_name)?,
+            };
+            // "no": the new backend keeps what it has (or starts empty).
+            if !copy {
                 return Ok(());
             }
-            return Err(err("Migration aborted by user.", ""));
+        }
+        target
+            .mgr
+            .write_file(&sources[0].2, true)
+            .map_err(|e| failed("default", e.to_string()))?;
+    } else {
+        if !flags.force_copy {
+            if !flags.input {
+                return Err(err(
+                    "Error asking for state migration action: input is disabled",
+                    "",
+                ));
+            }
+            let question = format!("Do you want to migrate all workspaces to {to_name:?}?\n  Both the existing {from_name:?} backend and the newly configured {to_name:?} backend\n  support workspaces. When migrating between backends, Terraform will copy\n  all workspaces (with the same names). THIS WILL OVERWRITE any conflicting\n  states in the destination.\n  \n  Terraform initialization doesn't currently migrate only select workspaces.\n  If you want to migrate a select number of workspaces, you must manually\n  pull and push those states.\n  \n  If you answer \"yes\", Terraform will migrate all states. If you answer\n  \"no\", Terraform will abort.\n\n  Enter a value: ");
+            if !crate::commands::force_unlock::ask_yes(&question) {
+                return Err(err("Migration aborted by user.", ""));
+            }
+        }
+        // One answer covers every workspace: conflicting states are
+        // overwritten without a second question, as the prompt says.
+        for (name, _source, file) in &sources {
+            let mgr = to
+                .state_mgr(name)
+                .map_err(|e| failed(name, e.to_string()))?;
+            let mut target = LockedState::new(mgr, "migration destination state", &lock)?;
+            target
+                .mgr
+                .refresh()
+                .map(|_| ())
+                .and_then(|_| target.mgr.write_file(file, true).map(|_| ()))
+                .map_err(|e| failed(name, e.to_string()))?;
         }
     }
-    for (name, _source, file) in sources {
-        let failed = |e: String| {
-            err(
-                "Error migrating the workspace",
-                format!("Error migrating the workspace {name:?} from the previous {from_name:?} backend\nto the newly configured {to_name:?} backend:\n    {e}"),
-            )
-        };
-        let mut target = to.state_mgr(&name).map_err(|e| failed(e.to_string()))?;
-        let lock_id = if lock.lock {
-            Some(
-                target
-                    .lock_with_timeout("migration destination state", "", lock.timeout)
-                    .map_err(|e| Diagnostics::from(crate::commands::statefile::lock_error(&e)))?,
-            )
-        } else {
-            None
-        };
-        let copied = target
-            .refresh()
-            .map(|_| ())
-            .and_then(|_| target.write_file(&file, true).map(|_| ()))
-            .map_err(|e| failed(e.to_string()));
-        if let Some(id) = lock_id {
-            let _ = target.unlock(&id);
-        }
-        copied?;
-        // As Terraform: the local state it migrated from is emptied, its
-        // content kept in the backup.
+    if erase_source {
         if let ActiveBackend::Local(l) = &from {
-            let path = l.state_path(&name);
-            empty_local_state(&path).map_err(failed)?;
+            for (name, source, _) in sources {
+                // Unlocked first: releasing a local lock removes an empty
+                // state file, and Terraform leaves the emptied file in place.
+                drop(source);
+                // As Terraform: the local state it migrated from is
+                // emptied, its content kept in the backup.
+                empty_local_state(&l.state_path(&name)).map_err(|e| failed(&name, e))?;
+            }
         }
     }
     Ok(())
+}
+
+/// Terraform's second question, when the new backend already has a
+/// non-empty state: both states are shown in temporary files, removed
+/// once answered. `Ok(true)`: overwrite the new backend's state.
+fn ask_overwrite(
+    previous: &terrane_state::StateFile,
+    from_name: &str,
+    existing: &terrane_state::StateFile,
+    to_name: &str,
+) -> Result<bool, Diagnostics> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!("terraform{}{stamp}", std::process::id()));
+    let previous_path = dir.join(format!("1-{from_name}.tfstate"));
+    let existing_path = dir.join(format!("2-{to_name}.tfstate"));
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(&previous_path, terrane_state::serialize(previous)))
+        .and_then(|_| std::fs::write(&existing_path, terrane_state::serialize(existing)));
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(err(
+            "Error saving temporary state files",
+            format!(
+                "The states to compare could not be saved in {}: {e}",
+                dir.display()
+            ),
+        ));
+    }
+    let answer = crate::commands::force_unlock::ask_yes(&format!("Do you want to copy existing state to the new backend?\n  Pre-existing state was found while migrating the previous {from_name:?} backend to the\n  newly configured {to_name:?} backend. An existing non-empty state already exists in\n  the new backend. The two states have been saved to temporary files that will be\n  removed after responding to this query.\n  \n  Previous (type {from_name:?}): {}\n  New      (type {to_name:?}): {}\n  \n  Do you want to overwrite the state in the new backend with the previous state?\n  Enter \"yes\" to copy and \"no\" to start with the existing state in the newly\n  configured {to_name:?} backend.\n\n  Enter a value: ", previous_path.display(), existing_path.display()));
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(answer)
 }
 
 /// Keeps `path`'s content as `<path>.backup` and leaves it empty.
