@@ -6,7 +6,7 @@
 
 mod common;
 
-use terrane_testkit::{MotoServer, MotoThreading};
+use terrane_testkit::{aws_provider_config, MotoServer, MotoThreading};
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -198,32 +198,14 @@ fn drift_is_sent_to_a_webhook() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-const S3: &str = r#"
-terraform {
-  required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = "3.39.0"
-    }
-  }
+/// Two S3 resources on hashicorp/aws, its endpoint a variable.
+fn s3_config() -> String {
+    aws_provider_config("var.endpoint", &["s3", "sts"]) + S3_RESOURCES
 }
 
+const S3_RESOURCES: &str = r#"
 variable "endpoint" {
   type = string
-}
-
-provider "aws" {
-  region                      = "us-east-1"
-  access_key                  = "moto"
-  secret_key                  = "moto"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  s3_force_path_style         = true
-  endpoints {
-    s3  = var.endpoint
-    sts = var.endpoint
-  }
 }
 
 resource "aws_s3_bucket" "config" {
@@ -247,7 +229,7 @@ fn an_s3_object_changed_through_the_api_is_reported() {
         return;
     };
     let dir = scratch("s3");
-    std::fs::write(dir.join("main.tf"), S3).expect("write");
+    std::fs::write(dir.join("main.tf"), s3_config()).expect("write");
     let endpoint = format!("http://127.0.0.1:{}", moto.port());
     std::fs::write(
         dir.join("terraform.tfvars"),

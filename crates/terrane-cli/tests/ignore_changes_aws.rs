@@ -6,7 +6,7 @@
 
 mod common;
 
-use terrane_testkit::{MotoServer, MotoThreading};
+use terrane_testkit::{aws_provider_config, MotoServer, MotoThreading};
 
 use common::{outcome, peer_dir, run_step};
 use std::fs;
@@ -27,37 +27,22 @@ fn create_bucket(port: u16, name: &str) {
     assert!(reply.starts_with("HTTP/1.1 200"), "moto said: {reply}");
 }
 
+/// hashicorp/aws configured for the moto on `port`.
+fn moto_provider(port: u16) -> String {
+    aws_provider_config(
+        &format!("\"http://127.0.0.1:{port}\""),
+        &["ec2", "s3", "sts"],
+    )
+}
+
 fn config(port: u16, ignore: &str) -> String {
     format!(
-        r#"terraform {{
-  required_providers {{
-    aws = {{
-      source  = "hashicorp/aws"
-      version = "3.39.0"
-    }}
-  }}
-}}
-
-provider "aws" {{
-  region                      = "us-east-1"
-  access_key                  = "moto"
-  secret_key                  = "moto"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  s3_force_path_style         = true
-
-  endpoints {{
-    ec2 = "http://127.0.0.1:{port}"
-    s3  = "http://127.0.0.1:{port}"
-    sts = "http://127.0.0.1:{port}"
-  }}
-}}
-
+        r#"{provider}
 resource "aws_s3_bucket" "b" {{
   bucket = "terrane-ignored"
 {ignore}}}
-"#
+"#,
+        provider = moto_provider(port)
     )
 }
 

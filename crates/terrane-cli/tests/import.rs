@@ -18,7 +18,7 @@
 
 mod common;
 
-use terrane_testkit::{MotoServer, MotoThreading};
+use terrane_testkit::{aws_provider_config, MotoServer, MotoThreading};
 
 use common::{differences, outcome, peer_dir, run_step};
 use std::fs;
@@ -559,39 +559,17 @@ fn aws_import_into_module_instance_matches_terraform() {
     create_bucket(moto.port(), "terrane-imported");
     let s = scratch("aws");
     let main = format!(
-        r#"terraform {{
-  required_providers {{
-    aws = {{
-      source  = "hashicorp/aws"
-      version = "3.39.0"
-    }}
-  }}
-}}
-
-provider "aws" {{
-  region                      = "us-east-1"
-  access_key                  = "moto"
-  secret_key                  = "moto"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  s3_force_path_style         = true
-
-  # Configuring the provider asks EC2 for the account's platforms.
-  endpoints {{
-    ec2 = "http://127.0.0.1:{port}"
-    s3  = "http://127.0.0.1:{port}"
-    sts = "http://127.0.0.1:{port}"
-  }}
-}}
-
+        r#"{provider}
 module "store" {{
   source   = "./store"
   for_each = toset(["a"])
   name     = "terrane-imported"
 }}
 "#,
-        port = moto.port()
+        provider = aws_provider_config(
+            &format!("\"http://127.0.0.1:{}\"", moto.port()),
+            &["ec2", "s3", "sts"]
+        )
     );
     let store = "variable \"name\" {\n  type = string\n}\n\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = var.name\n}\n";
     let steps = [

@@ -130,3 +130,59 @@ impl Drop for MotoServer {
         let _ = self.child.wait();
     }
 }
+
+/// Configuration text requiring hashicorp/aws 3.39.0 and configuring it
+/// for moto: fixed test credentials, no account or metadata look-ups,
+/// path-style S3, and `services` (e.g. `["ec2", "s3", "sts"]`) sent to
+/// `endpoint_expr`, an HCL expression (`"\"http://127.0.0.1:PORT\""` or
+/// `"var.endpoint"`). Configuring the provider asks EC2 for the account's
+/// platforms, so tests that configure it without `skip_get_ec2_platforms`
+/// list `ec2` too.
+pub fn aws_provider_config(endpoint_expr: &str, services: &[&str]) -> String {
+    let width = services.iter().map(|s| s.len()).max().unwrap_or(0);
+    let endpoints: String = services
+        .iter()
+        .map(|service| format!("    {service:<width$} = {endpoint_expr}\n"))
+        .collect();
+    format!(
+        r#"terraform {{
+  required_providers {{
+    aws = {{
+      source  = "hashicorp/aws"
+      version = "3.39.0"
+    }}
+  }}
+}}
+
+provider "aws" {{
+  region                      = "us-east-1"
+  access_key                  = "moto"
+  secret_key                  = "moto"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  s3_force_path_style         = true
+
+  endpoints {{
+{endpoints}  }}
+}}
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::aws_provider_config;
+
+    #[test]
+    fn aws_provider_config_aligns_the_endpoints() {
+        let text = aws_provider_config("var.endpoint", &["ec2", "s3", "sts"]);
+        assert!(
+            text.ends_with(
+                "  endpoints {\n    ec2 = var.endpoint\n    s3  = var.endpoint\n    sts = var.endpoint\n  }\n}\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("      version = \"3.39.0\"\n"), "{text}");
+    }
+}
