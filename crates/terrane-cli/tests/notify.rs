@@ -31,6 +31,9 @@ struct GitHub {
     comments: Vec<(u64, String)>,
     labels: Vec<String>,
     next_id: u64,
+    /// Answers of `/webhook` before it succeeds (429s carry
+    /// `Retry-After: 0`).
+    webhook_failures: Vec<u16>,
 }
 
 /// The GitHub REST API subset terrane uses (under `/api/v3`, as GitHub
@@ -51,6 +54,7 @@ impl Server {
             comments,
             labels: labels.iter().map(|s| s.to_string()).collect(),
             next_id: 1000,
+            webhook_failures: Vec::new(),
         }));
         let (reqs, gh) = (requests.clone(), github.clone());
         std::thread::spawn(move || {
@@ -109,9 +113,14 @@ fn serve(stream: std::net::TcpStream, reqs: &Mutex<Vec<Request>>, gh: &Mutex<Git
     });
     let (status, reply) = route(&method, &path, &body, gh);
     let mut stream = stream;
+    let retry_after = if status == 429 {
+        "Retry-After: 0\r\n"
+    } else {
+        ""
+    };
     let _ = write!(
         stream,
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{retry_after}Content-Length: {}\r\nConnection: close\r\n\r\n{reply}",
         reply.len()
     );
     let _ = stream.flush();
@@ -170,6 +179,10 @@ fn route(method: &str, path: &str, body: &str, gh: &Mutex<GitHub>) -> (u16, Stri
             }
         }
         return (200, "[]".into());
+    }
+    if method == "POST" && path == "/webhook" && !gh.webhook_failures.is_empty() {
+        let status = gh.webhook_failures.remove(0);
+        return (status, "{\"message\":\"try again\"}".into());
     }
     if method == "POST" && (path == "/slack" || path == "/webhook") {
         return (200, "ok".into());
@@ -833,5 +846,223 @@ fn applying_a_saved_plan_notifies_and_applies_that_plan() {
     );
     assert_eq!(hook["resource_changes"].as_array().map(Vec::len), Some(4));
     assert_no_secret(&reqs);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `plan -notify=github` in `dir` and returns the comment body it
+/// posted (the requests must be: list comments, create one).
+fn failed_plan_comment(dir: &Path, server: &Server, extra: &[&str]) -> (Output, String) {
+    let mut args = vec!["plan", "-no-color", "-input=false", "-notify=github"];
+    args.extend_from_slice(extra);
+    let out = terrane(dir, server, &args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reqs = server.requests();
+    assert_eq!(
+        calls(&reqs),
+        [
+            "GET /api/v3/repos/acme/infra/issues/7/comments?per_page=100&page=1",
+            "POST /api/v3/repos/acme/infra/issues/7/comments",
+        ]
+    );
+    assert_no_secret(&reqs);
+    let body: serde_json::Value = serde_json::from_str(&reqs[1].body).expect("json");
+    (out, body["body"].as_str().unwrap_or_default().to_string())
+}
+
+#[test]
+fn a_configuration_error_is_in_the_comment() {
+    let server = Server::start(Vec::new(), &[]);
+    let dir = scratch("config-error");
+    std::fs::write(
+        dir.join("main.tf"),
+        "resource \"null_resource\" \"x\" {\n  triggers = \n}\n",
+    )
+    .expect("write");
+    let (_, body) = failed_plan_comment(&dir, &server, &[]);
+    expect_file("config_failed_comment.md", &body);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_provider_that_is_not_installed_is_in_the_comment() {
+    let server = Server::start(Vec::new(), &[]);
+    let dir = scratch("provider-error");
+    std::fs::write(dir.join("main.tf"), "terraform {\n  required_providers {\n    nope = { source = \"example.com/acme/nope\" }\n  }\n}\nresource \"nope_thing\" \"x\" {}\n").expect("write");
+    let (out, body) = failed_plan_comment(&dir, &server, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // What the user saw is what the comment says.
+    let first = stderr
+        .lines()
+        .find(|l| l.starts_with("Error: "))
+        .unwrap_or("no error line");
+    assert!(body.contains(first), "{first:?} not in {body}");
+    expect_file("provider_failed_comment.md", &body);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_state_lock_error_is_in_the_comment() {
+    let server = Server::start(Vec::new(), &[]);
+    let dir = scratch("lock-error");
+    std::fs::write(dir.join("main.tf"), "resource \"null_resource\" \"x\" {}\n").expect("write");
+    let out = terrane(
+        &dir,
+        &server,
+        &[
+            "apply",
+            "-auto-approve",
+            "-no-color",
+            "-input=false",
+            "-notify=none",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // This process holds a POSIX write lock on the state file, as another
+    // terrane would.
+    let state = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.join("terraform.tfstate"))
+        .expect("open state");
+    let lock = libc::flock {
+        l_type: libc::F_WRLCK as _,
+        l_whence: libc::SEEK_SET as _,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
+    };
+    let taken = unsafe {
+        libc::fcntl(
+            std::os::fd::AsRawFd::as_raw_fd(&state),
+            libc::F_SETLK,
+            &lock,
+        )
+    };
+    assert_eq!(taken, 0, "cannot lock the state file");
+    let (_, body) = failed_plan_comment(&dir, &server, &[]);
+    assert!(
+        body.starts_with("<!-- terrane-notify stack=. workspace=default command=plan -->\n### terrane plan\n\n**Plan failed with 1 error.**\n\n#### Errors\n\n```\nError: Error acquiring the state lock\n"),
+        "{body}"
+    );
+    drop(state);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn labels_follow_the_most_severe_plan_of_all_stacks() {
+    // Another stack's plan destroys something; this stack only adds.
+    let other = "<!-- terrane-notify stack=net workspace=default command=plan -->\n<!-- terrane-label=destroy -->\nthe other plan";
+    let server = Server::start(vec![(50, other.into())], &["no-changes", "bug"]);
+    let dir = scratch("labels");
+    std::fs::write(dir.join("main.tf"), "resource \"null_resource\" \"x\" {}\n").expect("write");
+    let out = terrane(
+        &dir,
+        &server,
+        &["plan", "-no-color", "-input=false", "-notify=github"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reqs = server.requests();
+    assert_eq!(
+        calls(&reqs),
+        [
+            "GET /api/v3/repos/acme/infra/issues/7/comments?per_page=100&page=1",
+            "POST /api/v3/repos/acme/infra/issues/7/comments",
+            "GET /api/v3/repos/acme/infra/issues/7/labels?per_page=100",
+            "DELETE /api/v3/repos/acme/infra/issues/7/labels/no-changes",
+            "POST /api/v3/repos/acme/infra/issues/7/labels",
+        ]
+    );
+    assert_eq!(reqs[4].body, r#"{"labels":["destroy"]}"#);
+    let body: serde_json::Value = serde_json::from_str(&reqs[1].body).expect("json");
+    assert!(body["body"].as_str().unwrap_or_default().starts_with(
+        "<!-- terrane-notify stack=. workspace=default command=plan -->\n<!-- terrane-label=add-or-update -->\n### terrane plan\n"
+    ), "{body}");
+    assert_eq!(server.github.lock().unwrap().labels, ["bug", "destroy"]);
+
+    // The other stack's plan now changes nothing: this stack's label wins.
+    server.github.lock().unwrap().comments[0].1 =
+        "<!-- terrane-notify stack=net workspace=default command=plan -->\n<!-- terrane-label=no-changes -->\n".into();
+    server.requests.lock().unwrap().clear();
+    let out = terrane(
+        &dir,
+        &server,
+        &["plan", "-no-color", "-input=false", "-notify=github"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        calls(&server.requests()),
+        [
+            "GET /api/v3/repos/acme/infra/issues/7/comments?per_page=100&page=1",
+            "PATCH /api/v3/repos/acme/infra/issues/comments/1001",
+            "GET /api/v3/repos/acme/infra/issues/7/labels?per_page=100",
+            "DELETE /api/v3/repos/acme/infra/issues/7/labels/destroy",
+            "POST /api/v3/repos/acme/infra/issues/7/labels",
+        ]
+    );
+    assert_eq!(
+        server.github.lock().unwrap().labels,
+        ["bug", "add-or-update"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_webhook_failing_twice_is_retried_and_then_succeeds() {
+    let server = Server::start(Vec::new(), &[]);
+    server.github.lock().unwrap().webhook_failures = vec![503, 429];
+    let dir = scratch("retry");
+    std::fs::write(dir.join("main.tf"), "resource \"null_resource\" \"x\" {}\n").expect("write");
+    let hook = format!("-notify=webhook={}", server.url("/webhook"));
+    let out = terrane(&dir, &server, &["plan", "-no-color", "-input=false", &hook]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("Notification to webhook failed"),
+        "{stderr}"
+    );
+    let reqs = server.requests();
+    assert_eq!(
+        calls(&reqs),
+        ["POST /webhook", "POST /webhook", "POST /webhook"]
+    );
+    // Every attempt sends the same body.
+    assert_eq!(reqs[0].body, reqs[2].body);
+    assert_eq!(reqs[1].body, reqs[2].body);
+
+    // Always refused: the first attempt and three retries, then a warning.
+    server.github.lock().unwrap().webhook_failures = vec![429; 10];
+    server.requests.lock().unwrap().clear();
+    let out = terrane(&dir, &server, &["plan", "-no-color", "-input=false", &hook]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(server.requests().len(), 4);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let words = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("Warning: Notification to webhook failed"),
+        "{words}"
+    );
+    assert!(
+        words.contains("answered 429: {\"message\":\"try again\"}"),
+        "{words}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
