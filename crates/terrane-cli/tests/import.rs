@@ -715,9 +715,12 @@ fn aws_generate_config_out_matches_terraform() {
     create_bucket(moto.port(), "terrane-generated");
     let s = scratch("aws-gen");
     let dir = &s.0;
-    let port = moto.port();
+    let provider = aws_provider_config(
+        &format!("\"http://127.0.0.1:{}\"", moto.port()),
+        &["ec2", "s3", "sts"],
+    );
     let main = format!(
-        "terraform {{\n  required_providers {{\n    aws = {{\n      source  = \"hashicorp/aws\"\n      version = \"3.39.0\"\n    }}\n  }}\n}}\n\nprovider \"aws\" {{\n  region                      = \"us-east-1\"\n  access_key                  = \"moto\"\n  secret_key                  = \"moto\"\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n  s3_force_path_style         = true\n\n  endpoints {{\n    ec2 = \"http://127.0.0.1:{port}\"\n    s3  = \"http://127.0.0.1:{port}\"\n    sts = \"http://127.0.0.1:{port}\"\n  }}\n}}\n\nimport {{\n  to = aws_s3_bucket.g\n  id = \"terrane-generated\"\n}}\n"
+        "{provider}\nimport {{\n  to = aws_s3_bucket.g\n  id = \"terrane-generated\"\n}}\n"
     );
     write(dir, &[("main.tf", &main)]);
     let terrane_bin = PathBuf::from(env!("CARGO_BIN_EXE_terrane"));
