@@ -160,11 +160,11 @@ fn load_state(scope: &mut Scope, file: &terrane_state::StateFile) {
         };
         Some(s.block.implied_type())
     };
+    // The state's objects replace the unknown placeholders the scope
+    // gives every declared resource and data source: Terraform's console
+    // shows what the last apply recorded (a data source such as
+    // terraform_remote_state is not read again).
     let (managed, data) = terrane_core::state::root_resource_values(&file.state, &type_of);
-    for (k, v) in managed {
-        scope.resources.entry(k).or_insert(v);
-    }
-    for (k, v) in data {
-        scope.data.entry(k).or_insert(v);
-    }
+    scope.resources.extend(managed);
+    scope.data.extend(data);
 }
