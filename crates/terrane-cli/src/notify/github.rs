@@ -345,3 +345,27 @@ fn set_label(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_severe_label_wins_and_bodies_record_theirs() {
+        assert_eq!(
+            most_severe(["no-changes", "destroy", "add-or-update"]),
+            Some("destroy")
+        );
+        assert_eq!(
+            most_severe(["no-changes", "add-or-update"]),
+            Some("add-or-update")
+        );
+        assert_eq!(most_severe([]), None);
+        let body = format!(
+            "<!-- terrane-notify stack=a workspace=default command=plan -->\n{}\n",
+            label_line("no-changes")
+        );
+        assert_eq!(recorded_label(&body), Some("no-changes"));
+        assert_eq!(recorded_label("no label here"), None);
+    }
+}

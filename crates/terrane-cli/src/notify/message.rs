@@ -284,6 +284,49 @@ mod tests {
     }
 
     #[test]
+    fn after_an_apply_the_caution_block_is_in_the_past_tense() {
+        let ctx = Context {
+            stack: ".".into(),
+            workspace: "default".into(),
+            run_url: String::new(),
+        };
+        let caution = |o: &Outcome| {
+            let body = render(
+                "github.tftpl",
+                GITHUB_TEMPLATE,
+                template_vars(o, &ctx, "github", "", "", &|s| s.to_string()),
+            )
+            .unwrap();
+            let start = body.find("> [!CAUTION]").unwrap_or(0);
+            body[start..].trim_end().to_string()
+        };
+        let mut o = outcome();
+        o.command = "apply".into();
+        o.destroyed = vec!["null_resource.a".into()];
+        assert_eq!(
+            caution(&o),
+            "> [!CAUTION]\n> **2 resource(s) were destroyed or replaced:**\n>\n> - `null_resource.a` was **destroyed**\n> - `null_resource.b` was **replaced**"
+        );
+        o.success = false;
+        assert_eq!(
+            caution(&o),
+            "> [!CAUTION]\n> **2 resource(s) were planned to be destroyed or replaced; the apply failed, so some may not have been:**\n>\n> - `null_resource.a` planned to be **destroyed**\n> - `null_resource.b` planned to be **replaced**"
+        );
+        let slack = render(
+            "slack.tftpl",
+            SLACK_TEMPLATE,
+            template_vars(&outcome(), &ctx, "slack", "", "", &|s| s.to_string()),
+        )
+        .unwrap();
+        assert!(
+            slack.contains(
+                "will be destroyed or replaced:*\n• `null_resource.b` will be *replaced*"
+            ),
+            "{slack}"
+        );
+    }
+
+    #[test]
     fn template_errors_name_the_place() {
         let e = render("t.tftpl", "${nope}", Vec::new()).unwrap_err();
         assert!(e.starts_with("t.tftpl:1,3: "), "{e}");
