@@ -1066,3 +1066,28 @@ fn a_webhook_failing_twice_is_retried_and_then_succeeds() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_saved_plan_that_cannot_be_read_is_in_the_webhook_summary() {
+    let server = Server::start(Vec::new(), &[]);
+    let dir = scratch("bad-plan-file");
+    std::fs::write(dir.join("main.tf"), "resource \"null_resource\" \"x\" {}\n").expect("write");
+    std::fs::write(dir.join("bad.tfplan"), "not a plan").expect("write");
+    let hook = format!("-notify=webhook={}", server.url("/webhook"));
+    let out = terrane(
+        &dir,
+        &server,
+        &["apply", "-no-color", "-input=false", &hook, "bad.tfplan"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let reqs = server.requests();
+    assert_eq!(calls(&reqs), ["POST /webhook"]);
+    let hook: serde_json::Value = serde_json::from_str(&reqs[0].body).expect("json");
+    assert_eq!(hook["summary"]["summary"], "Apply failed with 1 error.");
+    assert_eq!(hook["summary"]["success"], false);
+    assert_eq!(
+        hook["summary"]["errors"],
+        serde_json::json!(["Error: Failed to load \"bad.tfplan\" as a plan file\n\nError: zip: not a valid zip file"])
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
