@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::{backend, config, moto_available, start_moto, Moto};
 use terrane_state::backend::Backend;
 use terrane_state::LockError;
-use terrane_testkit::peer_dir;
+use terrane_testkit::{peer_dir, s3_backend_arguments};
 
 fn terraform(peer: &Path, dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(peer.join("bin/terraform"));
@@ -47,25 +47,18 @@ fn workdir(name: &str, moto: &Moto, bucket: &str) -> PathBuf {
         std::env::temp_dir().join(format!("terrane-s3-interop-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let endpoint = moto.endpoint();
+    let arguments = s3_backend_arguments(
+        bucket,
+        "path/to/terraform.tfstate",
+        &moto.endpoint(),
+        Some("locks"),
+    );
     std::fs::write(
         dir.join("main.tf"),
         format!(
             r#"terraform {{
   backend "s3" {{
-    bucket                      = "{bucket}"
-    key                         = "path/to/terraform.tfstate"
-    region                      = "us-east-1"
-    endpoint                    = "{endpoint}"
-    dynamodb_endpoint           = "{endpoint}"
-    dynamodb_table              = "locks"
-    force_path_style            = true
-    access_key                  = "AKIATEST"
-    secret_key                  = "secret"
-    skip_credentials_validation = true
-    skip_region_validation      = true
-    skip_metadata_api_check     = true
-  }}
+{arguments}  }}
 }}
 
 resource "null_resource" "n" {{

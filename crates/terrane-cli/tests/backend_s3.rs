@@ -15,7 +15,7 @@
 
 mod common;
 
-use terrane_testkit::{moto_available, MotoServer, MotoThreading};
+use terrane_testkit::{moto_available, s3_backend_arguments, MotoServer, MotoThreading};
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
@@ -133,23 +133,18 @@ fn workdir(name: &str, moto: &Moto, extra: &str, count: usize) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("terrane-cli-s3-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let arguments = s3_backend_arguments(
+        "states",
+        &format!("{name}.tfstate"),
+        &format!("http://127.0.0.1:{}", moto.port),
+        None,
+    );
     std::fs::write(
         dir.join("main.tf"),
         format!(
             r#"terraform {{
   backend "s3" {{
-    bucket                      = "states"
-    key                         = "{name}.tfstate"
-    region                      = "us-east-1"
-    endpoint                    = "{endpoint}"
-    force_path_style            = true
-    access_key                  = "AKIATEST"
-    secret_key                  = "secret"
-    skip_credentials_validation = true
-    skip_region_validation      = true
-    skip_metadata_api_check     = true
-{extra}  }}
+{arguments}{extra}  }}
 }}
 
 variable "run" {{
@@ -509,25 +504,18 @@ fn the_store_dying_during_apply_leaves_errored_state_that_push_restores() {
     let dir = std::env::temp_dir().join(format!("terrane-cli-s3-{}-fault", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let endpoint = format!("http://127.0.0.1:{}", proxy.port);
+    let arguments = s3_backend_arguments(
+        "states",
+        "fault.tfstate",
+        &format!("http://127.0.0.1:{}", proxy.port),
+        Some("locks"),
+    );
     std::fs::write(
         dir.join("main.tf"),
         format!(
             r#"terraform {{
   backend "s3" {{
-    bucket                      = "states"
-    key                         = "fault.tfstate"
-    region                      = "us-east-1"
-    endpoint                    = "{endpoint}"
-    dynamodb_endpoint           = "{endpoint}"
-    dynamodb_table              = "locks"
-    force_path_style            = true
-    access_key                  = "AKIATEST"
-    secret_key                  = "secret"
-    skip_credentials_validation = true
-    skip_region_validation      = true
-    skip_metadata_api_check     = true
-    max_retries                 = 1
+{arguments}    max_retries                 = 1
   }}
 }}
 

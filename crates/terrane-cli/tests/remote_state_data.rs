@@ -13,7 +13,7 @@
 
 mod common;
 
-use terrane_testkit::{moto_available, MotoServer, MotoThreading};
+use terrane_testkit::{moto_available, s3_backend_arguments, MotoServer, MotoThreading};
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -457,9 +457,11 @@ fn s3_backend_outputs_read_by_terrane_and_terraform() {
         return;
     }
     let moto = Moto::start();
-    let config = format!(
-        "    bucket                      = \"states\"\n    key                         = \"a.tfstate\"\n    region                      = \"us-east-1\"\n    endpoint                    = \"http://127.0.0.1:{}\"\n    force_path_style            = true\n    access_key                  = \"AKIATEST\"\n    secret_key                  = \"secret\"\n    skip_credentials_validation = true\n    skip_region_validation      = true\n    skip_metadata_api_check     = true\n",
-        moto.port
+    let config = s3_backend_arguments(
+        "states",
+        "a.tfstate",
+        &format!("http://127.0.0.1:{}", moto.port),
+        None,
     );
     let a = workdir("s3-a");
     let block = format!("terraform {{\n  backend \"s3\" {{\n{config}  }}\n}}\n");

@@ -10,7 +10,9 @@ use std::process::Command;
 mod moto;
 mod peer;
 
-pub use moto::{aws_provider_config, moto_available, MotoServer, MotoThreading};
+pub use moto::{
+    aws_provider_config, moto_available, s3_backend_arguments, MotoServer, MotoThreading,
+};
 pub use peer::{cli_config, cli_config_env, peer_dir, peer_dir_with_mirror, terraform_bin};
 
 /// The workspace root (the directory holding the top-level Cargo.toml).

@@ -170,9 +170,59 @@ provider "aws" {{
     )
 }
 
+/// The arguments of a `backend "s3"` block (one a line, indented four
+/// spaces, aligned) for `bucket`/`key` on the moto at `endpoint`, with
+/// fixed test credentials and no AWS look-ups; with `dynamodb_table`,
+/// locking in that table on the same moto. Callers append more lines.
+pub fn s3_backend_arguments(
+    bucket: &str,
+    key: &str,
+    endpoint: &str,
+    dynamodb_table: Option<&str>,
+) -> String {
+    let quoted = |v: &str| format!("\"{v}\"");
+    let mut arguments = vec![
+        ("bucket", quoted(bucket)),
+        ("key", quoted(key)),
+        ("region", quoted("us-east-1")),
+        ("endpoint", quoted(endpoint)),
+    ];
+    if let Some(table) = dynamodb_table {
+        arguments.push(("dynamodb_endpoint", quoted(endpoint)));
+        arguments.push(("dynamodb_table", quoted(table)));
+    }
+    arguments.extend([
+        ("force_path_style", "true".to_string()),
+        ("access_key", quoted("AKIATEST")),
+        ("secret_key", quoted("secret")),
+        ("skip_credentials_validation", "true".to_string()),
+        ("skip_region_validation", "true".to_string()),
+        ("skip_metadata_api_check", "true".to_string()),
+    ]);
+    arguments
+        .iter()
+        .map(|(name, value)| format!("    {name:<27} = {value}\n"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::aws_provider_config;
+    use super::{aws_provider_config, s3_backend_arguments};
+
+    #[test]
+    fn s3_backend_arguments_put_the_lock_table_after_the_endpoint() {
+        let text = s3_backend_arguments("states", "a.tfstate", "http://e", Some("locks"));
+        assert!(
+            text.starts_with(
+                "    bucket                      = \"states\"\n    key                         = \"a.tfstate\"\n    region                      = \"us-east-1\"\n    endpoint                    = \"http://e\"\n    dynamodb_endpoint           = \"http://e\"\n    dynamodb_table              = \"locks\"\n    force_path_style            = true\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("    skip_metadata_api_check     = true\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn aws_provider_config_aligns_the_endpoints() {
