@@ -680,23 +680,7 @@ fn unknown_registry_module_is_not_found() {
 // ---- Comparison with Terraform 1.0.3 ----------------------------------
 
 fn peer_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(
-        std::env::var("TERRANE_PEER_DIR").unwrap_or_else(|_| "/tmp/terrane-peer".into()),
-    );
-    if dir.join("bin/terraform").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "Terraform peer missing at {} (.ci/run installs it with ../shared/peer/setup.sh)",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "skipping: Terraform peer not installed at {} (run ../shared/peer/setup.sh)",
-        dir.display()
-    );
-    None
+    terrane_testkit::peer_terraform_dir()
 }
 
 fn manifest_records(text: &str) -> BTreeSet<String> {

@@ -13,7 +13,9 @@ mod peer;
 pub use moto::{
     aws_provider_config, moto_available, s3_backend_arguments, MotoServer, MotoThreading,
 };
-pub use peer::{cli_config, cli_config_env, peer_dir, peer_dir_with_mirror, terraform_bin};
+pub use peer::{
+    cli_config, cli_config_env, peer_dir, peer_dir_with_mirror, peer_terraform_dir, terraform_bin,
+};
 
 /// The workspace root (the directory holding the top-level Cargo.toml).
 pub fn workspace_root() -> PathBuf {

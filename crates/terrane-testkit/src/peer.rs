@@ -9,10 +9,10 @@ fn peer_location() -> PathBuf {
     PathBuf::from(std::env::var("TERRANE_PEER_DIR").unwrap_or_else(|_| "/tmp/terrane-peer".into()))
 }
 
-fn peer_with(extra_dirs: &[&str]) -> Option<PathBuf> {
+fn peer_with(needs_cli_config: bool, extra_dirs: &[&str]) -> Option<PathBuf> {
     let dir = peer_location();
     if terraform_bin(&dir).is_file()
-        && cli_config(&dir).is_file()
+        && (!needs_cli_config || cli_config(&dir).is_file())
         && extra_dirs.iter().all(|d| dir.join(d).is_dir())
     {
         return Some(dir);
@@ -33,13 +33,19 @@ fn peer_with(extra_dirs: &[&str]) -> Option<PathBuf> {
 /// The peer directory, or `None` (after printing why) when it is missing
 /// outside CI. Panics under `CI=true`, where .ci/run installs it.
 pub fn peer_dir() -> Option<PathBuf> {
-    peer_with(&[])
+    peer_with(true, &[])
 }
 
 /// As [`peer_dir`], also requiring the mirror to hold hashicorp/null
 /// (tests that install providers from it).
 pub fn peer_dir_with_mirror() -> Option<PathBuf> {
-    peer_with(&["mirror/registry.terraform.io/hashicorp/null"])
+    peer_with(true, &["mirror/registry.terraform.io/hashicorp/null"])
+}
+
+/// As [`peer_dir`], requiring only `bin/terraform` (tests that run
+/// Terraform without the peer's CLI configuration).
+pub fn peer_terraform_dir() -> Option<PathBuf> {
+    peer_with(false, &[])
 }
 
 /// The peer's Terraform 1.0.3 executable.
