@@ -417,3 +417,50 @@ fn import_has_no_json_flag() {
         assert!(!dir.join("terraform.tfstate").exists(), "{}", tool.name);
     }
 }
+
+/// The source state is locked during the migration: a lock held elsewhere
+/// stops it before anything is asked or copied.
+#[test]
+fn a_locked_source_stops_the_migration() {
+    for tool in tools() {
+        let dir = path_change(&tool, "locked-source", true);
+        let mut holder = terrane_state::LocalState::new(terrane_state::LocalStateOptions::new(
+            dir.join("a.tfstate"),
+        ));
+        let id = holder.lock("test", "held by the test").expect("lock");
+        let got = run(
+            &tool,
+            &dir,
+            &["init", "-migrate-state", "-no-color"],
+            "yes\n",
+        );
+        let _ = holder.unlock(&id);
+        assert_eq!(got.code, 1, "{}: {}{}", tool.name, got.stdout, got.stderr);
+        assert!(
+            got.stderr.contains("Error acquiring the state lock"),
+            "{}: {}",
+            tool.name,
+            got.stderr
+        );
+        assert!(
+            got.stderr.contains("  Operation: test\n")
+                && got.stderr.contains("  Info:      held by the test\n"),
+            "{}: {}",
+            tool.name,
+            got.stderr
+        );
+        assert_eq!(got.stdout, format!("{HEAD}{CHANGED}"), "{}", tool.name);
+        assert!(
+            !got.stdout.contains("Enter a value"),
+            "{}: {}",
+            tool.name,
+            got.stdout
+        );
+        assert_eq!(
+            state_of(&dir.join("b.tfstate")),
+            Some(("two".into(), LINEAGE_B.into())),
+            "{}",
+            tool.name
+        );
+    }
+}
