@@ -182,7 +182,7 @@ impl<'a> Engine<'a> {
                 // Refreshed like any other object: one already gone needs
                 // no deletion.
                 let mut refresh = crate::walk::Outcome::new(Value::null_dynamic());
-                let before = shared.refreshed(&iaddr, &pi, &inst, &mut refresh);
+                let before = shared.refreshed(&iaddr, &pi, &inst, None, &mut refresh);
                 diags.extend(refresh.diags);
                 drift.extend(refresh.drift);
                 if before.is_null() {

@@ -264,6 +264,7 @@ enum InstanceJob {
         ignore_changes: Option<terrane_config::IgnoreChanges>,
         /// A `replace_triggered_by` reference changed.
         replace_triggered: bool,
+        site: Arc<ConfigSite>,
     },
     Data {
         addr: ResourceInstanceAddr,
@@ -1147,6 +1148,7 @@ impl<'e> Walker<'e, '_> {
                         create_before_destroy: r.lifecycle.create_before_destroy == Some(true),
                         ignore_changes: r.lifecycle.ignore_changes.clone(),
                         replace_triggered: self.replace_triggered(r, path, &ctx),
+                        site: Arc::new(ConfigSite::of(r)),
                     },
                     ResourceMode::Data => InstanceJob::Data {
                         addr: iaddr,
@@ -1366,6 +1368,7 @@ impl Shared<'_> {
                 create_before_destroy,
                 ignore_changes,
                 replace_triggered,
+                site,
             } => self.managed_instance(
                 &addr,
                 pi,
@@ -1375,6 +1378,7 @@ impl Shared<'_> {
                 create_before_destroy,
                 ignore_changes.as_ref(),
                 replace_triggered,
+                &site,
             ),
             InstanceJob::Data { addr, config, site } => {
                 self.data_instance(&addr, pi, schema, config, &site)
@@ -1405,7 +1409,7 @@ impl Shared<'_> {
                 format!("Resource {addr} has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed. To avoid this error and continue with the plan, either disable lifecycle.prevent_destroy or reduce the scope of the plan using the -target flag."),
             ));
         }
-        let prior_val = self.refreshed(&addr, pi, &prior, &mut out);
+        let prior_val = self.refreshed(&addr, pi, &prior, None, &mut out);
         if prior_val.is_null() {
             return out;
         }
@@ -1432,6 +1436,7 @@ impl Shared<'_> {
         addr: &ResourceInstanceAddr,
         pi: &ProviderInstance,
         prior: &PriorInstance,
+        site: Option<&ConfigSite>,
         out: &mut Outcome,
     ) -> Value {
         if !self.opts.refresh || prior.value.is_null() || !matches!(self.mode, Mode::Plan) {
@@ -1447,12 +1452,13 @@ impl Shared<'_> {
             private: prior.private.clone(),
             provider_meta: None,
         });
+        let mut failed = false;
         for d in resp.diagnostics.iter() {
-            if d.severity == terrane_plugin::Severity::Error {
-                out.diags
-                    .push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
-                return prior.value.clone();
-            }
+            failed |= d.severity == terrane_plugin::Severity::Error;
+            out.diags.push(provider_diagnostic(d, addr, site));
+        }
+        if failed {
+            return prior.value.clone();
         }
         let (before, prior_marks) = prior.value.unmark_deep();
         let changed = resp.new_state.is_null() || !before.raw_equal(&resp.new_state);
@@ -1499,6 +1505,7 @@ impl Shared<'_> {
         cbd: bool,
         ignore_changes: Option<&terrane_config::IgnoreChanges>,
         triggered: bool,
+        site: &ConfigSite,
     ) -> Outcome {
         let ty = schema.block.implied_type();
         let mut out = Outcome::new(Value::unknown(ty.clone()));
@@ -1517,7 +1524,7 @@ impl Shared<'_> {
         }
         let prior_val = match (&prior, imported_value) {
             (_, Some(v)) => v,
-            (Some(p), None) => self.refreshed(addr, pi, p, &mut out),
+            (Some(p), None) => self.refreshed(addr, pi, p, Some(site), &mut out),
             (None, None) => Value::null(ty.clone()),
         };
         // `ignore_changes`: the configuration takes the existing object's
@@ -1553,6 +1560,7 @@ impl Shared<'_> {
                     &config,
                     prior_private,
                     ignore_changes,
+                    site,
                     &mut out,
                 ) else {
                     return out;
@@ -1589,6 +1597,7 @@ impl Shared<'_> {
                         &written,
                         Vec::new(),
                         None,
+                        site,
                         &mut out,
                     ) {
                         planned = create.planned;
@@ -1650,6 +1659,7 @@ impl Shared<'_> {
                             &config,
                             prior_private,
                             ignore_changes,
+                            site,
                             &mut out,
                         )
                         else {
@@ -1671,6 +1681,7 @@ impl Shared<'_> {
                             private,
                             deps,
                             cbd,
+                            site,
                             &mut out.diags,
                         );
                         out
@@ -1690,6 +1701,7 @@ impl Shared<'_> {
         config: &Value,
         prior_private: Vec<u8>,
         ignore_changes: Option<&terrane_config::IgnoreChanges>,
+        site: &ConfigSite,
         out: &mut Outcome,
     ) -> Option<PlannedChange> {
         let (config_plain, config_marks) = config.unmark_deep();
@@ -1707,11 +1719,9 @@ impl Shared<'_> {
             });
         let mut failed = false;
         for d in resp.diagnostics.iter() {
-            if d.severity == terrane_plugin::Severity::Error {
-                failed = true;
-                out.diags
-                    .push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
-            }
+            failed |= d.severity == terrane_plugin::Severity::Error;
+            out.diags
+                .push(site.provider_diagnostic(d, &addr.to_string()));
         }
         if failed {
             return None;
@@ -1780,6 +1790,7 @@ impl Shared<'_> {
         private: Vec<u8>,
         deps: &[String],
         cbd: bool,
+        site: &ConfigSite,
         diags: &mut Diagnostics,
     ) -> Value {
         let id = prior
@@ -1803,10 +1814,8 @@ impl Shared<'_> {
             });
         let mut failed = false;
         for d in resp.diagnostics.iter() {
-            if d.severity == terrane_plugin::Severity::Error {
-                failed = true;
-                diags.push(Diagnostic::error(d.summary.clone(), d.detail.clone()));
-            }
+            failed |= d.severity == terrane_plugin::Severity::Error;
+            diags.push(site.provider_diagnostic(d, &addr.to_string()));
         }
         // The new object keeps the planned value's sensitive marks, so the
         // state records them as `sensitive_attributes`.
@@ -1954,6 +1963,26 @@ impl ConfigSite {
             .and_then(|name| self.arguments.iter().find(|(n, _)| n == name))
             .map_or(self.open_brace, |(_, span)| *span);
         base.with_address(addr).with_subject(&self.file, span)
+    }
+}
+
+/// A provider's diagnostic about one instance: located in its block when
+/// the instance has configuration, unlocated otherwise (an orphan).
+fn provider_diagnostic(
+    d: &terrane_plugin::Diagnostic,
+    addr: &ResourceInstanceAddr,
+    site: Option<&ConfigSite>,
+) -> Diagnostic {
+    match site {
+        Some(site) => site.provider_diagnostic(d, &addr.to_string()),
+        None => match d.severity {
+            terrane_plugin::Severity::Error => {
+                Diagnostic::error(d.summary.clone(), d.detail.clone())
+            }
+            terrane_plugin::Severity::Warning => {
+                Diagnostic::warning(d.summary.clone(), d.detail.clone())
+            }
+        },
     }
 }
 

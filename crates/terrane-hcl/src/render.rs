@@ -27,8 +27,11 @@ pub fn plain(d: &Diagnostic, width: usize) -> String {
             out.push('\n');
         }
     }
-    if !d.detail.is_empty() {
+    // A snippet is followed by a blank line even without a detail.
+    if d.subject.is_some() || !d.detail.is_empty() {
         out.push('\n');
+    }
+    if !d.detail.is_empty() {
         // Terraform wraps plain details one column short of the width.
         out.push_str(&wrap(&d.detail, width.saturating_sub(1)));
         out.push('\n');
@@ -63,8 +66,10 @@ pub fn colored(d: &Diagnostic, width: usize) -> String {
             }
         }
     }
-    if !d.detail.is_empty() {
+    if d.subject.is_some() || !d.detail.is_empty() {
         lines.push(String::new());
+    }
+    if !d.detail.is_empty() {
         for l in wrap(&d.detail, width.saturating_sub(2)).split('\n') {
             lines.push(l.to_string());
         }

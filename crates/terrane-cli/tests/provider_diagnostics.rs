@@ -1,0 +1,106 @@
+//! A managed resource's provider error (the real hashicorp/aws 3.39.0
+//! creating a bucket at an endpoint nobody listens on) printed by terrane
+//! exactly as Terraform 1.0.3 prints it: the error, then `with ADDR,` and
+//! the resource block's first line. Needs the peer (skips outside CI
+//! without it).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use terrane_testkit::{cli_config, peer_dir_with_mirror, terraform_bin};
+
+fn config(port: u16) -> String {
+    format!(
+        r#"provider "aws" {{
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  max_retries                 = 0
+  s3_force_path_style         = true
+  endpoints {{
+    s3 = "http://127.0.0.1:{port}"
+  }}
+}}
+
+resource "aws_s3_bucket" "b" {{
+  bucket = "some-bucket"
+}}
+"#
+    )
+}
+
+fn run(program: &Path, dir: &Path, peer: &Path, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env("TF_CLI_CONFIG_FILE", cli_config(peer))
+        .env("CHECKPOINT_DISABLE", "1")
+        .env_remove("TF_LOG")
+        .output()
+        .expect("run tool")
+}
+
+/// Standard error of `apply` in a fresh directory for one tool.
+fn apply_error(program: &Path, name: &str, peer: &Path, port: u16) -> (Option<i32>, String) {
+    let dir: PathBuf = std::env::temp_dir().join(format!(
+        "terrane-provider-diags-{}-{name}",
+        std::process::id()
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("create dir");
+    fs::write(dir.join("main.tf"), config(port)).expect("write main.tf");
+    let init = run(program, &dir, peer, &["init", "-input=false", "-no-color"]);
+    assert!(
+        init.status.success(),
+        "{name} init: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let out = run(
+        program,
+        &dir,
+        peer,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+    );
+    let _ = fs::remove_dir_all(&dir);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn apply_error_of_a_managed_resource_matches_terraform() {
+    let Some(peer) = peer_dir_with_mirror() else {
+        return;
+    };
+    if !peer
+        .join("mirror/registry.terraform.io/hashicorp/aws")
+        .is_dir()
+    {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the peer's mirror has no hashicorp/aws"
+        );
+        eprintln!("skipping: the peer's mirror has no hashicorp/aws");
+        return;
+    }
+    // A port just released: nothing listens there, the connection is refused.
+    let port = terrane_testkit::free_port();
+    let (tf_code, tf_err) = apply_error(&terraform_bin(&peer), "terraform", &peer, port);
+    let (tn_code, tn_err) = apply_error(
+        Path::new(env!("CARGO_BIN_EXE_terrane")),
+        "terrane",
+        &peer,
+        port,
+    );
+    assert_eq!(tf_code, Some(1), "terraform's exit code; stderr:\n{tf_err}");
+    assert!(
+        tf_err.contains("\n  with aws_s3_bucket.b,\n  on main.tf line 15, in resource \"aws_s3_bucket\" \"b\":\n  15: resource \"aws_s3_bucket\" \"b\" {\n"),
+        "terraform's error names the instance and its block:\n{tf_err}"
+    );
+    assert_eq!(tn_code, tf_code, "exit code");
+    assert_eq!(tn_err, tf_err, "standard error");
+}
