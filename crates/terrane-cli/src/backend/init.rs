@@ -303,26 +303,31 @@ fn migrate(
             .map_err(|e| failed("default", e.to_string()))?
             .cloned()
             .filter(has_content);
-        if !flags.force_copy {
-            if !flags.input {
-                return Err(err(
-                    "error asking for state migration action: input disabled",
-                    "",
-                ));
-            }
-            let copy = match &existing {
+        let copy = flags.force_copy
+            || {
+                if !flags.input {
+                    return Err(err(
+                        "error asking for state migration action: input disabled",
+                        "",
+                    ));
+                }
+                match &existing {
                 None => crate::commands::force_unlock::ask_yes(&format!("Do you want to copy existing state to the new backend?\n  Pre-existing state was found while migrating the previous {from_name:?} backend to the\n  newly configured {to_name:?} backend. No existing state was found in the newly\n  configured {to_name:?} backend. Do you want to copy this state to the new {to_name:?}\n  backend? Enter \"yes\" to copy and \"no\" to start with an empty state.\n\n  Enter a value: ")),
                 Some(dest) => ask_overwrite(&sources[0].2, from_name, dest, to_name)?,
-            };
-            // "no": the new backend keeps what it has (or starts empty).
-            if !copy {
-                return Ok(());
             }
+            };
+        // "no": the new backend keeps what it has (or starts empty); the
+        // implicit local state is emptied all the same, as Terraform does.
+        // Terraform's wording for a failed single-state copy: one line of
+        // summary, no detail.
+        if copy {
+            target.mgr.write_file(&sources[0].2, true).map_err(|e| {
+            err(
+                &format!("Error copying state from the previous {from_name:?} backend to the newly configured \n{to_name:?} backend:\n    Failed to upload state: {e}\n\nThe state in the previous backend remains intact and unmodified. Please resolve\nthe error above and try again."),
+                "",
+            )
+        })?;
         }
-        target
-            .mgr
-            .write_file(&sources[0].2, true)
-            .map_err(|e| failed("default", e.to_string()))?;
     } else {
         if !flags.force_copy {
             if !flags.input {
