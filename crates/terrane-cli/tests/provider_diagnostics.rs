@@ -104,3 +104,32 @@ fn apply_error_of_a_managed_resource_matches_terraform() {
     assert_eq!(tn_code, tf_code, "exit code");
     assert_eq!(tn_err, tf_err, "standard error");
 }
+
+/// The framed colour form of the same error, as Terraform 1.0.3 printed
+/// it on a terminal: the frame on each line of a two-line summary, the
+/// `with` line, the underlined brace and a blank line after the snippet.
+#[test]
+fn framed_form_of_a_provider_error_matches_terraform() {
+    let file = terrane_hcl::SourceFile::new(
+        "main.tf",
+        "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"x\"\n}\n",
+    );
+    let d = terrane_hcl::Diagnostic::error("Creating failed\ncaused by: refused", "")
+        .with_address("aws_s3_bucket.b")
+        .with_subject(&file, terrane_hcl::Span::new(29, 30));
+    let bar = "\x1b[31m│\x1b[0m \x1b[0m";
+    let expected = [
+        "\x1b[31m╷\x1b[0m\x1b[0m".to_string(),
+        format!("{bar}\x1b[1m\x1b[31mError: \x1b[0m\x1b[0m\x1b[1mCreating failed"),
+        format!("{bar}caused by: refused\x1b[0m"),
+        bar.to_string(),
+        format!("{bar}\x1b[0m  with aws_s3_bucket.b,"),
+        format!("{bar}  on main.tf line 1, in resource \"aws_s3_bucket\" \"b\":"),
+        format!("{bar}   1: resource \"aws_s3_bucket\" \"b\" \x1b[4m{{\x1b[0m\x1b[0m"),
+        bar.to_string(),
+        "\x1b[31m╵\x1b[0m\x1b[0m".to_string(),
+    ]
+    .join("\n")
+        + "\n";
+    assert_eq!(terrane_hcl::render::colored(&d, 80), expected);
+}

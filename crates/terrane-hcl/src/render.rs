@@ -46,10 +46,15 @@ pub fn colored(d: &Diagnostic, width: usize) -> String {
         Severity::Warning => ("33", "Warning: "),
     };
     let bar = format!("\x1b[{color}m│\x1b[0m \x1b[0m");
-    let mut lines = vec![format!(
+    // A summary of several lines (provider errors) gets the frame on
+    // each of them.
+    let mut lines: Vec<String> = format!(
         "\x1b[1m\x1b[{color}m{label}\x1b[0m\x1b[0m\x1b[1m{}\x1b[0m",
         d.summary
-    )];
+    )
+    .split('\n')
+    .map(str::to_string)
+    .collect();
     if let Some(subject) = &d.subject {
         lines.push(String::new());
         let mut first = true;
