@@ -10,22 +10,7 @@ use terrane_testkit::{aws_provider_config, MotoServer, MotoThreading};
 
 use common::{outcome, peer_dir, run_step};
 use std::fs;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-
-/// Creates a bucket with a plain path-style PUT (moto checks no
-/// signatures).
-fn create_bucket(port: u16, name: &str) {
-    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect moto");
-    write!(
-        conn,
-        "PUT /{name} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send PUT");
-    let mut reply = String::new();
-    let _ = conn.read_to_string(&mut reply);
-    assert!(reply.starts_with("HTTP/1.1 200"), "moto said: {reply}");
-}
 
 /// hashicorp/aws configured for the moto on `port`.
 fn moto_provider(port: u16) -> String {
@@ -52,7 +37,7 @@ fn ignored_legacy_defaults_plan_no_change_as_terraform() {
     let Some(moto) = MotoServer::start(MotoThreading::Threaded) else {
         return;
     };
-    create_bucket(moto.port(), "terrane-ignored");
+    moto.create_bucket("terrane-ignored");
     let scratch = std::env::temp_dir().join(format!("terrane-ic-aws-{}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
     let ignoring = config(

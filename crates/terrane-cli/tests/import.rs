@@ -22,7 +22,6 @@ use terrane_testkit::{aws_provider_config, MotoServer, MotoThreading};
 
 use common::{differences, outcome, peer_dir, run_step};
 use std::fs;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -522,20 +521,6 @@ fn import_command_errors_match_terraform() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// Creates a bucket in moto with a plain path-style PUT (moto does not
-/// check signatures).
-fn create_bucket(port: u16, name: &str) {
-    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect moto");
-    write!(
-        conn,
-        "PUT /{name} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send PUT");
-    let mut reply = String::new();
-    let _ = conn.read_to_string(&mut reply);
-    assert!(reply.starts_with("HTTP/1.1 200"), "moto said: {reply}");
-}
-
 /// The state with its lineage left out (each tool makes its own).
 fn state_without_lineage(dir: &Path) -> String {
     fs::read_to_string(dir.join("terraform.tfstate"))
@@ -556,7 +541,7 @@ fn aws_import_into_module_instance_matches_terraform() {
     let Some(moto) = MotoServer::start(MotoThreading::Threaded) else {
         return;
     };
-    create_bucket(moto.port(), "terrane-imported");
+    moto.create_bucket("terrane-imported");
     let s = scratch("aws");
     let main = format!(
         r#"{provider}
@@ -712,7 +697,7 @@ fn aws_generate_config_out_matches_terraform() {
     let Some(moto) = MotoServer::start(MotoThreading::Threaded) else {
         return;
     };
-    create_bucket(moto.port(), "terrane-generated");
+    moto.create_bucket("terrane-generated");
     let s = scratch("aws-gen");
     let dir = &s.0;
     let provider = aws_provider_config(

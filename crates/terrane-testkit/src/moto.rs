@@ -122,6 +122,24 @@ impl MotoServer {
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
+
+    /// Creates an S3 bucket with a plain path-style PUT (moto checks no
+    /// signatures). Panics when moto does not answer 200.
+    pub fn create_bucket(&self, name: &str) {
+        use std::io::{Read, Write};
+        let port = self.port;
+        let mut conn = TcpStream::connect(("127.0.0.1", port))
+            .unwrap_or_else(|e| panic!("cannot connect to moto on {port}: {e}"));
+        let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
+        write!(
+            conn,
+            "PUT /{name} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap_or_else(|e| panic!("cannot send PUT /{name} to moto: {e}"));
+        let mut reply = String::new();
+        let _ = conn.read_to_string(&mut reply);
+        assert!(reply.starts_with("HTTP/1.1 200"), "moto said: {reply}");
+    }
 }
 
 impl Drop for MotoServer {
