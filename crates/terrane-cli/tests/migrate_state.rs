@@ -464,3 +464,159 @@ fn a_locked_source_stops_the_migration() {
         );
     }
 }
+
+/// A minimal http state server on 127.0.0.1 (GET, POST, DELETE per path,
+/// one request per connection), for the remote destination cases.
+struct StateServer {
+    port: u16,
+    docs: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+}
+
+impl StateServer {
+    fn start() -> StateServer {
+        use std::io::{BufRead, BufReader, Read};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let docs = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
+            String,
+            Vec<u8>,
+        >::new()));
+        let shared = docs.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let mut reader = BufReader::new(conn);
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                let mut parts = request_line.split_whitespace();
+                let method = parts.next().unwrap_or("").to_string();
+                let path = parts.next().unwrap_or("").to_string();
+                let mut length = 0usize;
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = header.split_once(':') {
+                        if name.eq_ignore_ascii_case("content-length") {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                    }
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).is_err() {
+                    continue;
+                }
+                let mut docs = shared.lock().expect("docs");
+                let (status, reply) = match method.as_str() {
+                    "GET" => match docs.get(&path) {
+                        Some(doc) => ("200 OK", doc.clone()),
+                        None => ("404 Not Found", Vec::new()),
+                    },
+                    "POST" => {
+                        docs.insert(path, body);
+                        ("200 OK", Vec::new())
+                    }
+                    "DELETE" => {
+                        docs.remove(&path);
+                        ("200 OK", Vec::new())
+                    }
+                    _ => ("405 Method Not Allowed", Vec::new()),
+                };
+                drop(docs);
+                let mut conn = reader.into_inner();
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    reply.len()
+                );
+                let _ = conn.write_all(head.as_bytes());
+                let _ = conn.write_all(&reply);
+            }
+        });
+        StateServer { port, docs }
+    }
+
+    fn put(&self, path: &str, doc: &str) {
+        let mut docs = self.docs.lock().expect("docs");
+        docs.insert(path.to_string(), doc.as_bytes().to_vec());
+    }
+
+    /// The output `x` and lineage of the state at `path`.
+    fn state(&self, path: &str) -> Option<(String, String)> {
+        let docs = self.docs.lock().expect("docs");
+        let v: serde_json::Value = serde_json::from_slice(docs.get(path)?).ok()?;
+        Some((
+            v["outputs"]["x"]["value"].as_str()?.to_string(),
+            v["lineage"].as_str()?.to_string(),
+        ))
+    }
+}
+
+/// First configuration of an http backend that already holds a state,
+/// over local state: the overwrite question names both types; yes copies,
+/// no keeps the remote state; either way the local state is emptied (kept
+/// in the backup).
+#[test]
+fn local_state_to_http_that_already_has_state() {
+    let server = StateServer::start();
+    for tool in tools() {
+        for answer in ["yes", "no"] {
+            let case = format!("http-{answer}");
+            let dir = scratch(&case, &tool);
+            let path = format!("/{}/{answer}", tool.name);
+            server.put(&path, &state_json("two", LINEAGE_B));
+            fs::write(dir.join("terraform.tfstate"), state_json("one", LINEAGE_A)).expect("state");
+            fs::write(
+                dir.join("main.tf"),
+                format!(
+                    "terraform {{\n  backend \"http\" {{\n    address = \"http://127.0.0.1:{}{path}\"\n  }}\n}}\n",
+                    server.port
+                ),
+            )
+            .expect("main.tf");
+            let got = run(&tool, &dir, &["init", "-no-color"], &format!("{answer}\n"));
+            let ask = ASK_OVERWRITE
+                .replace("newly configured \"local\"", "newly configured \"http\"")
+                .replace(
+                    "  configured \"local\" backend.",
+                    "  configured \"http\" backend.",
+                )
+                .replace(
+                    "New      (type \"local\"): TMP/2-local",
+                    "New      (type \"http\"): TMP/2-http",
+                );
+            let done = DONE.replace("backend \"local\"", "backend \"http\"");
+            assert_eq!(got.code, 0, "{}: {answer}: {}", tool.name, got.stderr);
+            assert_eq!(
+                normalize(&got.stdout).trim_end(),
+                format!("{HEAD}{ask}{done}"),
+                "{}: {answer}",
+                tool.name
+            );
+            let expected = if answer == "yes" {
+                ("one".to_string(), LINEAGE_A.to_string())
+            } else {
+                ("two".to_string(), LINEAGE_B.to_string())
+            };
+            assert_eq!(
+                server.state(&path),
+                Some(expected),
+                "{}: {answer}",
+                tool.name
+            );
+            assert_eq!(
+                fs::read(dir.join("terraform.tfstate")).ok(),
+                Some(Vec::new()),
+                "{}: {answer}",
+                tool.name
+            );
+            assert_eq!(
+                state_of(&dir.join("terraform.tfstate.backup")),
+                Some(("one".into(), LINEAGE_A.into())),
+                "{}: {answer}",
+                tool.name
+            );
+        }
+    }
+}
