@@ -152,8 +152,10 @@ fn parse(args: &[String]) -> Result<(Options, Vec<String>), String> {
 pub fn run(args: &[String], ui: &Ui) -> i32 {
     let (opts, positional) = match parse(args) {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("{e}\n{USAGE}");
+        // Terraform 1.0.3 answers any flag error of import (an unknown
+        // flag such as -json, a bad value) with the usage alone.
+        Err(_) => {
+            eprintln!("{USAGE}");
             return 1;
         }
     };
