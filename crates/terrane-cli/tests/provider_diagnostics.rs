@@ -32,38 +32,62 @@ resource "aws_s3_bucket" "b" {{
     )
 }
 
+/// A configuration whose aws provider cannot be configured: no
+/// credentials anywhere.
+const NO_CREDENTIALS: &str = r#"provider "aws" {
+  region                  = "us-east-1"
+  skip_metadata_api_check = true
+  shared_credentials_file = "/nonexistent"
+}
+
+resource "aws_s3_bucket" "b" {
+  bucket = "some-bucket"
+}
+"#;
+
 fn run(program: &Path, dir: &Path, peer: &Path, args: &[&str]) -> Output {
     Command::new(program)
         .args(args)
         .current_dir(dir)
         .env("TF_CLI_CONFIG_FILE", cli_config(peer))
         .env("CHECKPOINT_DISABLE", "1")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
         .env_remove("TF_LOG")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
         .output()
         .expect("run tool")
 }
 
-/// Standard error of `apply` in a fresh directory for one tool.
-fn apply_error(program: &Path, name: &str, peer: &Path, port: u16) -> (Option<i32>, String) {
+/// Exit code and standard error of `command` (`apply` or `plan`) on
+/// `config` in a fresh directory for one tool.
+fn run_error(
+    program: &Path,
+    name: &str,
+    peer: &Path,
+    config: &str,
+    command: &str,
+) -> (Option<i32>, String) {
     let dir: PathBuf = std::env::temp_dir().join(format!(
         "terrane-provider-diags-{}-{name}",
         std::process::id()
     ));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("create dir");
-    fs::write(dir.join("main.tf"), config(port)).expect("write main.tf");
+    fs::write(dir.join("main.tf"), config).expect("write main.tf");
     let init = run(program, &dir, peer, &["init", "-input=false", "-no-color"]);
     assert!(
         init.status.success(),
         "{name} init: {}",
         String::from_utf8_lossy(&init.stderr)
     );
-    let out = run(
-        program,
-        &dir,
-        peer,
-        &["apply", "-auto-approve", "-input=false", "-no-color"],
-    );
+    let mut args = vec![command, "-input=false", "-no-color"];
+    if command == "apply" {
+        args.push("-auto-approve");
+    }
+    let out = run(program, &dir, peer, &args);
     let _ = fs::remove_dir_all(&dir);
     (
         out.status.code(),
@@ -71,11 +95,9 @@ fn apply_error(program: &Path, name: &str, peer: &Path, port: u16) -> (Option<i3
     )
 }
 
-#[test]
-fn apply_error_of_a_managed_resource_matches_terraform() {
-    let Some(peer) = peer_dir_with_mirror() else {
-        return;
-    };
+/// The peer, when its mirror holds hashicorp/aws.
+fn aws_peer() -> Option<PathBuf> {
+    let peer = peer_dir_with_mirror()?;
     if !peer
         .join("mirror/registry.terraform.io/hashicorp/aws")
         .is_dir()
@@ -85,21 +107,62 @@ fn apply_error_of_a_managed_resource_matches_terraform() {
             "the peer's mirror has no hashicorp/aws"
         );
         eprintln!("skipping: the peer's mirror has no hashicorp/aws");
-        return;
+        return None;
     }
+    Some(peer)
+}
+
+#[test]
+fn apply_error_of_a_managed_resource_matches_terraform() {
+    let Some(peer) = aws_peer() else {
+        return;
+    };
     // A port just released: nothing listens there, the connection is refused.
     let port = terrane_testkit::free_port();
-    let (tf_code, tf_err) = apply_error(&terraform_bin(&peer), "terraform", &peer, port);
-    let (tn_code, tn_err) = apply_error(
+    let config = config(port);
+    let (tf_code, tf_err) = run_error(&terraform_bin(&peer), "terraform", &peer, &config, "apply");
+    let (tn_code, tn_err) = run_error(
         Path::new(env!("CARGO_BIN_EXE_terrane")),
         "terrane",
         &peer,
-        port,
+        &config,
+        "apply",
     );
     assert_eq!(tf_code, Some(1), "terraform's exit code; stderr:\n{tf_err}");
     assert!(
         tf_err.contains("\n  with aws_s3_bucket.b,\n  on main.tf line 15, in resource \"aws_s3_bucket\" \"b\":\n  15: resource \"aws_s3_bucket\" \"b\" {\n"),
         "terraform's error names the instance and its block:\n{tf_err}"
+    );
+    assert_eq!(tn_code, tf_code, "exit code");
+    assert_eq!(tn_err, tf_err, "standard error");
+}
+
+/// A provider that fails to configure: its errors point at the provider
+/// block with `with provider[...]`, and its resources are not planned (the
+/// unconfigured aws plugin would crash on PlanResourceChange).
+#[test]
+fn configure_error_matches_terraform_and_stops_the_provider() {
+    let Some(peer) = aws_peer() else {
+        return;
+    };
+    let (tf_code, tf_err) = run_error(
+        &terraform_bin(&peer),
+        "terraform-configure",
+        &peer,
+        NO_CREDENTIALS,
+        "plan",
+    );
+    let (tn_code, tn_err) = run_error(
+        Path::new(env!("CARGO_BIN_EXE_terrane")),
+        "terrane-configure",
+        &peer,
+        NO_CREDENTIALS,
+        "plan",
+    );
+    assert_eq!(tf_code, Some(1), "terraform's exit code; stderr:\n{tf_err}");
+    assert!(
+        tf_err.contains("\n  with provider[\"registry.terraform.io/hashicorp/aws\"],\n  on main.tf line 1, in provider \"aws\":\n"),
+        "terraform's error names the provider block:\n{tf_err}"
     );
     assert_eq!(tn_code, tf_code, "exit code");
     assert_eq!(tn_err, tf_err, "standard error");

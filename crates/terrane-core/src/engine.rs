@@ -51,6 +51,7 @@ impl<'a> Engine<'a> {
             outputs: Vec::new(),
             visited: Default::default(),
             providers: BTreeMap::new(),
+            failed_providers: Default::default(),
             drift: Vec::new(),
             provider_configs: BTreeMap::new(),
             stop_sent: false,

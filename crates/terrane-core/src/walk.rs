@@ -160,6 +160,10 @@ pub(crate) struct Walker<'e, 'p> {
     pub visited: BTreeSet<crate::state::ResourceKey>,
     /// Configured providers by (module instance, local address).
     pub providers: BTreeMap<(String, String), ProviderInstance>,
+    /// Providers whose configuration failed: their resources are skipped
+    /// (an unconfigured plugin may crash on the next call), and the
+    /// failure is reported once.
+    pub failed_providers: BTreeSet<(String, String)>,
     /// What refreshing found changed or gone.
     pub drift: Vec<ResourceInstanceChange>,
     /// Provider configurations' values by state address.
@@ -790,6 +794,9 @@ impl<'e> Walker<'e, '_> {
         if let Some(p) = self.providers.get(&key) {
             return Some(p.clone());
         }
+        if self.failed_providers.contains(&key) {
+            return None;
+        }
         let source = provider_source(m, local);
         let provider = match self.factory.instantiate(&source) {
             Ok(p) => p,
@@ -829,17 +836,28 @@ impl<'e> Walker<'e, '_> {
             terraform_version: "1.0.3".into(),
             config: config.unmark_deep_value(),
         });
-        for d in resp.iter() {
-            if d.severity == terrane_plugin::Severity::Error {
-                self.error(Diagnostic::error(d.summary.clone(), d.detail.clone()));
-            }
-        }
         let module_prefix = if path.is_root() || !m.providers.contains_key(local) {
             String::new()
         } else {
             format!("{path}.")
         };
         let state_addr = format!("{module_prefix}{}", provider_state_addr(&source, local));
+        // Terraform points at the provider block (`with provider[...]`);
+        // an implicit configuration has no block to point at.
+        let block = m.providers.get(local);
+        let mut failed = false;
+        for d in resp.iter() {
+            failed |= d.severity == terrane_plugin::Severity::Error;
+            let diag = match block {
+                Some(pc) => ConfigSite::of_body(&pc.config).provider_diagnostic(d, &state_addr),
+                None => plain_provider_diagnostic(d),
+            };
+            self.diags.push(diag);
+        }
+        if failed {
+            self.failed_providers.insert(key);
+            return None;
+        }
         self.provider_configs.insert(
             state_addr.clone(),
             crate::plan::ProviderConfig {
@@ -1927,11 +1945,15 @@ pub(crate) struct ConfigSite {
 
 impl ConfigSite {
     pub(crate) fn of(r: &Resource) -> ConfigSite {
+        ConfigSite::of_body(&r.config)
+    }
+
+    pub(crate) fn of_body(src: &terrane_config::SrcBody) -> ConfigSite {
         // The body's span starts just after its opening brace.
-        let body = &r.config.body;
+        let body = &src.body;
         let brace_end = (body.span.start as usize).max(1);
         ConfigSite {
-            file: r.config.file.clone(),
+            file: src.file.clone(),
             open_brace: terrane_hcl::Span::new(brace_end - 1, brace_end),
             arguments: body
                 .attributes()
@@ -1975,14 +1997,17 @@ fn provider_diagnostic(
 ) -> Diagnostic {
     match site {
         Some(site) => site.provider_diagnostic(d, &addr.to_string()),
-        None => match d.severity {
-            terrane_plugin::Severity::Error => {
-                Diagnostic::error(d.summary.clone(), d.detail.clone())
-            }
-            terrane_plugin::Severity::Warning => {
-                Diagnostic::warning(d.summary.clone(), d.detail.clone())
-            }
-        },
+        None => plain_provider_diagnostic(d),
+    }
+}
+
+/// A provider's diagnostic without a source location.
+fn plain_provider_diagnostic(d: &terrane_plugin::Diagnostic) -> Diagnostic {
+    match d.severity {
+        terrane_plugin::Severity::Error => Diagnostic::error(d.summary.clone(), d.detail.clone()),
+        terrane_plugin::Severity::Warning => {
+            Diagnostic::warning(d.summary.clone(), d.detail.clone())
+        }
     }
 }
 
