@@ -241,6 +241,11 @@ fn same_local_file(from: &ActiveBackend, to: &ActiveBackend, workspace: &str) ->
     }
 }
 
+/// Whether a backend type has workspaces other than `default`.
+fn supports_workspaces(kind: &str) -> bool {
+    kind != "http"
+}
+
 /// Copies every workspace with state from `from` to `to`, after asking
 /// (unless `-force-copy`), with both sides locked as Terraform does.
 /// `erase_source`: the implicit local state of a first configuration is
@@ -263,6 +268,7 @@ fn migrate(
             format!("Failed to list the workspaces of the previous backend: {e}"),
         )
     })?;
+    let source_workspaces = names.len();
     // Every workspace that has state, locked, with its state.
     let mut sources = Vec::new();
     for name in names {
@@ -291,7 +297,31 @@ fn migrate(
             format!("Error migrating the workspace {name:?} from the previous {from_name:?} backend\nto the newly configured {to_name:?} backend:\n    {e}"),
         )
     };
-    let single = sources.len() == 1 && sources[0].0 == "default";
+    let with_state: Vec<String> = sources.iter().map(|(name, _, _)| name.clone()).collect();
+    let mut single = sources.len() == 1 && sources[0].0 == "default";
+    // Several workspaces into a backend with only `default` (http): only
+    // the current workspace can go, after Terraform's question.
+    if source_workspaces > 1 && !supports_workspaces(to_name) {
+        if !flags.force_copy {
+            if !flags.input {
+                return Err(err(
+                    "Error asking for state migration action: input is disabled",
+                    "",
+                ));
+            }
+            let current = crate::commands::statefile::current_workspace();
+            println!("Destination state {to_name:?} doesn't support workspaces.");
+            if !crate::commands::force_unlock::ask_yes(&format!("Do you want to copy only your current workspace?\n  The existing {from_name:?} backend supports workspaces and you currently are\n  using more than one. The newly configured {to_name:?} backend doesn't support\n  workspaces. If you continue, Terraform will copy your current workspace {current:?}\n  to the default workspace in the target backend. Your existing workspaces in the\n  source backend won't be modified. If you want to switch workspaces, back them\n  up, or cancel altogether, answer \"no\" and Terraform will abort.\n\n  Enter a value: ")) {
+                return Err(err("Migration aborted by user.", ""));
+            }
+        }
+        let current = crate::commands::statefile::current_workspace();
+        sources.retain(|(name, _, _)| *name == current);
+        if sources.is_empty() {
+            return Ok(());
+        }
+        single = true;
+    }
     if single {
         let mgr = to
             .state_mgr("default")
@@ -357,14 +387,15 @@ fn migrate(
         }
     }
     if erase_source {
+        // Unlocked first: releasing a local lock removes an empty state
+        // file, and Terraform leaves the emptied file in place.
+        drop(sources);
         if let ActiveBackend::Local(l) = &from {
-            for (name, source, _) in sources {
-                // Unlocked first: releasing a local lock removes an empty
-                // state file, and Terraform leaves the emptied file in place.
-                drop(source);
-                // As Terraform: the local state it migrated from is
-                // emptied, its content kept in the backup.
-                empty_local_state(&l.state_path(&name)).map_err(|e| failed(&name, e))?;
+            // As Terraform: every local state migrated away from (also
+            // the workspaces an http destination could not take) is
+            // emptied, its content kept in the backup.
+            for name in &with_state {
+                empty_local_state(&l.state_path(name)).map_err(|e| failed(name, e))?;
             }
         }
     }
