@@ -371,7 +371,7 @@ fn http_backend_outputs_read_by_terrane_and_terraform() {
         .expect("run terrane");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
-        text(&out).contains("Error: Unable to find remote state\n\nNo stored state was found for the given workspace in the given backend."),
+        text(&out).contains("Error: Unable to find remote state\n\n  with data.terraform_remote_state.a,\n  on main.tf line 1, in data \"terraform_remote_state\" \"a\":\n   1: data \"terraform_remote_state\" \"a\" {\n\nNo stored state was found for the given workspace in the given backend."),
         "{}",
         text(&out)
     );
@@ -390,7 +390,8 @@ fn http_backend_outputs_read_by_terrane_and_terraform() {
     // Details are wrapped at 78 columns: compare with the words only.
     let words = t.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        words.contains("Error: Invalid backend configuration The given configuration is not valid for backend \"http\": unexpected attribute \"bucket\"."),
+        words.contains("Error: Invalid backend configuration with data.terraform_remote_state.a,")
+            && words.contains("The given configuration is not valid for backend \"http\": unexpected attribute \"bucket\"."),
         "{t}"
     );
     assert!(
