@@ -608,9 +608,85 @@ fn providers_tree_matches_terraform() {
         } else {
             env.terrane(&d, &["providers", "-no-color"])
         };
-        outs.push(show(&o));
+        outs.push(canonical_tree(&show(&o)));
     }
     assert_eq!(outs[0], outs[1]);
+}
+
+/// `providers` output with the children of each tree node sorted:
+/// Terraform 1.0.3 lists a module's child modules in Go map order (it
+/// changes from run to run), terrane in name order.
+fn canonical_tree(text: &str) -> String {
+    struct Node {
+        text: String,
+        children: Vec<Node>,
+    }
+    fn render(node: &mut Node, depth: usize, out: &mut String) {
+        node.children.sort_by_cached_key(|c| {
+            let mut s = String::new();
+            render_sorted(c, &mut s);
+            s
+        });
+        for c in &mut node.children {
+            out.push_str(&"  ".repeat(depth));
+            out.push_str(&c.text);
+            out.push('\n');
+            render(c, depth + 1, out);
+        }
+    }
+    fn render_sorted(node: &Node, out: &mut String) {
+        out.push_str(&node.text);
+        let mut kids: Vec<String> = node
+            .children
+            .iter()
+            .map(|c| {
+                let mut s = String::new();
+                render_sorted(c, &mut s);
+                s
+            })
+            .collect();
+        kids.sort();
+        for k in kids {
+            out.push('(');
+            out.push_str(&k);
+            out.push(')');
+        }
+    }
+    let mut entries = Vec::new();
+    let mut other = Vec::new();
+    for line in text.lines() {
+        // A tree entry: its depth is where the branch marker stands.
+        match line.find("── ") {
+            Some(pos) => entries.push((
+                line[..pos].chars().count() / 4,
+                line[pos + "── ".len()..].to_string(),
+            )),
+            None => other.push(line.to_string()),
+        }
+    }
+    fn build(entries: &[(usize, String)], next: &mut usize, depth: usize) -> Vec<Node> {
+        let mut nodes = Vec::new();
+        while let Some((d, text)) = entries.get(*next) {
+            if *d < depth {
+                break;
+            }
+            *next += 1;
+            let children = build(entries, next, d + 1);
+            nodes.push(Node {
+                text: text.clone(),
+                children,
+            });
+        }
+        nodes
+    }
+    let mut root = Node {
+        text: String::new(),
+        children: build(&entries, &mut 0, 0),
+    };
+    let mut out = other.join("\n");
+    out.push_str("\n--- tree\n");
+    render(&mut root, 0, &mut out);
+    out
 }
 
 #[test]
