@@ -1119,6 +1119,9 @@ impl<'e> Walker<'e, '_> {
         };
         let key_set: BTreeSet<InstanceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
         let resource_deps = Arc::new(dependencies(deps, r));
+        // One per resource, shared by its instances (only read for
+        // diagnostics).
+        let site = Arc::new(ConfigSite::of(r));
         let mut jobs: Vec<(Option<InstanceKey>, InstanceJob)> = Vec::new();
         let mut instance_values = Vec::new();
         // Slots of instances outside `-target`, with their values.
@@ -1166,12 +1169,12 @@ impl<'e> Walker<'e, '_> {
                         create_before_destroy: r.lifecycle.create_before_destroy == Some(true),
                         ignore_changes: r.lifecycle.ignore_changes.clone(),
                         replace_triggered: self.replace_triggered(r, path, &ctx),
-                        site: Arc::new(ConfigSite::of(r)),
+                        site: site.clone(),
                     },
                     ResourceMode::Data => InstanceJob::Data {
                         addr: iaddr,
                         config,
-                        site: Arc::new(ConfigSite::of(r)),
+                        site: site.clone(),
                     },
                 }
             };
