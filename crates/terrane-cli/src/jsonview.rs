@@ -603,6 +603,7 @@ pub fn take_json_flag(args: &[String], ui: &crate::ui::Ui, needs_approval: bool)
         color: false,
         width: ui.width,
         json: Some(view),
+        shown_errors: ui.shown_errors.clone(),
     };
     let approved = rest
         .iter()

@@ -13,6 +13,9 @@ pub struct Ui {
     /// `-json` (plan, apply, destroy, refresh): diagnostics go to the
     /// JSON view on standard output instead.
     pub json: Option<std::sync::Arc<crate::jsonview::JsonView>>,
+    /// Every error shown so far: a failure's notification carries the
+    /// errors the user saw, also on paths that print without recording.
+    pub shown_errors: std::sync::Arc<std::sync::Mutex<Vec<Diagnostic>>>,
 }
 
 impl Ui {
@@ -32,7 +35,16 @@ impl Ui {
             color,
             width,
             json: None,
+            shown_errors: Default::default(),
         }
+    }
+
+    /// The errors shown so far.
+    pub fn shown_errors(&self) -> Vec<Diagnostic> {
+        self.shown_errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Prints diagnostics to standard error.
@@ -48,7 +60,14 @@ impl Ui {
         diags: impl IntoIterator<Item = &'a Diagnostic>,
     ) {
         // The errors a user sees also go into a failure's notification.
-        let diags = diags.into_iter().inspect(|d| crate::notify::shown(d));
+        let diags = diags.into_iter().inspect(|d| {
+            if d.is_error() {
+                self.shown_errors
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((*d).clone());
+            }
+        });
         if let Some(view) = &self.json {
             for d in diags {
                 view.diagnostic(d);

@@ -702,7 +702,7 @@ pub fn run(args: &[String], ui: &Ui) -> i32 {
             1
         }
     };
-    recorder.send(code);
+    recorder.send(code, ui);
     code
 }
 

@@ -219,7 +219,7 @@ pub fn run(args: &[String], ui: &Ui, cmd: Command) -> i32 {
     };
     let code = run_parsed(&opts, ui, cmd);
     // Notifications never change the exit code (docs/terrane-hcl.md).
-    opts.notify.send(code);
+    opts.notify.send(code, ui);
     code
 }
 

@@ -241,7 +241,7 @@ pub fn apply_saved(args: &[String], ui: &Ui) -> Option<i32> {
         }
     };
     let code = run_saved(&file, &flags, ui, &notify);
-    notify.send(code);
+    notify.send(code, ui);
     Some(code)
 }
 

@@ -25,25 +25,6 @@ use terrane_hcl::{Diagnostic, Diagnostics};
 pub use message::{Context, Counts, Outcome};
 use project::{NotifyConfig, ProjectRoot, TargetSettings};
 
-/// Error diagnostics shown to the user while a notifying command runs
-/// (`None` when nothing will be notified): failure paths that print their
-/// errors without recording them still put them in the notification.
-static SHOWN_ERRORS: Mutex<Option<Vec<Diagnostic>>> = Mutex::new(None);
-
-/// Called by `Ui` for every diagnostic it shows.
-pub fn shown(d: &Diagnostic) {
-    if !d.is_error() {
-        return;
-    }
-    if let Some(list) = SHOWN_ERRORS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .as_mut()
-    {
-        list.push(d.clone());
-    }
-}
-
 /// A diagnostic as the notification shows it: plain text, no colour.
 fn plain_error(d: &Diagnostic) -> String {
     terrane_hcl::render::plain(d, 78).trim().to_string()
@@ -133,9 +114,6 @@ impl Recorder {
                 })
                 .collect()
         };
-        if !targets.is_empty() {
-            *SHOWN_ERRORS.lock().unwrap_or_else(|p| p.into_inner()) = Some(Vec::new());
-        }
         Ok(Recorder {
             targets,
             config,
@@ -242,7 +220,7 @@ impl Recorder {
     /// Sends what was recorded to every target; `code` is the command's
     /// exit code (a failure nothing recorded is reported as such).
     /// Problems are warnings on standard error.
-    pub fn send(&self, code: i32) {
+    pub fn send(&self, code: i32, ui: &crate::ui::Ui) {
         if !self.active() {
             return;
         }
@@ -257,11 +235,7 @@ impl Recorder {
             // A failure path that printed its errors without recording
             // them: the errors the user saw.
             if code == 1 && o.errors.is_empty() {
-                let shown = SHOWN_ERRORS
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .take()
-                    .unwrap_or_default();
+                let shown = ui.shown_errors();
                 let mut errors: Vec<String> = Vec::new();
                 for text in shown.iter().map(plain_error) {
                     if !errors.contains(&text) {
